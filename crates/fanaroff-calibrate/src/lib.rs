@@ -1,0 +1,2 @@
+//! fanaroff-calibrate (under construction).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! fanaroff-data (under construction).
+#![deny(missing_docs)]

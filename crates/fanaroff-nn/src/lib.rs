@@ -1,0 +1,2 @@
+//! fanaroff-nn (under construction).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! fanaroff-tensor (under construction).
+#![deny(missing_docs)]
