@@ -1,0 +1,15 @@
+//! The differentiable operations, one family per file; each op's forward and
+//! backward sit side by side.
+
+pub(crate) mod binary;
+mod conv;
+mod matmul;
+mod pool;
+mod reduce;
+mod resize;
+mod select;
+mod shape;
+mod softmax;
+mod unary;
+
+pub use binary::broadcast_shape;

@@ -1,0 +1,219 @@
+//! Max and average pooling over 2-D windows of `[N, C, H, W]` tensors.
+//!
+//! No padding; windows that would run past the edge are dropped (PyTorch's
+//! default floor mode), so `Ho = (H - k) / s + 1`.
+
+use crate::error::{Result, invalid_arg, invalid_shape};
+use crate::graph::Backward;
+use crate::tensor::Tensor;
+use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
+
+#[derive(Clone, Copy)]
+struct PoolGeom {
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ho: usize,
+    wo: usize,
+}
+
+fn geometry(
+    op: &'static str,
+    x: &Tensor,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> Result<PoolGeom> {
+    let s = x.shape();
+    if s.len() != 4 {
+        return Err(invalid_shape(op, "input must be [N, C, H, W]", s));
+    }
+    if kernel.0 == 0 || kernel.1 == 0 || stride.0 == 0 || stride.1 == 0 {
+        return Err(invalid_arg(op, "kernel and stride must be positive"));
+    }
+    if kernel.0 > s[2] || kernel.1 > s[3] {
+        return Err(invalid_arg(
+            op,
+            format!("kernel {kernel:?} larger than the input {}x{}", s[2], s[3]),
+        ));
+    }
+    Ok(PoolGeom {
+        h: s[2],
+        w: s[3],
+        kh: kernel.0,
+        kw: kernel.1,
+        sh: stride.0,
+        sw: stride.1,
+        ho: (s[2] - kernel.0) / stride.0 + 1,
+        wo: (s[3] - kernel.1) / stride.1 + 1,
+    })
+}
+
+struct MaxPoolOp {
+    /// Flat index inside its input plane of each output's maximum.
+    argmax: Vec<u32>,
+    g: PoolGeom,
+}
+
+impl Backward for MaxPoolOp {
+    fn name(&self) -> &'static str {
+        "max_pool2d"
+    }
+    fn backward(
+        &self,
+        grad: &ArrayD<f32>,
+        parents: &[Tensor],
+        _: &ArrayD<f32>,
+    ) -> Vec<Option<ArrayD<f32>>> {
+        let (hw_in, hw_out) = (self.g.h * self.g.w, self.g.ho * self.g.wo);
+        let gs = grad.as_standard_layout();
+        let gs = gs.as_slice().expect("standard layout");
+        let mut dx = vec![0.0f32; parents[0].len()];
+        dx.par_chunks_mut(hw_in)
+            .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
+            .for_each(|(d, (g, a))| {
+                for (&gv, &i) in g.iter().zip(a) {
+                    d[i as usize] += gv;
+                }
+            });
+        vec![Some(
+            ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
+        )]
+    }
+}
+
+struct AvgPoolOp {
+    g: PoolGeom,
+}
+
+impl Backward for AvgPoolOp {
+    fn name(&self) -> &'static str {
+        "avg_pool2d"
+    }
+    fn backward(
+        &self,
+        grad: &ArrayD<f32>,
+        parents: &[Tensor],
+        _: &ArrayD<f32>,
+    ) -> Vec<Option<ArrayD<f32>>> {
+        let g = self.g;
+        let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
+        let scale = 1.0 / (g.kh * g.kw) as f32;
+        let gs = grad.as_standard_layout();
+        let gs = gs.as_slice().expect("standard layout");
+        let mut dx = vec![0.0f32; parents[0].len()];
+        dx.par_chunks_mut(hw_in)
+            .zip(gs.par_chunks(hw_out))
+            .for_each(|(d, gp)| {
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let v = gp[oy * g.wo + ox] * scale;
+                        for ky in 0..g.kh {
+                            let row = (oy * g.sh + ky) * g.w + ox * g.sw;
+                            for dv in &mut d[row..row + g.kw] {
+                                *dv += v;
+                            }
+                        }
+                    }
+                }
+            });
+        vec![Some(
+            ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
+        )]
+    }
+}
+
+impl Tensor {
+    /// Max pooling with window `kernel` and step `stride` (rows, cols).
+    /// The gradient of each window goes to its first maximal element.
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`](crate::Error::InvalidShape) unless the input is
+    /// `[N, C, H, W]`; [`Error::InvalidArgument`](crate::Error::InvalidArgument)
+    /// for zero sizes or a window larger than the input.
+    ///
+    /// # Example
+    /// ```
+    /// use fanaroff_tensor::Tensor;
+    /// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]).unwrap();
+    /// let y = x.max_pool2d((2, 2), (2, 2)).unwrap();
+    /// assert_eq!(y.to_vec(), vec![5., 7., 13., 15.]);
+    /// ```
+    pub fn max_pool2d(&self, kernel: (usize, usize), stride: (usize, usize)) -> Result<Tensor> {
+        let g = geometry("max_pool2d", self, kernel, stride)?;
+        let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
+        let planes = self.shape()[0] * self.shape()[1];
+        let xs = self.data().as_standard_layout();
+        let xs = xs.as_slice().expect("standard layout");
+        let mut y = vec![0.0f32; planes * hw_out];
+        let mut argmax = vec![0u32; planes * hw_out];
+        y.par_chunks_mut(hw_out)
+            .zip(argmax.par_chunks_mut(hw_out))
+            .zip(xs.par_chunks(hw_in))
+            .for_each(|((yp, ap), xp)| {
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let mut best = f32::NEG_INFINITY;
+                        let mut at = (oy * g.sh) * g.w + ox * g.sw;
+                        for ky in 0..g.kh {
+                            let row = (oy * g.sh + ky) * g.w + ox * g.sw;
+                            for (kx, &v) in xp[row..row + g.kw].iter().enumerate() {
+                                // `>` keeps the first maximum; NaN propagates.
+                                if v > best || v.is_nan() && !best.is_nan() {
+                                    best = v;
+                                    at = row + kx;
+                                }
+                            }
+                        }
+                        yp[oy * g.wo + ox] = best;
+                        ap[oy * g.wo + ox] = at as u32;
+                    }
+                }
+            });
+        let mut shape = self.shape().to_vec();
+        shape[2] = g.ho;
+        shape[3] = g.wo;
+        let y = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("output shape");
+        Ok(Tensor::from_op(
+            y,
+            vec![self.clone()],
+            MaxPoolOp { argmax, g },
+        ))
+    }
+
+    /// Average pooling with window `kernel` and step `stride` (rows, cols).
+    ///
+    /// # Errors
+    /// As [`max_pool2d`](Tensor::max_pool2d).
+    pub fn avg_pool2d(&self, kernel: (usize, usize), stride: (usize, usize)) -> Result<Tensor> {
+        let g = geometry("avg_pool2d", self, kernel, stride)?;
+        let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
+        let planes = self.shape()[0] * self.shape()[1];
+        let scale = 1.0 / (g.kh * g.kw) as f32;
+        let xs = self.data().as_standard_layout();
+        let xs = xs.as_slice().expect("standard layout");
+        let mut y = vec![0.0f32; planes * hw_out];
+        y.par_chunks_mut(hw_out)
+            .zip(xs.par_chunks(hw_in))
+            .for_each(|(yp, xp)| {
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let mut s = 0.0f32;
+                        for ky in 0..g.kh {
+                            let row = (oy * g.sh + ky) * g.w + ox * g.sw;
+                            s += xp[row..row + g.kw].iter().sum::<f32>();
+                        }
+                        yp[oy * g.wo + ox] = s * scale;
+                    }
+                }
+            });
+        let mut shape = self.shape().to_vec();
+        shape[2] = g.ho;
+        shape[3] = g.wo;
+        let y = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("output shape");
+        Ok(Tensor::from_op(y, vec![self.clone()], AvgPoolOp { g }))
+    }
+}
