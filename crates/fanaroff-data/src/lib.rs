@@ -1,2 +1,16 @@
-//! fanaroff-data (under construction).
+//! # fanaroff-data
+//!
+//! Radio-galaxy image data for the `fanaroff` workspace.
 #![deny(missing_docs)]
+
+mod dataset;
+mod error;
+pub mod mirabest;
+mod pickle;
+mod split;
+pub mod transform;
+
+pub use dataset::{Dataset, SampleInfo};
+pub use error::{Error, Result};
+pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Subset};
+pub use transform::{Scaling, Standardize};

@@ -1,0 +1,5 @@
+//! Preprocessing (scaling) and seeded augmentation.
+
+mod scaling;
+
+pub use scaling::{Scaling, Standardize};
