@@ -1,2 +1,66 @@
-//! fanaroff-nn (under construction).
+//! # fanaroff-nn
+//!
+//! Neural-network building blocks on [`fanaroff_tensor`]: the [`Module`]
+//! trait with a named parameter registry, layers ([`Linear`], [`Conv2d`],
+//! [`BatchNorm2d`], [`Dropout`], [`MaxPool2d`], [`Flatten`],
+//! [`Sequential`]), losses, optimisers ([`Sgd`], [`Adam`]/AdamW),
+//! learning-rate schedules, initialisers and safetensors checkpoints whose
+//! names and layouts match PyTorch's `state_dict`.
+//!
+//! One training step:
+//!
+//! ```
+//! use fanaroff_nn::{Activation, AdamConfig, Linear, Module, Optimizer, Reduction, Sequential, cross_entropy};
+//! use fanaroff_tensor::Tensor;
+//! use rand::{SeedableRng, rngs::StdRng};
+//!
+//! # fn main() -> fanaroff_nn::Result<()> {
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut model = Sequential::new()
+//!     .push("fc1", Linear::new(2, 16, true, &mut rng)?)
+//!     .push("relu", Activation::Relu)
+//!     .push("fc2", Linear::new(16, 2, true, &mut rng)?);
+//! let mut opt = AdamConfig::with_lr(0.05).build()?;
+//! // XOR-like data
+//! let x = Tensor::from_vec(vec![0., 0., 0., 1., 1., 0., 1., 1.], &[4, 2])?;
+//! let y = [0, 1, 1, 0];
+//! let mut first = f32::NAN;
+//! for step in 0..200 {
+//!     let loss = cross_entropy(&model.forward(&x, &mut rng)?, &y, Reduction::Mean)?;
+//!     if step == 0 { first = loss.item()?; }
+//!     let grads = loss.backward()?;
+//!     opt.step(&mut model, &grads)?;
+//! }
+//! let last = cross_entropy(&model.forward(&x, &mut rng)?, &y, Reduction::Mean)?.item()?;
+//! assert!(last < 0.1 * first);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Gradients are not stored inside parameters: [`Tensor::backward`](fanaroff_tensor::Tensor::backward)
+//! returns a fresh [`Gradients`](fanaroff_tensor::Gradients) store each time,
+//! so there is nothing to zero between steps; accumulate over micro-batches
+//! with [`GradAccumulator`].
 #![deny(missing_docs)]
+
+pub mod checkpoint;
+mod error;
+mod grad_accum;
+pub mod init;
+mod layers;
+mod loss;
+pub mod models;
+mod module;
+mod optim;
+
+pub use checkpoint::{TensorFile, load_from, load_model, save_model, write_tensors};
+pub use error::{Error, Result};
+pub use grad_accum::GradAccumulator;
+pub use layers::{
+    Activation, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Sequential, linear,
+};
+pub use loss::{Reduction, cross_entropy, gaussian_nll_loss, mse_loss, nll_loss};
+pub use module::{Module, ModuleExt, join};
+pub use optim::{
+    Adam, AdamConfig, CosineLr, LrScheduler, Optimizer, ReduceOnPlateau, Sgd, SgdConfig, StepLr,
+};

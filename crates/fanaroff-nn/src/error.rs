@@ -1,0 +1,60 @@
+//! The crate's error type.
+
+use thiserror::Error;
+
+/// Errors from layers, losses, optimisers and checkpoints.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A tensor operation failed (usually a shape mismatch).
+    #[error(transparent)]
+    Tensor(#[from] fanaroff_tensor::Error),
+    /// A hyper-parameter outside its valid range.
+    #[error("{what}: {msg}")]
+    InvalidConfig {
+        /// Which setting or layer.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// Input data that the operation cannot use (labels out of range, NaN ...).
+    #[error("{what}: {msg}")]
+    InvalidInput {
+        /// Which function.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A checkpoint that cannot be used with this model.
+    #[error("checkpoint {path}: {msg}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        msg: String,
+    },
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        what,
+        msg: msg.into(),
+    }
+}
+
+pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        what,
+        msg: msg.into(),
+    }
+}

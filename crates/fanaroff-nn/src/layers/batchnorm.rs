@@ -1,0 +1,124 @@
+//! Batch normalisation over the channels of `[N, C, H, W]` maps.
+
+use crate::error::{Result, config, input};
+use crate::module::{Module, join};
+use fanaroff_tensor::{Tensor, no_grad};
+use rand::RngCore;
+use std::sync::Mutex;
+
+/// Batch normalisation (Ioffe & Szegedy), PyTorch semantics.
+///
+/// ```text
+/// y = (x - mean) / sqrt(var + eps) * weight + bias
+/// ```
+///
+/// In training mode `mean`/`var` are the batch statistics over `(N, H, W)`
+/// (biased variance), and the running statistics move by
+/// `running = (1 - momentum) running + momentum batch` (unbiased variance).
+/// In evaluation mode the running statistics are used. Defaults:
+/// `momentum = 0.1`, `eps = 1e-5`, weight 1, bias 0.
+#[derive(Debug)]
+pub struct BatchNorm2d {
+    /// Scale `[C]`.
+    pub weight: Tensor,
+    /// Shift `[C]`.
+    pub bias: Tensor,
+    running: Mutex<(Tensor, Tensor)>,
+    /// Weight of the newest batch in the running statistics.
+    pub momentum: f32,
+    /// Added to the variance for stability.
+    pub eps: f32,
+    training: bool,
+}
+
+impl BatchNorm2d {
+    /// A layer for `channels` channels, in training mode.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero channels.
+    pub fn new(channels: usize) -> Result<Self> {
+        if channels == 0 {
+            return Err(config("BatchNorm2d", "channels must be positive"));
+        }
+        Ok(BatchNorm2d {
+            weight: Tensor::ones(&[channels]).requires_grad(true),
+            bias: Tensor::zeros(&[channels]).requires_grad(true),
+            running: Mutex::new((Tensor::zeros(&[channels]), Tensor::ones(&[channels]))),
+            momentum: 0.1,
+            eps: 1e-5,
+            training: true,
+        })
+    }
+
+    /// The running mean and variance.
+    pub fn running_stats(&self) -> (Tensor, Tensor) {
+        self.running
+            .lock()
+            .expect("running statistics lock")
+            .clone()
+    }
+}
+
+impl Module for BatchNorm2d {
+    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        let s = x.shape();
+        let c = self.weight.len();
+        if s.len() != 4 || s[1] != c {
+            return Err(input(
+                "BatchNorm2d",
+                format!("expected [N, {c}, H, W], got {s:?}"),
+            ));
+        }
+        let per = [1, c, 1, 1];
+        let (mean, var) = if self.training {
+            let count = s[0] * s[2] * s[3];
+            if count < 2 {
+                return Err(input(
+                    "BatchNorm2d",
+                    format!("training needs more than one value per channel, got {s:?}"),
+                ));
+            }
+            let mean = x.mean_axes(&[0, 2, 3], true)?;
+            let var = x.sub(&mean)?.square().mean_axes(&[0, 2, 3], true)?;
+            no_grad(|| -> Result<()> {
+                let mut run = self.running.lock().expect("running statistics lock");
+                let m = self.momentum;
+                let unbiased = count as f32 / (count - 1) as f32;
+                let bm = mean.detach().reshape(&[c])?;
+                let bv = var.detach().reshape(&[c])?.mul_scalar(unbiased);
+                run.0 = run.0.mul_scalar(1.0 - m).add(&bm.mul_scalar(m))?;
+                run.1 = run.1.mul_scalar(1.0 - m).add(&bv.mul_scalar(m))?;
+                Ok(())
+            })?;
+            (mean, var)
+        } else {
+            let run = self.running.lock().expect("running statistics lock");
+            (run.0.reshape(&per)?, run.1.reshape(&per)?)
+        };
+        let xhat = x.sub(&mean)?.div(&var.add_scalar(self.eps).sqrt())?;
+        Ok(xhat
+            .mul(&self.weight.reshape(&per)?)?
+            .add(&self.bias.reshape(&per)?)?)
+    }
+    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        f(&join(prefix, "weight"), &self.weight);
+        f(&join(prefix, "bias"), &self.bias);
+    }
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        f(&join(prefix, "weight"), &mut self.weight);
+        f(&join(prefix, "bias"), &mut self.bias);
+    }
+    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        let run = self.running.lock().expect("running statistics lock");
+        f(&join(prefix, "running_mean"), &run.0);
+        f(&join(prefix, "running_var"), &run.1);
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        let run = self.running.get_mut().expect("running statistics lock");
+        f(&join(prefix, "running_mean"), &mut run.0);
+        f(&join(prefix, "running_var"), &mut run.1);
+    }
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}

@@ -1,0 +1,13 @@
+//! Layers, one family per file.
+
+mod batchnorm;
+mod conv;
+mod linear;
+mod sequential;
+mod simple;
+
+pub use batchnorm::BatchNorm2d;
+pub use conv::Conv2d;
+pub use linear::{Linear, linear};
+pub use sequential::Sequential;
+pub use simple::{Activation, Dropout, Flatten, MaxPool2d};

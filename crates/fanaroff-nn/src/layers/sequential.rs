@@ -1,0 +1,102 @@
+//! A chain of named layers.
+
+use crate::error::Result;
+use crate::module::{Module, join};
+use fanaroff_tensor::Tensor;
+use rand::RngCore;
+
+/// Layers applied in order. Each has a name that prefixes its parameters
+/// (`conv1.weight`), so names line up with a PyTorch model whose attributes
+/// carry the same names.
+///
+/// # Example
+/// ```
+/// use fanaroff_nn::{Activation, Linear, Module, ModuleExt, Sequential};
+/// use fanaroff_tensor::Tensor;
+/// use rand::{SeedableRng, rngs::StdRng};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mlp = Sequential::new()
+///     .push("fc1", Linear::new(4, 8, true, &mut rng).unwrap())
+///     .push("act", Activation::Relu)
+///     .push("fc2", Linear::new(8, 2, true, &mut rng).unwrap());
+/// assert_eq!(mlp.num_parameters(), 4 * 8 + 8 + 8 * 2 + 2);
+/// assert_eq!(mlp.named_parameters()[2].0, "fc2.weight");
+/// let y = mlp.forward(&Tensor::ones(&[5, 4]), &mut rng).unwrap();
+/// assert_eq!(y.shape(), &[5, 2]);
+/// ```
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<(String, Box<dyn Module>)>,
+}
+
+impl Sequential {
+    /// An empty chain.
+    pub fn new() -> Self {
+        Sequential { layers: Vec::new() }
+    }
+
+    /// Appends a layer under `name`.
+    pub fn push(mut self, name: &str, layer: impl Module + 'static) -> Self {
+        self.layers.push((name.to_string(), Box::new(layer)));
+        self
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// True when there are no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// Runs the layers up to (not including) index `end`: features from an
+    /// intermediate layer, e.g. the penultimate one.
+    ///
+    /// # Errors
+    /// As the layers' forward passes.
+    pub fn forward_until(&self, x: &Tensor, end: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let mut h = x.clone();
+        for (_, l) in self.layers.iter().take(end) {
+            h = l.forward(&h, rng)?;
+        }
+        Ok(h)
+    }
+
+    /// The names of the layers, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.layers.iter().map(|(n, _)| n.as_str()).collect()
+    }
+}
+
+impl Module for Sequential {
+    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        self.forward_until(x, self.layers.len(), rng)
+    }
+    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        for (n, l) in &self.layers {
+            l.visit_params(&join(prefix, n), f);
+        }
+    }
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        for (n, l) in &mut self.layers {
+            l.visit_params_mut(&join(prefix, n), f);
+        }
+    }
+    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        for (n, l) in &self.layers {
+            l.visit_buffers(&join(prefix, n), f);
+        }
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        for (n, l) in &mut self.layers {
+            l.visit_buffers_mut(&join(prefix, n), f);
+        }
+    }
+    fn set_training(&mut self, training: bool) {
+        for (_, l) in &mut self.layers {
+            l.set_training(training);
+        }
+    }
+}

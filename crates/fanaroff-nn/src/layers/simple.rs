@@ -1,0 +1,124 @@
+//! Parameter-free layers: activations, pooling, flattening, dropout.
+
+use crate::error::{Result, config};
+use crate::module::Module;
+use fanaroff_tensor::Tensor;
+use rand::RngCore;
+
+/// Elementwise activation functions as layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `max(x, 0)`.
+    Relu,
+    /// `tanh(x)`.
+    Tanh,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `ln(1 + e^x)`.
+    Softplus,
+}
+
+impl Module for Activation {
+    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        Ok(match self {
+            Activation::Relu => x.relu(),
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Softplus => x.softplus(),
+        })
+    }
+    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
+    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
+}
+
+/// Max pooling with a square window (no padding, floor mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool2d {
+    /// Window size.
+    pub kernel: usize,
+    /// Step between windows.
+    pub stride: usize,
+}
+
+impl MaxPool2d {
+    /// A pooling layer; `MaxPool2d::new(2, 2)` halves height and width.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    pub fn new(kernel: usize, stride: usize) -> Result<Self> {
+        if kernel == 0 || stride == 0 {
+            return Err(config("MaxPool2d", "kernel and stride must be positive"));
+        }
+        Ok(MaxPool2d { kernel, stride })
+    }
+}
+
+impl Module for MaxPool2d {
+    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        Ok(x.max_pool2d((self.kernel, self.kernel), (self.stride, self.stride))?)
+    }
+    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
+    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
+}
+
+/// Flattens `[N, ...]` into `[N, prod(...)]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flatten;
+
+impl Module for Flatten {
+    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        Ok(x.flatten(1)?)
+    }
+    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
+    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
+}
+
+/// Inverted dropout: in training mode zeroes each value with probability `p`
+/// and scales the rest by `1 / (1 - p)`; identity in evaluation mode unless
+/// `mc` is set (Monte Carlo dropout keeps it active at prediction time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dropout {
+    /// Probability of zeroing a value.
+    pub p: f32,
+    /// Keep dropout active in evaluation mode (MC dropout).
+    pub mc: bool,
+    training: bool,
+}
+
+impl Dropout {
+    /// A dropout layer, in training mode.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `0 <= p < 1`.
+    pub fn new(p: f32) -> Result<Self> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(config("Dropout", format!("p = {p} must be in [0, 1)")));
+        }
+        Ok(Dropout {
+            p,
+            mc: false,
+            training: true,
+        })
+    }
+
+    /// Keeps dropout active at prediction time (MC dropout).
+    pub fn monte_carlo(mut self, on: bool) -> Self {
+        self.mc = on;
+        self
+    }
+}
+
+impl Module for Dropout {
+    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        if self.training || self.mc {
+            Ok(x.dropout(self.p, rng)?)
+        } else {
+            Ok(x.clone())
+        }
+    }
+    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
+    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}

@@ -1,0 +1,5 @@
+//! Ready-made deterministic models.
+
+mod lenet;
+
+pub use lenet::{LeNetConfig, lenet};
