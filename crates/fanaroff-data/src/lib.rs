@@ -5,6 +5,8 @@
 
 mod dataset;
 mod error;
+pub mod fits;
+pub mod image_io;
 pub mod mirabest;
 mod pickle;
 mod split;

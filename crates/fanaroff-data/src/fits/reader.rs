@@ -1,0 +1,183 @@
+//! A minimal FITS reader for the primary image HDU.
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use crate::error::{Error, Result};
+
+const BLOCK: usize = 2880;
+const CARD: usize = 80;
+
+/// The primary image of a FITS file and the header values used to read it.
+#[derive(Debug, Clone)]
+pub struct FitsImage {
+    /// Pixels `[NAXIS2, NAXIS1]`: row 0 is the first row stored in the file.
+    pub data: Array2<f32>,
+    /// `BITPIX` of the file (−32 or −64).
+    pub bitpix: i64,
+    /// All header cards as `(keyword, raw value text)` in file order.
+    pub header: Vec<(String, String)>,
+}
+
+impl FitsImage {
+    /// A header value by keyword, with quotes and comments removed.
+    pub fn header_value(&self, key: &str) -> Option<&str> {
+        self.header
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn parse_card(card: &[u8]) -> (String, Option<String>) {
+    let text: String = card.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect();
+    let key = text.get(..8).unwrap_or(&text).trim().to_string();
+    if text.get(8..10) != Some("= ") {
+        return (key, None);
+    }
+    let raw = text[10..].trim();
+    let value = if let Some(rest) = raw.strip_prefix('\'') {
+        // Quoted string: up to the closing quote ('' is an escaped quote).
+        let mut out = String::new();
+        let mut chars = rest.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    out.push('\'');
+                    chars.next();
+                } else {
+                    break;
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.trim_end().to_string()
+    } else {
+        raw.split('/').next().unwrap_or("").trim().to_string()
+    };
+    (key, Some(value))
+}
+
+/// Reads the primary HDU of a FITS file as a 2-D `f32` image.
+///
+/// Accepts `BITPIX` −32 and −64 (big-endian IEEE floats; −64 is rounded to
+/// `f32`), `NAXIS = 2` or more axes when all axes beyond the second have
+/// length 1 (common for radio images), and applies `BSCALE`/`BZERO` when present.
+///
+/// # Errors
+/// [`Error::NotFound`]/[`Error::Io`] if the file cannot be read;
+/// [`Error::Fits`] naming the file if the header is malformed, the image is
+/// not 2-D floating point, or the data are truncated.
+pub fn read_fits(path: impl AsRef<Path>) -> Result<FitsImage> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_fits(&bytes, &path.display().to_string())
+}
+
+/// Parses FITS bytes; `file` names them in errors. See [`read_fits`].
+///
+/// # Errors
+/// As [`read_fits`].
+pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
+    let bad = |reason: String| Error::Fits {
+        file: file.to_string(),
+        reason,
+    };
+    let mut header = Vec::new();
+    let mut pos = 0;
+    let mut ended = false;
+    while !ended {
+        if pos + BLOCK > bytes.len() {
+            return Err(bad(if pos == 0 {
+                format!("only {} bytes, not even one 2880-byte header block", bytes.len())
+            } else {
+                "header has no END card".into()
+            }));
+        }
+        for card in bytes[pos..pos + BLOCK].chunks_exact(CARD) {
+            let (key, value) = parse_card(card);
+            if key == "END" {
+                ended = true;
+                break;
+            }
+            if let Some(v) = value {
+                header.push((key, v));
+            }
+        }
+        pos += BLOCK;
+    }
+    let get = |k: &str| header.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let int = |k: &str| -> Result<i64> {
+        get(k)
+            .ok_or_else(|| bad(format!("missing {k}")))?
+            .parse::<i64>()
+            .map_err(|_| bad(format!("{k} is not an integer")))
+    };
+    if header.first().map(|(k, _)| k.as_str()) != Some("SIMPLE") {
+        return Err(bad("does not start with SIMPLE (not a FITS file)".into()));
+    }
+    let bitpix = int("BITPIX")?;
+    if bitpix != -32 && bitpix != -64 {
+        return Err(bad(format!(
+            "BITPIX = {bitpix}: expected a floating-point image (-32 or -64)"
+        )));
+    }
+    let naxis = int("NAXIS")?;
+    if !(2..=999).contains(&naxis) {
+        return Err(bad(format!("NAXIS = {naxis}: expected a 2-D image")));
+    }
+    let mut dims = Vec::new();
+    for i in 1..=naxis {
+        let d = int(&format!("NAXIS{i}"))?;
+        let d = usize::try_from(d).map_err(|_| bad(format!("NAXIS{i} = {d} is negative")))?;
+        dims.push(d);
+    }
+    if dims[2..].iter().any(|&d| d != 1) {
+        return Err(bad(format!("axes {dims:?}: expected a 2-D image (extra axes of length 1 only)")));
+    }
+    let (w, h) = (dims[0], dims[1]);
+    if w == 0 || h == 0 {
+        return Err(bad(format!("empty image {w} x {h}")));
+    }
+    let item = if bitpix == -32 { 4 } else { 8 };
+    let need = w
+        .checked_mul(h)
+        .and_then(|n| n.checked_mul(item))
+        .ok_or_else(|| bad("image too large".into()))?;
+    let data = bytes
+        .get(pos..pos + need)
+        .ok_or_else(|| bad(format!("data truncated: need {need} bytes, file has {}", bytes.len() - pos)))?;
+    let num = |k: &str, default: f64| -> Result<f64> {
+        match get(k) {
+            None => Ok(default),
+            Some(v) => v.parse::<f64>().map_err(|_| bad(format!("{k} is not a number"))),
+        }
+    };
+    let (bscale, bzero) = (num("BSCALE", 1.0)?, num("BZERO", 0.0)?);
+    let mut px: Vec<f32> = if bitpix == -32 {
+        data.chunks_exact(4)
+            .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    } else {
+        data.chunks_exact(8)
+            .map(|c| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(c);
+                f64::from_be_bytes(a) as f32
+            })
+            .collect()
+    };
+    if bscale != 1.0 || bzero != 0.0 {
+        for v in &mut px {
+            *v = (f64::from(*v) * bscale + bzero) as f32;
+        }
+    }
+    let data = Array2::from_shape_vec((h, w), px).map_err(|e| bad(format!("shape: {e}")))?;
+    Ok(FitsImage {
+        data,
+        bitpix,
+        header,
+    })
+}
