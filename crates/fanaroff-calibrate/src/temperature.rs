@@ -37,11 +37,12 @@ pub const MAX_TEMPERATURE: f64 = 1e3;
 /// ```
 /// use fanaroff_calibrate::TemperatureScaling;
 /// use ndarray::array;
-/// // over-confident logits: two of four are wrong with large margins
+/// // Every input has logit margin m = 4, and 3 of 4 are right. NLL is
+/// // minimised where sigmoid(m / t) = 3/4, i.e. t = 4 / ln 3 = 3.641.
 /// let z = array![[4.0, 0.0], [0.0, 4.0], [4.0, 0.0], [0.0, 4.0]];
-/// let y = [0, 1, 1, 0];
+/// let y = [0, 1, 1, 1];
 /// let ts = TemperatureScaling::fit(z.view(), &y).unwrap();
-/// assert!(ts.temperature > 1.0);
+/// assert!((ts.temperature - 4.0 / 3f64.ln()).abs() < 1e-6);
 /// assert!(ts.nll_after <= ts.nll_before);
 /// let p = ts.apply(z.view()).unwrap();
 /// assert!((p[[0, 0]] + p[[0, 1]] - 1.0).abs() < 1e-12);
