@@ -10,9 +10,11 @@ pub mod image_io;
 pub mod mirabest;
 mod pickle;
 mod split;
+pub mod synthetic;
 pub mod transform;
 
 pub use dataset::{Dataset, SampleInfo};
 pub use error::{Error, Result};
 pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Subset};
+pub use synthetic::SyntheticConfig;
 pub use transform::{Scaling, Standardize};

@@ -51,6 +51,18 @@ fn std_of(v: &[f32]) -> f64 {
 /// returns for the median and standard deviation. NaN and ±inf are ignored.
 /// Returns `None` when no pixel is finite.
 pub fn sigma_clip(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usize) -> Option<ClipStats> {
+    let (mut kept, iterations) = clip_survivors(pixels, k, max_iters)?;
+    let std = std_of(&kept);
+    Some(ClipStats {
+        median: median_in_place(&mut kept),
+        std,
+        kept: kept.len(),
+        iterations,
+    })
+}
+
+/// The surviving pixels of iterative clipping and the number of passes.
+fn clip_survivors(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usize) -> Option<(Vec<f32>, usize)> {
     let mut kept: Vec<f32> = pixels.into_iter().filter(|x| x.is_finite()).collect();
     if kept.is_empty() {
         return None;
@@ -73,17 +85,7 @@ pub fn sigma_clip(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usiz
             break;
         }
     }
-    if kept.is_empty() {
-        return None;
-    }
-    scratch.clear();
-    scratch.extend_from_slice(&kept);
-    Some(ClipStats {
-        median: median_in_place(&mut scratch),
-        std: std_of(&kept),
-        kept: kept.len(),
-        iterations,
-    })
+    if kept.is_empty() { None } else { Some((kept, iterations)) }
 }
 
 /// Parameters of the MiraBest recipe.
@@ -189,12 +191,12 @@ impl Recipe {
                 r.crop
             )));
         }
-        let stats = sigma_clip(image.iter().copied(), r.clip_sigma, r.max_iters).ok_or_else(|| {
+        let (kept, _) = clip_survivors(image.iter().copied(), r.clip_sigma, r.max_iters).ok_or_else(|| {
             Error::NoFinitePixels {
                 file: name.to_string(),
             }
         })?;
-        let thresh = r.threshold_sigma * stats.std;
+        let thresh = r.threshold_sigma * std_of(&kept);
         let (r0, c0) = ((h - r.crop) / 2, (w - r.crop) / 2);
         let crop = image.slice(s![r0..r0 + r.crop, c0..c0 + r.crop]);
         let cleaned = crop.mapv(|x| if x.is_nan() || f64::from(x) <= thresh { 0.0 } else { x });
