@@ -3,6 +3,7 @@
 //! Radio-galaxy image data for the `fanaroff` workspace.
 #![deny(missing_docs)]
 
+mod batches;
 mod dataset;
 mod error;
 pub mod fits;
@@ -13,6 +14,7 @@ mod split;
 pub mod synthetic;
 pub mod transform;
 
+pub use batches::{Batches, MiniBatch};
 pub use dataset::{Dataset, SampleInfo};
 pub use error::{Error, Result};
 pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Subset};
