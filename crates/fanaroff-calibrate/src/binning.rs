@@ -10,7 +10,8 @@
 //!
 //! **Equal mass** with `B` bins over `N` values `v_(0) <= ... <= v_(N-1)`:
 //! interior edges are the empirical quantiles `e_b = v_(floor(b N / B))` for
-//! `b = 1..B-1`, outer edges are `0` and `1`, and a value goes to bin
+//! `b = 1..B-1`, outer edges are the smallest and largest value `v_(0)` and
+//! `v_(N-1)` (only interior edges decide bins), and a value goes to bin
 //! `#{b in 1..B : e_b <= v}` (again right-open). Without ties this puts
 //! `floor((b+1) N / B) - floor(b N / B)` values in bin `b`, i.e. sizes differ
 //! by at most one. Tied values are never split between bins, so bins may be
@@ -157,13 +158,17 @@ impl Binning {
             ));
         }
         let b = self.bins;
-        let interior: Vec<f64> = match self.strategy {
-            BinStrategy::EqualWidth => (1..b).map(|i| i as f64 / b as f64).collect(),
+        let (lowest, interior, highest): (f64, Vec<f64>, f64) = match self.strategy {
+            BinStrategy::EqualWidth => (0.0, (1..b).map(|i| i as f64 / b as f64).collect(), 1.0),
             BinStrategy::EqualMass => {
                 let mut sorted = values.to_vec();
                 sorted.sort_by(f64::total_cmp);
                 let n = sorted.len();
-                (1..b).map(|i| sorted[i * n / b]).collect()
+                (
+                    sorted[0],
+                    (1..b).map(|i| sorted[i * n / b]).collect(),
+                    sorted[n - 1],
+                )
             }
         };
         // Bin index = number of interior edges <= v (edges are sorted).
@@ -172,9 +177,9 @@ impl Binning {
             .map(|&v| interior.partition_point(|&e| e <= v))
             .collect();
         let mut edges = Vec::with_capacity(b + 1);
-        edges.push(0.0);
+        edges.push(lowest);
         edges.extend_from_slice(&interior);
-        edges.push(1.0);
+        edges.push(highest);
         Ok(BinAssignment { index, edges })
     }
 }
@@ -184,7 +189,8 @@ impl Binning {
 pub struct BinAssignment {
     /// Bin of each value, in `0..B`.
     pub index: Vec<usize>,
-    /// `B + 1` edges, `edges[0] = 0`, `edges[B] = 1`; bin `b` covers
-    /// `[edges[b], edges[b+1])` (the last bin is closed).
+    /// `B + 1` edges; bin `b` covers `[edges[b], edges[b+1])` (the last bin
+    /// is closed). Equal width: `edges[0] = 0`, `edges[B] = 1`. Equal mass:
+    /// `edges[0]` and `edges[B]` are the smallest and largest value.
     pub edges: Vec<f64>,
 }

@@ -36,7 +36,7 @@ pub enum Error {
         value: f64,
     },
     /// A probability vector does not sum to one within the tolerance.
-    #[error("probabilities at {location} sum to {sum}, not 1 (tolerance {tolerance})")]
+    #[error("probabilities at {location} sum to {}, not 1 (tolerance {tolerance})", short(*.sum))]
     NotNormalised {
         /// Which row, e.g. `row 7` or `sample 2, row 7`.
         location: String,
@@ -124,6 +124,21 @@ pub enum Error {
     /// Bad command-line usage of the report tool.
     #[error("{0}")]
     Usage(String),
+}
+
+/// `v` with at most 10 significant digits and no trailing zeros, so that
+/// `0.8999999999999999` prints as `0.9`.
+fn short(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return v.to_string();
+    }
+    let digits = (9 - v.abs().log10().floor() as i32).clamp(0, 17) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// The crate's result type.

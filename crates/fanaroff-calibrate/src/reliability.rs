@@ -174,11 +174,21 @@ impl ReliabilityDiagram {
     /// The [`Chart`] that [`write_png`](Self::write_png) draws, for callers
     /// who want to add series or render to memory.
     pub fn chart(&self) -> Chart {
-        let (name, x_label, y_label) = match self.kind {
-            DiagramKind::Confidence => ("ECE", "confidence", "accuracy"),
-            DiagramKind::Uncertainty => ("UCE", "uncertainty (H / ln K)", "error"),
-            DiagramKind::Class(_) => ("class ECE", "p(class)", "frequency"),
-            DiagramKind::Custom => ("CE", "score", "outcome"),
+        let (name, x_label, y_label, dots) = match self.kind {
+            DiagramKind::Confidence => (
+                "ECE",
+                "confidence",
+                "accuracy",
+                "(mean confidence, accuracy)",
+            ),
+            DiagramKind::Uncertainty => (
+                "UCE",
+                "uncertainty (H / ln K)",
+                "error",
+                "(mean uncertainty, error)",
+            ),
+            DiagramKind::Class(_) => ("class ECE", "p(class)", "frequency", "(mean p, frequency)"),
+            DiagramKind::Custom => ("CE", "score", "outcome", "(mean score, mean outcome)"),
         };
         let class = match self.kind {
             DiagramKind::Class(k) => format!(" class {k}"),
@@ -212,6 +222,6 @@ impl ReliabilityDiagram {
             .y_range(0.0, 1.0)
             .bars(y_label, &lefts, &rights, &heights, Color::BLUE)
             .line("ideal", &[0.0, 1.0], &[0.0, 1.0], Color::GREY)
-            .points("(mean score, mean outcome)", &px, &py, Color::RED)
+            .points(dots, &px, &py, Color::RED)
     }
 }

@@ -363,7 +363,7 @@ impl fmt::Display for CalibrationReport {
         )?;
         writeln!(f, "{:-<64}", "")?;
         let mut row =
-            |name: &str, v: f64, key: &str| writeln!(f, "{name:<34} {v:>10.4}{}", ci(key));
+            |name: &str, v: f64, key: &str| writeln!(f, "{name:<36} {v:>10.4}{}", ci(key));
         row("accuracy", self.accuracy, "accuracy")?;
         row("error rate", self.error_rate, "")?;
         row("NLL (nats)", self.nll, "nll")?;
@@ -388,14 +388,14 @@ impl fmt::Display for CalibrationReport {
         };
         writeln!(
             f,
-            "{:<34} {}",
+            "{:<36} {}",
             "errors by entropy",
             sep(&self.error_detection_entropy)
         )?;
         if self.samples.is_some() {
             writeln!(
                 f,
-                "{:<34} {}",
+                "{:<36} {}",
                 "errors by mutual information",
                 sep(&self.error_detection_mi)
             )?;
@@ -721,10 +721,13 @@ pub fn run(args: &ReportArgs) -> Result<RunOutput> {
         report.to_json()?
     } else {
         let mut t = report.to_string();
-        for p in &written {
-            let _ = writeln!(t, "\nwrote {}", p.display());
+        if !written.is_empty() {
+            t.push('\n');
         }
-        t
+        for p in &written {
+            let _ = writeln!(t, "wrote {}", p.display());
+        }
+        t.trim_end().to_string()
     };
     Ok(RunOutput {
         report,

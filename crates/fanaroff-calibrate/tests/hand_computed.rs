@@ -43,19 +43,25 @@ fn ece_two_equal_width_bins() {
     assert_abs_diff_eq!(d.bins[0].mean_outcome.unwrap(), 0.5, epsilon = 1e-12);
     assert_abs_diff_eq!(d.bins[1].mean_score.unwrap(), 2.3 / 3.0, epsilon = 1e-12);
     assert_abs_diff_eq!(d.bins[1].mean_outcome.unwrap(), 2.0 / 3.0, epsilon = 1e-12);
-    assert_eq!((d.bins[0].lower, d.bins[0].upper, d.bins[1].upper), (0.0, 0.5, 1.0));
+    assert_eq!(
+        (d.bins[0].lower, d.bins[0].upper, d.bins[1].upper),
+        (0.0, 0.5, 1.0)
+    );
 }
 
 #[test]
 fn ece_three_equal_mass_bins() {
     // Sorted confidences 0.40 0.45 0.60 0.80 0.90 (N = 5, B = 3).
-    // Edges: v_(floor(5/3)) = v_(1) = 0.45, v_(floor(10/3)) = v_(3) = 0.80.
-    // bin 0 [0, 0.45):    {0.40}       conf 0.40  acc 1    gap 0.60  weight 1/5 -> 0.12
+    // Interior edges: v_(floor(5/3)) = v_(1) = 0.45, v_(floor(10/3)) = v_(3) = 0.80;
+    // outer edges: the smallest and largest confidence, 0.40 and 0.90.
+    // bin 0 [0.40, 0.45): {0.40}       conf 0.40  acc 1    gap 0.60  weight 1/5 -> 0.12
     // bin 1 [0.45, 0.80): {0.45, 0.60} conf 0.525 acc 1/2  gap 0.025 weight 2/5 -> 0.01
-    // bin 2 [0.80, 1]:    {0.80, 0.90} conf 0.85  acc 1/2  gap 0.35  weight 2/5 -> 0.14
+    // bin 2 [0.80, 0.90]: {0.80, 0.90} conf 0.85  acc 1/2  gap 0.35  weight 2/5 -> 0.14
     // ECE = 0.27, MCE = 0.6
     let (p, y) = five();
-    let b = Binning::new(3).unwrap().with_strategy(BinStrategy::EqualMass);
+    let b = Binning::new(3)
+        .unwrap()
+        .with_strategy(BinStrategy::EqualMass);
     assert_abs_diff_eq!(ece(p.view(), &y, b).unwrap(), 0.27, epsilon = 1e-12);
     assert_abs_diff_eq!(mce(p.view(), &y, b).unwrap(), 0.6, epsilon = 1e-12);
     let d = reliability_diagram(p.view(), &y, b).unwrap();
@@ -63,15 +69,18 @@ fn ece_three_equal_mass_bins() {
     assert_eq!(counts, vec![1, 2, 2]);
     assert_eq!(
         d.bins.iter().map(|b| b.lower).collect::<Vec<_>>(),
-        vec![0.0, 0.45, 0.80]
+        vec![0.40, 0.45, 0.80]
     );
+    assert_eq!(d.bins[2].upper, 0.90);
 }
 
 #[test]
 fn bin_edges_and_exact_one() {
     // Equal width, 10 bins: bin = number of edges b/10 <= v.
     let b = Binning::new(10).unwrap();
-    let a = b.assign(&[0.0, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9999, 1.0]).unwrap();
+    let a = b
+        .assign(&[0.0, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9999, 1.0])
+        .unwrap();
     // 0.1, 0.3, 0.5, 0.7 sit on edges -> upper bin; 1.0 -> last bin.
     assert_eq!(a.index, vec![0, 0, 1, 3, 5, 7, 9, 9]);
     // A single bin holds everything.
@@ -83,15 +92,21 @@ fn bin_edges_and_exact_one() {
 fn equal_mass_keeps_ties_together() {
     // Values 0.2 0.5 0.5 0.5 0.9, B = 2: edge v_(floor(5/2)) = v_(2) = 0.5.
     // Bin 0 = [0, 0.5) = {0.2}; all three 0.5s go to bin 1 with 0.9.
-    let b = Binning::new(2).unwrap().with_strategy(BinStrategy::EqualMass);
+    let b = Binning::new(2)
+        .unwrap()
+        .with_strategy(BinStrategy::EqualMass);
     let a = b.assign(&[0.5, 0.2, 0.9, 0.5, 0.5]).unwrap();
     assert_eq!(a.index, vec![1, 0, 1, 1, 1]);
     // Without ties, 6 values in 3 bins -> 2 each.
-    let b = Binning::new(3).unwrap().with_strategy(BinStrategy::EqualMass);
+    let b = Binning::new(3)
+        .unwrap()
+        .with_strategy(BinStrategy::EqualMass);
     let a = b.assign(&[0.6, 0.1, 0.5, 0.2, 0.9, 0.3]).unwrap();
     assert_eq!(a.index, vec![2, 0, 1, 0, 2, 1]);
     // More bins than values: some bins stay empty, none is lost.
-    let b = Binning::new(5).unwrap().with_strategy(BinStrategy::EqualMass);
+    let b = Binning::new(5)
+        .unwrap()
+        .with_strategy(BinStrategy::EqualMass);
     let a = b.assign(&[0.3, 0.7]).unwrap();
     // edges v_(floor(2b/5)) for b = 1..4: v_0, v_0, v_1, v_1 = 0.3 0.3 0.7 0.7
     assert_eq!(a.index, vec![2, 4]);
@@ -200,17 +215,49 @@ fn uncertainty_decomposition_by_hand() {
     let s = array![[[0.8, 0.2]], [[0.4, 0.6]]];
     let u = Uncertainty::from_samples(s.view()).unwrap();
     assert_abs_diff_eq!(u.predictive_entropy[0], 0.673012, epsilon = 1e-6);
-    assert_abs_diff_eq!(u.normalised_entropy[0], 0.673012 / 2f64.ln(), epsilon = 1e-6);
-    assert_abs_diff_eq!(u.expected_entropy.as_ref().unwrap()[0], 0.586707, epsilon = 1e-6);
-    assert_abs_diff_eq!(u.mutual_information.as_ref().unwrap()[0], 0.086305, epsilon = 1e-6);
-    assert_abs_diff_eq!(u.predicted_class_variance.as_ref().unwrap()[0], 0.04, epsilon = 1e-12);
-    assert_abs_diff_eq!(u.mean_class_variance.as_ref().unwrap()[0], 0.04, epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        u.normalised_entropy[0],
+        0.673012 / 2f64.ln(),
+        epsilon = 1e-6
+    );
+    assert_abs_diff_eq!(
+        u.expected_entropy.as_ref().unwrap()[0],
+        0.586707,
+        epsilon = 1e-6
+    );
+    assert_abs_diff_eq!(
+        u.mutual_information.as_ref().unwrap()[0],
+        0.086305,
+        epsilon = 1e-6
+    );
+    assert_abs_diff_eq!(
+        u.predicted_class_variance.as_ref().unwrap()[0],
+        0.04,
+        epsilon = 1e-12
+    );
+    assert_abs_diff_eq!(
+        u.mean_class_variance.as_ref().unwrap()[0],
+        0.04,
+        epsilon = 1e-12
+    );
     assert_abs_diff_eq!(u.max_probability[0], 0.6, epsilon = 1e-12);
     assert_eq!(u.predicted_class, vec![0]);
     // The standalone functions agree.
-    assert_abs_diff_eq!(mutual_information(s.view()).unwrap()[0], 0.086305, epsilon = 1e-6);
-    assert_abs_diff_eq!(expected_entropy(s.view()).unwrap()[0], 0.586707, epsilon = 1e-6);
-    assert_abs_diff_eq!(class_variance(s.view()).unwrap()[[0, 1]], 0.04, epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        mutual_information(s.view()).unwrap()[0],
+        0.086305,
+        epsilon = 1e-6
+    );
+    assert_abs_diff_eq!(
+        expected_entropy(s.view()).unwrap()[0],
+        0.586707,
+        epsilon = 1e-6
+    );
+    assert_abs_diff_eq!(
+        class_variance(s.view()).unwrap()[[0, 1]],
+        0.04,
+        epsilon = 1e-12
+    );
     // Uniform over K = 4: H = ln 4, normalised 1; one-hot: 0.
     let p = array![[0.25, 0.25, 0.25, 0.25], [0.0, 1.0, 0.0, 0.0]];
     let h = entropy(p.view()).unwrap();
@@ -275,10 +322,7 @@ fn rejection_curve_with_ties_by_hand() {
     for (got, want) in c.accuracy.iter().zip([0.4, 0.5, 5.0 / 9.0, 2.0 / 3.0]) {
         assert_abs_diff_eq!(*got, want, epsilon = 1e-12);
     }
-    assert_eq!(
-        rejection_fractions(4).unwrap(),
-        vec![0.0, 0.25, 0.5, 0.75]
-    );
+    assert_eq!(rejection_fractions(4).unwrap(), vec![0.0, 0.25, 0.5, 0.75]);
 }
 
 #[test]
@@ -302,7 +346,9 @@ fn temperature_scaling_by_hand() {
     assert_abs_diff_eq!(ts.nll_after, h, epsilon = 1e-9);
     assert_abs_diff_eq!(ts.nll(z.view(), &y).unwrap(), h, epsilon = 1e-9);
     // The probability-space version agrees: softmax(z) then p^(1/t) renormalised.
-    let q = ts.apply_to_probs(softmax(z.view()).unwrap().view()).unwrap();
+    let q = ts
+        .apply_to_probs(softmax(z.view()).unwrap().view())
+        .unwrap();
     assert_abs_diff_eq!(q[[0, 0]], 0.75, epsilon = 1e-6);
     // Perfectly separable data: the optimum runs to t -> 0, stops at the bound.
     let ts = TemperatureScaling::fit(z.view(), &[0, 1, 0, 1]).unwrap();
@@ -361,7 +407,13 @@ fn binned_calibration_on_any_score() {
     assert_abs_diff_eq!(d.calibration_error, 0.2, epsilon = 1e-12);
     assert_abs_diff_eq!(d.bins[0].gap().unwrap(), 0.2, epsilon = 1e-12);
     // An empty bin has no means and no gap.
-    let d = binned_calibration(&[0.9], &[true], Binning::new(2).unwrap(), DiagramKind::Custom).unwrap();
+    let d = binned_calibration(
+        &[0.9],
+        &[true],
+        Binning::new(2).unwrap(),
+        DiagramKind::Custom,
+    )
+    .unwrap();
     assert_eq!(d.bins[0].count, 0);
     assert_eq!(d.bins[0].gap(), None);
 }

@@ -94,9 +94,18 @@ fn metrics_are_invariant_to_permuting_samples() {
         for bins in [1, 7, 15] {
             let b = Binning::new(bins).unwrap().with_strategy(strategy);
             let close = |a: f64, c: f64| (a - c).abs() < 1e-12;
-            assert!(close(ece(p.view(), &y, b).unwrap(), ece(q.view(), &z, b).unwrap()));
-            assert!(close(mce(p.view(), &y, b).unwrap(), mce(q.view(), &z, b).unwrap()));
-            assert!(close(uce(p.view(), &y, b).unwrap(), uce(q.view(), &z, b).unwrap()));
+            assert!(close(
+                ece(p.view(), &y, b).unwrap(),
+                ece(q.view(), &z, b).unwrap()
+            ));
+            assert!(close(
+                mce(p.view(), &y, b).unwrap(),
+                mce(q.view(), &z, b).unwrap()
+            ));
+            assert!(close(
+                uce(p.view(), &y, b).unwrap(),
+                uce(q.view(), &z, b).unwrap()
+            ));
             assert!(close(
                 classwise_ece(p.view(), &y, b).unwrap().mean,
                 classwise_ece(q.view(), &z, b).unwrap().mean
@@ -202,12 +211,7 @@ fn temperature_scaling_never_raises_validation_nll() {
         assert!(ts.temperature > 0.0);
         // The reported NLL is the NLL of the scaled probabilities.
         let p = ts.apply(z.view()).unwrap();
-        let direct = -p
-            .outer_iter()
-            .zip(&y)
-            .map(|(r, &c)| r[c].ln())
-            .sum::<f64>()
-            / n as f64;
+        let direct = -p.outer_iter().zip(&y).map(|(r, &c)| r[c].ln()).sum::<f64>() / n as f64;
         assert_abs_diff_eq!(direct, ts.nll_after, epsilon = 1e-9 * (1.0 + direct.abs()));
         // Local optimality: moving t by 1 % either way does not help.
         let t = ts.temperature;
@@ -217,12 +221,18 @@ fn temperature_scaling_never_raises_validation_nll() {
                     .unwrap()
                     .nll(z.view(), &y)
                     .unwrap();
-                assert!(other >= ts.nll_after - 1e-12, "trial {trial}: t = {t}, f = {f}");
+                assert!(
+                    other >= ts.nll_after - 1e-12,
+                    "trial {trial}: t = {t}, f = {f}"
+                );
             }
         }
         // Argmax (hence accuracy) is unchanged.
         let before = softmax(z.view()).unwrap();
-        assert_eq!(predicted_classes(before.view()), predicted_classes(p.view()));
+        assert_eq!(
+            predicted_classes(before.view()),
+            predicted_classes(p.view())
+        );
     }
 }
 
@@ -263,7 +273,10 @@ fn recalibrators_reduce_ece_on_their_fit_data() {
             assert_abs_diff_eq!(row.sum(), 1.0, epsilon = 1e-12);
         }
         let after = ece(q.view(), &y, b).unwrap();
-        assert!(after < 0.05 && after < before / 4.0, "{name}: {before} -> {after}");
+        assert!(
+            after < 0.05 && after < before / 4.0,
+            "{name}: {before} -> {after}"
+        );
     }
     // Isotonic fits are non-decreasing.
     for ys in &iso.y {
@@ -300,7 +313,10 @@ fn bootstrap_is_seeded_and_sensible() {
     .unwrap();
     let expected = 1.645 * (1.0f64 / 12.0).sqrt() / (4_000f64).sqrt();
     let half = (ci.upper - ci.lower) / 2.0;
-    assert!((half / expected - 1.0).abs() < 0.2, "half-width {half}, expected {expected}");
+    assert!(
+        (half / expected - 1.0).abs() < 0.2,
+        "half-width {half}, expected {expected}"
+    );
     // A statistic undefined on some resamples: those are skipped.
     let pos = [true, false, false, false, false, false, false, false];
     let s = [0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];

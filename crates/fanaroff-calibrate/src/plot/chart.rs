@@ -31,6 +31,8 @@ struct Series {
 /// Where the legend goes inside the plot area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Legend {
+    /// The corner where the legend covers the fewest drawn data points.
+    Auto,
     /// No legend.
     Hidden,
     /// Top-left corner.
@@ -51,7 +53,7 @@ pub enum Legend {
 /// | `size` | 720 x 540 | image size in pixels |
 /// | `x_range`, `y_range` | from the data (5 % padding; bars include 0) | axis limits |
 /// | `x_log`, `y_log` | `false` | base-10 log axis (non-positive values are skipped) |
-/// | `legend` | `TopLeft` | legend corner, or hidden |
+/// | `legend` | `Auto` | legend corner (`Auto`: the emptiest one), or hidden |
 ///
 /// Non-finite values are skipped (a line is broken there). Series whose
 /// `xs` and `ys` lengths differ make rendering fail with
@@ -101,7 +103,7 @@ impl Chart {
             y_range: None,
             x_log: false,
             y_log: false,
-            legend: Legend::TopLeft,
+            legend: Legend::Auto,
             width: 720,
             height: 540,
             series: Vec::new(),
@@ -304,11 +306,53 @@ impl Chart {
             Color::BLACK,
         );
 
-        self.draw_legend(&mut c, &plot);
+        self.draw_legend(&mut c, &plot, &xa, &ya);
         Ok(c)
     }
 
-    fn draw_legend(&self, c: &mut Canvas, plot: &Rect) {
+    /// Pixel positions sampled along every series, to place the legend.
+    fn footprint(&self, xa: &Axis, ya: &Axis, plot: &Rect) -> Vec<(i64, i64)> {
+        let px = |x: f64, y: f64| {
+            let (fx, fy) = (xa.frac(x), ya.frac(y));
+            (fx.is_finite() && fy.is_finite()).then(|| (plot.x(fx), plot.y(fy)))
+        };
+        let mut pts = Vec::new();
+        for s in &self.series {
+            match &s.kind {
+                Kind::Points => pts.extend(s.xs.iter().zip(&s.ys).filter_map(|(&x, &y)| px(x, y))),
+                Kind::Line => {
+                    let p: Vec<_> = s.xs.iter().zip(&s.ys).map(|(&x, &y)| px(x, y)).collect();
+                    for w in p.windows(2) {
+                        if let (Some(a), Some(b)) = (w[0], w[1]) {
+                            for i in 0..=24 {
+                                let t = i as f64 / 24.0;
+                                pts.push((
+                                    a.0 + ((b.0 - a.0) as f64 * t) as i64,
+                                    a.1 + ((b.1 - a.1) as f64 * t) as i64,
+                                ));
+                            }
+                        }
+                    }
+                    pts.extend(p.iter().flatten());
+                }
+                Kind::Bars { lefts, rights } => {
+                    for ((&l, &r), &h) in lefts.iter().zip(rights).zip(&s.ys) {
+                        for i in 0..=8 {
+                            for j in 0..=8 {
+                                let x = l + (r - l) * i as f64 / 8.0;
+                                if let Some(p) = px(x, h * j as f64 / 8.0) {
+                                    pts.push(p);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pts
+    }
+
+    fn draw_legend(&self, c: &mut Canvas, plot: &Rect, xa: &Axis, ya: &Axis) {
         let named: Vec<&Series> = self.series.iter().filter(|s| !s.name.is_empty()).collect();
         if named.is_empty() || self.legend == Legend::Hidden {
             return;
@@ -322,11 +366,35 @@ impl Chart {
             .unwrap_or(0) as i64;
         let bw = 8 + 24 + 8 + tw + 8;
         let bh = 8 + row * named.len() as i64;
-        let (x0, y0) = match self.legend {
-            Legend::TopLeft | Legend::Hidden => (plot.left + 10, plot.top + 10),
+        let corner = |l: Legend| match l {
             Legend::TopRight => (plot.right - 10 - bw, plot.top + 10),
             Legend::BottomLeft => (plot.left + 10, plot.bottom - 10 - bh),
             Legend::BottomRight => (plot.right - 10 - bw, plot.bottom - 10 - bh),
+            _ => (plot.left + 10, plot.top + 10),
+        };
+        let (x0, y0) = if self.legend == Legend::Auto {
+            let pts = self.footprint(xa, ya, plot);
+            let order = [
+                Legend::TopLeft,
+                Legend::TopRight,
+                Legend::BottomRight,
+                Legend::BottomLeft,
+            ];
+            let covered = |l: Legend| {
+                let (x, y) = corner(l);
+                pts.iter()
+                    .filter(|p| {
+                        p.0 >= x - 4 && p.0 <= x + bw + 4 && p.1 >= y - 4 && p.1 <= y + bh + 4
+                    })
+                    .count()
+            };
+            // min_by_key keeps the first of equal minima: the order is the preference.
+            order
+                .into_iter()
+                .min_by_key(|&l| covered(l))
+                .map_or(corner(Legend::TopLeft), corner)
+        } else {
+            corner(self.legend)
         };
         c.fill_rect(x0, y0, x0 + bw, y0 + bh, Color::WHITE);
         c.stroke_rect(x0, y0, x0 + bw, y0 + bh, Color::GREY);
@@ -482,8 +550,13 @@ impl Axis {
     fn label(&self, v: f64) -> String {
         if self.log {
             let e = v.log10();
-            if (e - e.round()).abs() < 1e-9 && !(-2.0..=3.0).contains(&e.round()) {
-                return format!("1e{}", e.round() as i64);
+            if (e - e.round()).abs() < 1e-9 {
+                let e = e.round() as i64;
+                return match e {
+                    -2..=-1 => format!("{v:.*}", (-e) as usize),
+                    0..=3 => format!("{v:.0}"),
+                    _ => format!("1e{e}"),
+                };
             }
             return format_number(v, v.abs() / 10.0);
         }

@@ -1,12 +1,13 @@
 //! A built-in 5 x 7 bitmap font for printable ASCII.
 //!
 //! Each glyph is seven rows, top to bottom; bit 4 of a row is the leftmost
-//! pixel. Characters outside `' '..='~'` are drawn as `?`.
+//! pixel. Lowercase `g j p q y` get two extra descender rows, so every glyph
+//! is drawn in a 5 x 9 cell. Characters outside `' '..='~'` are drawn as `?`.
 
 /// Glyph width in pixels (without spacing).
 pub const GLYPH_W: usize = 5;
-/// Glyph height in pixels.
-pub const GLYPH_H: usize = 7;
+/// Glyph cell height in pixels (7 rows plus 2 for descenders).
+pub const GLYPH_H: usize = 9;
 /// Horizontal advance per character, in font pixels.
 pub const ADVANCE: usize = 6;
 
@@ -109,14 +110,25 @@ const GLYPHS: [[u8; 7]; 95] = [
     [0x00,0x00,0x08,0x15,0x02,0x00,0x00], // ~
 ];
 
-/// The seven rows of `c`'s glyph (`?` for characters without one).
-pub fn glyph(c: char) -> [u8; 7] {
+/// The nine rows of `c`'s glyph cell (`?` for characters without a glyph).
+pub fn glyph(c: char) -> [u8; GLYPH_H] {
+    match c {
+        'g' => return [0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E],
+        'j' => return [0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
+        'p' => return [0x00, 0x00, 0x1E, 0x11, 0x11, 0x11, 0x1E, 0x10, 0x10],
+        'q' => return [0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x01],
+        'y' => return [0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E],
+        _ => {}
+    }
     let code = c as u32;
-    if (32..=126).contains(&code) {
+    let g = if (32..=126).contains(&code) {
         GLYPHS[(code - 32) as usize]
     } else {
         GLYPHS[('?' as u32 - 32) as usize]
-    }
+    };
+    let mut out = [0u8; GLYPH_H];
+    out[..7].copy_from_slice(&g);
+    out
 }
 
 /// Width in pixels of `text` drawn at `scale`.
