@@ -85,6 +85,9 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
         file: file.to_string(),
         reason,
     };
+    if bytes.len() >= 9 && &bytes[..9] != b"SIMPLE  =" {
+        return Err(bad("does not start with SIMPLE (not a FITS file)".into()));
+    }
     let mut header = Vec::new();
     let mut pos = 0;
     let mut ended = false;

@@ -93,7 +93,7 @@ impl SourceName {
 
 /// Splits `172.397+002.292` into `("172.397", "+002.292")`.
 fn split_ra_dec(s: &str) -> Option<(&str, &str)> {
-    let i = s[1..].find(['+', '-'])? + 1;
+    let i = s.get(1..)?.find(['+', '-'])? + 1;
     Some((&s[..i], &s[i..]))
 }
 

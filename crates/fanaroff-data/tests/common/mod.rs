@@ -45,3 +45,46 @@ pub fn basic_tar() -> PathBuf {
 pub fn fits_dir() -> PathBuf {
     shared_data().join("mirabest/fits-sample")
 }
+
+/// Reads one member (by base name) of a `.tar.gz` into memory.
+pub fn tar_member(archive: &std::path::Path, name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let f = std::fs::File::open(archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(f));
+    for entry in ar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_path_buf();
+        if path.file_name().is_some_and(|n| n == name) && !path.to_string_lossy().contains(".ipynb") {
+            let mut v = Vec::new();
+            entry.read_to_end(&mut v).unwrap();
+            return v;
+        }
+    }
+    panic!("{name} not in {}", archive.display());
+}
+
+/// A fresh, empty scratch folder under the system temp dir.
+pub fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fanaroff-data-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Minimal FITS bytes: header cards (keyword, value) + big-endian data.
+pub fn fits_bytes(cards: &[(&str, &str)], data: &[u8]) -> Vec<u8> {
+    let mut h = Vec::new();
+    for (k, v) in cards {
+        let card = format!("{k:<8}= {v:>20}");
+        h.extend_from_slice(format!("{card:<80}").as_bytes());
+    }
+    h.extend_from_slice(format!("{:<80}", "END").as_bytes());
+    while h.len() % 2880 != 0 {
+        h.push(b' ');
+    }
+    h.extend_from_slice(data);
+    while h.len() % 2880 != 0 {
+        h.push(0);
+    }
+    h
+}
