@@ -12,10 +12,10 @@
 //! | what | items |
 //! |---|---|
 //! | uncertainty | [`entropy`], [`normalised_entropy`], [`expected_entropy`], [`mutual_information`], [`class_variance`], [`max_probability`], [`Uncertainty`] |
-//! | binned calibration | [`Binning`], [`ece`], [`mce`], [`classwise_ece`], [`uce`], [`class_uce`] (cUCE), [`binned_calibration`] |
+//! | binned calibration | [`Binning`], [`ece()`], [`mce`], [`classwise_ece`], [`uce()`], [`class_uce`] (cUCE), [`binned_calibration`] |
 //! | scores | [`brier`] (summed over classes), [`nll`], [`accuracy`], [`error_rate`] |
-//! | ranking | [`auroc`], [`aupr`], [`error_detection`], [`ood_detection`], [`accuracy_rejection`] |
-//! | intervals | [`bootstrap`], [`bootstrap_metric`] (seeded) |
+//! | ranking | [`auroc()`], [`aupr`], [`error_detection`], [`ood_detection`], [`accuracy_rejection`] |
+//! | intervals | [`bootstrap()`], [`bootstrap_metric`] (seeded) |
 //! | diagrams | [`reliability_diagram`], [`uncertainty_diagram`], [`ReliabilityDiagram::write_png`], [`plot`] |
 //! | recalibration | [`TemperatureScaling`], [`HistogramBinning`], [`IsotonicRegression`] |
 //! | everything at once | [`CalibrationReport::compute`] |

@@ -73,7 +73,7 @@ impl HistogramBinning {
     /// Fit on validation probabilities and labels.
     ///
     /// # Errors
-    /// As [`check_probabilities`](crate::check_probabilities) and
+    /// As [`check_probabilities`] and
     /// [`check_labels`](crate::check_labels).
     ///
     /// # Example
@@ -150,7 +150,7 @@ impl IsotonicRegression {
     /// Fit on validation probabilities and labels.
     ///
     /// # Errors
-    /// As [`check_probabilities`](crate::check_probabilities) and
+    /// As [`check_probabilities`] and
     /// [`check_labels`](crate::check_labels).
     ///
     /// # Example

@@ -76,7 +76,7 @@ pub struct ReliabilityDiagram {
 
 /// Bin `scores` and compare the per-bin mean score with the mean outcome.
 ///
-/// This is the engine behind [`ece`](crate::ece), [`uce`](crate::uce) and
+/// This is the engine behind [`ece`](fn@crate::ece), [`uce`](fn@crate::uce) and
 /// [`classwise_ece`](crate::classwise_ece); call it directly to calibrate
 /// any other `[0, 1]` score against any 0/1 outcome.
 ///

@@ -32,7 +32,7 @@ pub fn entropy_of(p: ArrayView1<'_, f64>) -> f64 {
 /// ```
 ///
 /// # Errors
-/// As [`check_probabilities`](crate::check_probabilities).
+/// As [`check_probabilities`].
 ///
 /// # Example
 /// ```
@@ -54,7 +54,7 @@ pub fn entropy(probs: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
 /// u_n = H_n / ln K
 /// ```
 ///
-/// This is the uncertainty that [UCE](crate::uce) bins.
+/// This is the uncertainty that [UCE](fn@crate::uce) bins.
 ///
 /// # Errors
 /// As [`entropy`], plus [`Error::TooFewClasses`] if `K < 2` (`ln 1 = 0`).
@@ -80,7 +80,7 @@ pub fn normalised_entropy(probs: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
 /// ```
 ///
 /// # Errors
-/// As [`check_probabilities`](crate::check_probabilities).
+/// As [`check_probabilities`].
 pub fn max_probability(probs: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
     check_probabilities(probs, DEFAULT_SUM_TOLERANCE)?;
     Ok(probs
@@ -126,7 +126,7 @@ pub fn predictive_mean(samples: ArrayView3<'_, f64>) -> Result<Array2<f64>> {
 /// ```
 ///
 /// # Errors
-/// As [`check_samples`](crate::check_samples).
+/// As [`check_samples`].
 pub fn expected_entropy(samples: ArrayView3<'_, f64>) -> Result<Array1<f64>> {
     check_samples(samples, DEFAULT_SUM_TOLERANCE)?;
     Ok(expected_entropy_unchecked(samples))
@@ -155,7 +155,7 @@ fn expected_entropy_unchecked(samples: ArrayView3<'_, f64>) -> Array1<f64> {
 /// slightly negative are clamped to `0`.
 ///
 /// # Errors
-/// As [`check_samples`](crate::check_samples).
+/// As [`check_samples`].
 ///
 /// # Example
 /// ```
@@ -183,7 +183,7 @@ pub fn mutual_information(samples: ArrayView3<'_, f64>) -> Result<Array1<f64>> {
 /// ```
 ///
 /// # Errors
-/// As [`check_samples`](crate::check_samples).
+/// As [`check_samples`].
 pub fn class_variance(samples: ArrayView3<'_, f64>) -> Result<Array2<f64>> {
     check_samples(samples, DEFAULT_SUM_TOLERANCE)?;
     Ok(samples.var_axis(Axis(0), 0.0))
@@ -245,7 +245,7 @@ impl Uncertainty {
     /// single-distribution measures use the predictive mean.
     ///
     /// # Errors
-    /// As [`check_samples`](crate::check_samples), plus
+    /// As [`check_samples`], plus
     /// [`Error::TooFewClasses`] if `K < 2`.
     pub fn from_samples(samples: ArrayView3<'_, f64>) -> Result<Self> {
         check_samples(samples, DEFAULT_SUM_TOLERANCE)?;
