@@ -8,7 +8,9 @@ use fanaroff_data::image_io::save_grid;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "docs/out/synthetic_grid.png".into());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "docs/out/synthetic_grid.png".into());
     let cfg = SyntheticConfig::default().with_seed(3);
     let t = Instant::now();
     let ds = cfg.generate(1000)?;
@@ -20,8 +22,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dt.as_secs_f64() * 1e3 / ds.len() as f64,
         rayon::current_num_threads()
     );
-    let fri: Vec<usize> = (0..ds.len()).filter(|&i| ds.labels()[i] == 0).take(24).collect();
-    let frii: Vec<usize> = (0..ds.len()).filter(|&i| ds.labels()[i] == 1).take(24).collect();
+    let fri: Vec<usize> = (0..ds.len())
+        .filter(|&i| ds.labels()[i] == 0)
+        .take(24)
+        .collect();
+    let frii: Vec<usize> = (0..ds.len())
+        .filter(|&i| ds.labels()[i] == 1)
+        .take(24)
+        .collect();
     let idx: Vec<usize> = fri.into_iter().chain(frii).collect();
     let sel = ds.select(&idx)?;
     save_grid(&out, sel.images(), 8)?;

@@ -114,12 +114,18 @@ impl Batches<'_> {
     /// Number of batches still to come.
     pub fn remaining(&self) -> usize {
         let left = self.order.len() - self.pos;
-        if self.drop_last { left / self.batch_size } else { left.div_ceil(self.batch_size) }
+        if self.drop_last {
+            left / self.batch_size
+        } else {
+            left.div_ceil(self.batch_size)
+        }
     }
 }
 
 fn mix(seed: u64, i: u64) -> u64 {
-    let mut z = seed ^ i.wrapping_add(0x632B_E59B_D9B4_E019).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut z = seed
+        ^ i.wrapping_add(0x632B_E59B_D9B4_E019)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -138,7 +144,10 @@ impl Iterator for Batches<'_> {
         let indices: Vec<usize> = self.order[start..start + take].to_vec();
         self.pos += take;
         let (h, w) = self.data.image_size();
-        let (oh, ow) = self.augment.as_ref().map_or((h, w), |a| a.output_size(h, w));
+        let (oh, ow) = self
+            .augment
+            .as_ref()
+            .map_or((h, w), |a| a.output_size(h, w));
         let mut images = Array4::<f32>::zeros((take, 1, oh, ow));
         let (scaling, augment, seed, data) = (self.scaling, &self.augment, self.seed, self.data);
         images

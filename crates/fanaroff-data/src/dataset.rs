@@ -119,7 +119,9 @@ impl Dataset {
     /// # Panics
     /// If `i >= self.len()`.
     pub fn image(&self, i: usize) -> ArrayView2<'_, u8> {
-        self.images.index_axis(Axis(0), i).index_axis_move(Axis(0), 0)
+        self.images
+            .index_axis(Axis(0), i)
+            .index_axis_move(Axis(0), 0)
     }
 
     /// Image height and width.
@@ -238,9 +240,15 @@ impl Dataset {
             .map_err(|e| Error::Shape(format!("cannot concatenate images: {e}")))?;
         Ok(Dataset {
             images,
-            labels: parts.iter().flat_map(|p| p.labels.iter().copied()).collect(),
+            labels: parts
+                .iter()
+                .flat_map(|p| p.labels.iter().copied())
+                .collect(),
             class_names: first.class_names.clone(),
-            samples: parts.iter().flat_map(|p| p.samples.iter().cloned()).collect(),
+            samples: parts
+                .iter()
+                .flat_map(|p| p.samples.iter().cloned())
+                .collect(),
         })
     }
 

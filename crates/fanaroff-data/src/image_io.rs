@@ -40,12 +40,18 @@ pub fn save_png(path: impl AsRef<Path>, image: ArrayView2<'_, u8>) -> Result<()>
 pub fn grid(images: ArrayView4<'_, u8>, cols: usize, pad: usize) -> Result<Array2<u8>> {
     let n = images.len_of(Axis(0));
     if cols == 0 || n == 0 {
-        return Err(Error::param("cols", "need at least one image and one column"));
+        return Err(Error::param(
+            "cols",
+            "need at least one image and one column",
+        ));
     }
     let (h, w) = (images.shape()[2], images.shape()[3]);
     let rows = n.div_ceil(cols);
     let cols = cols.min(n);
-    let mut out = Array2::from_elem((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad), 64u8);
+    let mut out = Array2::from_elem(
+        (rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad),
+        64u8,
+    );
     for i in 0..n {
         let (r, c) = (i / cols, i % cols);
         let (y, x) = (pad + r * (h + pad), pad + c * (w + pad));

@@ -31,7 +31,11 @@ impl Dataset {
     /// assert_eq!((train.len(), val.len()), (40, 10));
     /// # Ok::<(), fanaroff_data::Error>(())
     /// ```
-    pub fn stratified_split(&self, val_fraction: f64, rng: &mut impl Rng) -> Result<(Dataset, Dataset)> {
+    pub fn stratified_split(
+        &self,
+        val_fraction: f64,
+        rng: &mut impl Rng,
+    ) -> Result<(Dataset, Dataset)> {
         if !(0.0..1.0).contains(&val_fraction) {
             return Err(Error::param(
                 "val_fraction",
@@ -42,7 +46,10 @@ impl Dataset {
         let n_val = (n as f64 * val_fraction).floor() as usize;
         let counts = self.class_counts();
         // Largest-remainder allocation of n_val over the classes.
-        let quotas: Vec<f64> = counts.iter().map(|&c| c as f64 * n_val as f64 / n.max(1) as f64).collect();
+        let quotas: Vec<f64> = counts
+            .iter()
+            .map(|&c| c as f64 * n_val as f64 / n.max(1) as f64)
+            .collect();
         let mut alloc: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
         let mut order: Vec<usize> = (0..counts.len()).collect();
         order.sort_by(|&a, &b| {

@@ -26,13 +26,22 @@ fn all_sixteen_fits_files_match_the_release() {
     assert!(conv.failures.is_empty(), "{:?}", conv.failures);
     assert_eq!(conv.stems.len(), 16);
     for (k, stem) in conv.stems.iter().enumerate() {
-        let i = *by_stem.get(stem).unwrap_or_else(|| panic!("{stem} not in the release"));
+        let i = *by_stem
+            .get(stem)
+            .unwrap_or_else(|| panic!("{stem} not in the release"));
         let ours = conv.images.index_axis(ndarray::Axis(0), k);
         let theirs = all.image(i);
-        let diff = ours.iter().zip(theirs.iter()).filter(|(a, b)| a != b).count();
+        let diff = ours
+            .iter()
+            .zip(theirs.iter())
+            .filter(|(a, b)| a != b)
+            .count();
         assert_eq!(diff, 0, "{stem}: {diff} pixels differ");
         // The label code from the FITS name equals the release's.
-        assert_eq!(conv.sources[k].as_ref().unwrap().code, all.samples()[i].code.unwrap());
+        assert_eq!(
+            conv.sources[k].as_ref().unwrap().code,
+            all.samples()[i].code.unwrap()
+        );
     }
     let ds = conv.to_dataset().unwrap();
     assert_eq!(ds.len(), 16);

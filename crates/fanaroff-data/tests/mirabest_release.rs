@@ -23,7 +23,10 @@ fn count_codes(ds: &fanaroff_data::Dataset) -> Vec<(u16, usize)> {
 }
 
 fn weighted(img: ndarray::ArrayView2<u8>) -> u64 {
-    img.iter().enumerate().map(|(i, &p)| i as u64 * u64::from(p)).sum()
+    img.iter()
+        .enumerate()
+        .map(|(i, &p)| i as u64 * u64::from(p))
+        .sum()
 }
 
 fn pixel_sum(img: ndarray::ArrayView2<u8>) -> u64 {
@@ -40,13 +43,38 @@ fn full_release_counts_and_pixels() {
     // Python: Counter over data_batch_1..7 and test_batch.
     assert_eq!(
         count_codes(train),
-        vec![(100, 297), (102, 43), (104, 8), (110, 167), (112, 2), (200, 377), (201, 3), (210, 171), (300, 17), (310, 13)]
+        vec![
+            (100, 297),
+            (102, 43),
+            (104, 8),
+            (110, 167),
+            (112, 2),
+            (200, 377),
+            (201, 3),
+            (210, 171),
+            (300, 17),
+            (310, 13)
+        ]
     );
     assert_eq!(
         count_codes(test),
-        vec![(100, 42), (102, 6), (104, 1), (110, 24), (112, 1), (200, 54), (201, 1), (210, 24), (300, 2), (310, 2)]
+        vec![
+            (100, 42),
+            (102, 6),
+            (104, 1),
+            (110, 24),
+            (112, 1),
+            (200, 54),
+            (201, 1),
+            (210, 24),
+            (300, 2),
+            (310, 2)
+        ]
     );
-    assert_eq!(train.class_counts(), vec![297, 43, 8, 167, 2, 377, 3, 171, 17, 13]);
+    assert_eq!(
+        train.class_counts(),
+        vec![297, 43, 8, 167, 2, 377, 3, 171, 17, 13]
+    );
 
     // data_batch_1[0]: ./MiraBest_data/100_211.632+009.606_0.1463_0037.98.png
     let img = train.image(0);
@@ -54,7 +82,10 @@ fn full_release_counts_and_pixels() {
     assert_eq!(img.iter().filter(|&&p| p > 0).count(), 294);
     assert_eq!(weighted(img), 155_121_332);
     let s = &train.samples()[0];
-    assert_eq!(s.filename, "./MiraBest_data/100_211.632+009.606_0.1463_0037.98.png");
+    assert_eq!(
+        s.filename,
+        "./MiraBest_data/100_211.632+009.606_0.1463_0037.98.png"
+    );
     assert_eq!(s.origin, "data_batch_1");
     let src = s.source.as_ref().expect("parsed name");
     assert_eq!((src.ra_deg, src.dec_deg), (211.632, 9.606));
@@ -62,7 +93,10 @@ fn full_release_counts_and_pixels() {
 
     // data_batch_3[57] is training image 2 * 157 + 57.
     let i = 2 * 157 + 57;
-    assert_eq!(train.samples()[i].filename, "./MiraBest_data/110_330.520-001.017_0.1773_0042.11.png");
+    assert_eq!(
+        train.samples()[i].filename,
+        "./MiraBest_data/110_330.520-001.017_0.1773_0042.11.png"
+    );
     assert_eq!(pixel_sum(train.image(i)), 12758);
     // data_batch_7[155], the last training image.
     assert_eq!(pixel_sum(train.image(1097)), 17651);
@@ -134,7 +168,10 @@ fn basic_release_from_tar_and_md5() {
     assert_eq!(pixel_sum(img), 6912);
     assert_eq!(weighted(img), 79_218_172);
     let src = mb.test().samples()[0].source.as_ref().unwrap();
-    assert_eq!((src.ra_deg, src.dec_deg, src.redshift), (211.791, 26.313, None));
+    assert_eq!(
+        (src.ra_deg, src.dec_deg, src.redshift),
+        (211.791, 26.313, None)
+    );
     // data_batch_3[87] is the one image whose maximum is not 255 (122).
     let i = 2 * 88 + 87;
     assert_eq!(pixel_sum(mb.train().image(i)), 39658);

@@ -14,7 +14,13 @@ fn tiny_pickle() -> Vec<u8> {
 
 fn tiny_fits() -> Vec<u8> {
     let mut h = Vec::new();
-    for (k, v) in [("SIMPLE", "T"), ("BITPIX", "-32"), ("NAXIS", "2"), ("NAXIS1", "8"), ("NAXIS2", "8")] {
+    for (k, v) in [
+        ("SIMPLE", "T"),
+        ("BITPIX", "-32"),
+        ("NAXIS", "2"),
+        ("NAXIS1", "8"),
+        ("NAXIS2", "8"),
+    ] {
         h.extend_from_slice(format!("{:<80}", format!("{k:<8}= {v:>20}")).as_bytes());
     }
     h.extend_from_slice(format!("{:<80}", "END").as_bytes());
@@ -25,10 +31,18 @@ fn tiny_fits() -> Vec<u8> {
 }
 
 /// Opcodes of the subset the decoder knows, plus a few it must reject.
-const OPS: &[u8] = b"(.0129NKMJGXUTCB)t]lae}dsucRbqrhj\x80\x85\x86\x87\x88\x89\x8a\x8c\x93\x94\x95\x96\xff";
+const OPS: &[u8] =
+    b"(.0129NKMJGXUTCB)t]lae}dsucRbqrhj\x80\x85\x86\x87\x88\x89\x8a\x8c\x93\x94\x95\x96\xff";
 
 fn opcode_soup() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec((prop::sample::select(OPS), prop::collection::vec(0u8..4, 0..5)), 0..60).prop_map(|v| {
+    prop::collection::vec(
+        (
+            prop::sample::select(OPS),
+            prop::collection::vec(0u8..4, 0..5),
+        ),
+        0..60,
+    )
+    .prop_map(|v| {
         let mut out = vec![0x80, 3];
         for (op, args) in v {
             out.push(op);
@@ -100,7 +114,7 @@ proptest! {
         }
         bytes.truncate(cut.max(1));
         match parse_fits(&bytes, "x.fits") {
-            Ok(img) => prop_assert!(img.data.len() > 0),
+            Ok(img) => prop_assert!(!img.data.is_empty()),
             Err(e) => prop_assert!(e.to_string().starts_with("x.fits: FITS:"), "{}", e),
         }
     }

@@ -23,7 +23,12 @@ fn outer_flux_share(img: ArrayView2<u8>) -> f64 {
     let mut rf: Vec<(f64, f64)> = img
         .indexed_iter()
         .filter(|(_, p)| **p > 0)
-        .map(|((r, c), &p)| (((r as f64 - cy).powi(2) + (c as f64 - cx).powi(2)).sqrt(), f64::from(p)))
+        .map(|((r, c), &p)| {
+            (
+                ((r as f64 - cy).powi(2) + (c as f64 - cx).powi(2)).sqrt(),
+                f64::from(p),
+            )
+        })
         .collect();
     rf.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut acc = 0.0;
@@ -35,7 +40,11 @@ fn outer_flux_share(img: ArrayView2<u8>) -> f64 {
             break;
         }
     }
-    rf.iter().filter(|(r, _)| *r > 0.5 * r95).map(|(_, p)| p).sum::<f64>() / tot
+    rf.iter()
+        .filter(|(r, _)| *r > 0.5 * r95)
+        .map(|(_, p)| p)
+        .sum::<f64>()
+        / tot
 }
 
 /// Fanaroff-Riley-like ratio: distance of the brightest pixel from the flux
@@ -61,7 +70,12 @@ fn fr_ratio(img: ArrayView2<u8>) -> f64 {
     let mut rf: Vec<(f64, f64)> = img
         .indexed_iter()
         .filter(|(_, p)| **p > 0)
-        .map(|((r, c), &p)| (((r as f64 - cy).powi(2) + (c as f64 - cx).powi(2)).sqrt(), f64::from(p)))
+        .map(|((r, c), &p)| {
+            (
+                ((r as f64 - cy).powi(2) + (c as f64 - cx).powi(2)).sqrt(),
+                f64::from(p),
+            )
+        })
         .collect();
     rf.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut acc = 0.0;
@@ -89,7 +103,11 @@ fn best_threshold_accuracy(f: &[f64], y: &[usize]) -> f64 {
         let correct = below0 + (n1 - below1);
         best = best.max(correct).max(n - correct);
         if k < n {
-            if y[idx[k]] == 0 { below0 += 1 } else { below1 += 1 }
+            if y[idx[k]] == 0 {
+                below0 += 1
+            } else {
+                below1 += 1
+            }
         }
     }
     best as f64 / n as f64
@@ -111,7 +129,10 @@ fn deterministic_balanced_and_mirabest_shaped() {
         let img = a.image(i);
         assert_eq!(img.iter().max(), Some(&255), "image {i}");
         let zeros = img.iter().filter(|&&p| p == 0).count();
-        assert!(zeros > 150 * 150 / 2, "image {i} has only {zeros} zero pixels");
+        assert!(
+            zeros > 150 * 150 / 2,
+            "image {i} has only {zeros} zero pixels"
+        );
     }
     // generate_one reproduces image i of generate().
     let (one, _) = cfg.generate_one(a.labels()[5], 5).unwrap();
@@ -122,19 +143,52 @@ fn deterministic_balanced_and_mirabest_shaped() {
 
 #[test]
 fn invalid_configs_are_rejected() {
-    assert!(SyntheticConfig::default().with_snr_range(0.5, 3.0).generate(1).is_err());
-    assert!(SyntheticConfig::default().with_size_range(30.0, 10.0).generate(1).is_err());
-    assert!(SyntheticConfig::default().with_frii_fraction(1.5).generate(1).is_err());
-    assert!(SyntheticConfig::default().with_image_size(8).generate(1).is_err());
+    assert!(
+        SyntheticConfig::default()
+            .with_snr_range(0.5, 3.0)
+            .generate(1)
+            .is_err()
+    );
+    assert!(
+        SyntheticConfig::default()
+            .with_size_range(30.0, 10.0)
+            .generate(1)
+            .is_err()
+    );
+    assert!(
+        SyntheticConfig::default()
+            .with_frii_fraction(1.5)
+            .generate(1)
+            .is_err()
+    );
+    assert!(
+        SyntheticConfig::default()
+            .with_image_size(8)
+            .generate(1)
+            .is_err()
+    );
     assert_eq!(SyntheticConfig::default().generate(0).unwrap().len(), 0);
 }
 
 #[test]
 fn hand_made_feature_separates_imperfectly() {
-    let amb: f32 = std::env::var("AMB").ok().and_then(|s| s.parse().ok()).unwrap_or(0.25);
-    let snr: f32 = std::env::var("SNR").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
-    let ds = SyntheticConfig::default().with_seed(5).with_ambiguity(amb).with_snr_range(snr, 300.0).generate(400).unwrap();
-    let f: Vec<f64> = (0..ds.len()).map(|i| outer_flux_share(ds.image(i))).collect();
+    let amb: f32 = std::env::var("AMB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.25);
+    let snr: f32 = std::env::var("SNR")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10.0);
+    let ds = SyntheticConfig::default()
+        .with_seed(5)
+        .with_ambiguity(amb)
+        .with_snr_range(snr, 300.0)
+        .generate(400)
+        .unwrap();
+    let f: Vec<f64> = (0..ds.len())
+        .map(|i| outer_flux_share(ds.image(i)))
+        .collect();
     let acc0 = best_threshold_accuracy(&f, ds.labels());
     let g: Vec<f64> = (0..ds.len()).map(|i| fr_ratio(ds.image(i))).collect();
     let acc = best_threshold_accuracy(&g, ds.labels());

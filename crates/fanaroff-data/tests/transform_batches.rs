@@ -8,11 +8,17 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 fn small() -> Dataset {
-    SyntheticConfig::default().with_seed(2).generate(23).unwrap()
+    SyntheticConfig::default()
+        .with_seed(2)
+        .generate(23)
+        .unwrap()
 }
 
 fn collect(ds: &Dataset, threads: usize) -> Vec<(Vec<usize>, Array4<f32>)> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| {
         ds.batches(8)
             .unwrap()
@@ -50,8 +56,16 @@ fn batches_cover_everything_once_and_do_not_depend_on_threads() {
     all.sort();
     assert_eq!(all, (0..23).collect::<Vec<_>>());
     // Different shuffle seed, different order.
-    let other: Vec<usize> = ds.batches(8).unwrap().shuffle(100).flat_map(|b| b.indices).collect();
-    assert_ne!(other, one.iter().flat_map(|(i, _)| i.clone()).collect::<Vec<_>>());
+    let other: Vec<usize> = ds
+        .batches(8)
+        .unwrap()
+        .shuffle(100)
+        .flat_map(|b| b.indices)
+        .collect();
+    assert_ne!(
+        other,
+        one.iter().flat_map(|(i, _)| i.clone()).collect::<Vec<_>>()
+    );
     // drop_last
     assert_eq!(ds.batches(8).unwrap().drop_last(true).count(), 2);
     assert_eq!(ds.batches(8).unwrap().len(), 3);
@@ -61,10 +75,18 @@ fn batches_cover_everything_once_and_do_not_depend_on_threads() {
 #[test]
 fn plain_batches_match_scaling() {
     let ds = small();
-    let b = ds.batches(5).unwrap().scaling(Scaling::Symmetric).next().unwrap();
+    let b = ds
+        .batches(5)
+        .unwrap()
+        .scaling(Scaling::Symmetric)
+        .next()
+        .unwrap();
     let full = ds.to_f32(Scaling::Symmetric);
     for (k, &i) in b.indices.iter().enumerate() {
-        assert_eq!(b.images.index_axis(ndarray::Axis(0), k), full.index_axis(ndarray::Axis(0), i));
+        assert_eq!(
+            b.images.index_axis(ndarray::Axis(0), k),
+            full.index_axis(ndarray::Axis(0), i)
+        );
         assert_eq!(b.labels[k], ds.labels()[i]);
     }
     let x = ds.to_f32(Scaling::Unit);
@@ -85,7 +107,11 @@ fn rotation_preserves_flux_and_augment_is_seeded() {
         let rel = (r.sum() - img.sum()).abs() / img.sum();
         assert!(rel < 0.02, "angle {angle}: flux changed by {rel}");
     }
-    let aug = Augment::default().with_rotation(180.0).with_shift(5.0).check().unwrap();
+    let aug = Augment::default()
+        .with_rotation(180.0)
+        .with_shift(5.0)
+        .check()
+        .unwrap();
     let a = aug.apply(img.view(), &mut StdRng::seed_from_u64(1));
     let b = aug.apply(img.view(), &mut StdRng::seed_from_u64(1));
     let c = aug.apply(img.view(), &mut StdRng::seed_from_u64(2));

@@ -59,7 +59,12 @@ impl Converted {
             let label = LabelCode::ALL
                 .iter()
                 .position(|c| *c == src.code)
-                .ok_or_else(|| Error::format(stem.clone(), format!("code {} is not in the full release", src.code)))?;
+                .ok_or_else(|| {
+                    Error::format(
+                        stem.clone(),
+                        format!("code {} is not in the full release", src.code),
+                    )
+                })?;
             labels.push(label);
             samples.push(SampleInfo {
                 filename: format!("{stem}.fits"),
@@ -69,7 +74,12 @@ impl Converted {
             });
         }
         let images: Array4<u8> = self.images.clone().insert_axis(Axis(1));
-        Dataset::with_samples(images, labels, LabelCode::ALL.map(|c| c.to_string()).to_vec(), samples)
+        Dataset::with_samples(
+            images,
+            labels,
+            LabelCode::ALL.map(|c| c.to_string()).to_vec(),
+            samples,
+        )
     }
 }
 
@@ -89,8 +99,9 @@ pub fn convert_dir(dir: impl AsRef<Path>, recipe: &Recipe, progress: bool) -> Re
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("fits") || x.eq_ignore_ascii_case("fit"))
+                && p.extension().is_some_and(|x| {
+                    x.eq_ignore_ascii_case("fits") || x.eq_ignore_ascii_case("fit")
+                })
         })
         .collect();
     paths.sort();

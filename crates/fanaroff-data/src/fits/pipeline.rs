@@ -35,7 +35,11 @@ fn median_in_place(v: &mut [f32]) -> f64 {
 fn std_of(v: &[f32]) -> f64 {
     let n = v.len() as f64;
     let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    (v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n).sqrt()
+    (v.iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
 }
 
 /// Iterative sigma clipping of the finite values of `pixels`.
@@ -50,7 +54,11 @@ fn std_of(v: &[f32]) -> f64 {
 /// This is what `astropy.stats.sigma_clipped_stats(data, sigma=k, maxiters=…)`
 /// returns for the median and standard deviation. NaN and ±inf are ignored.
 /// Returns `None` when no pixel is finite.
-pub fn sigma_clip(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usize) -> Option<ClipStats> {
+pub fn sigma_clip(
+    pixels: impl IntoIterator<Item = f32>,
+    k: f64,
+    max_iters: usize,
+) -> Option<ClipStats> {
     let (mut kept, iterations) = clip_survivors(pixels, k, max_iters)?;
     let std = std_of(&kept);
     Some(ClipStats {
@@ -62,7 +70,11 @@ pub fn sigma_clip(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usiz
 }
 
 /// The surviving pixels of iterative clipping and the number of passes.
-fn clip_survivors(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usize) -> Option<(Vec<f32>, usize)> {
+fn clip_survivors(
+    pixels: impl IntoIterator<Item = f32>,
+    k: f64,
+    max_iters: usize,
+) -> Option<(Vec<f32>, usize)> {
     let mut kept: Vec<f32> = pixels.into_iter().filter(|x| x.is_finite()).collect();
     if kept.is_empty() {
         return None;
@@ -85,7 +97,11 @@ fn clip_survivors(pixels: impl IntoIterator<Item = f32>, k: f64, max_iters: usiz
             break;
         }
     }
-    if kept.is_empty() { None } else { Some((kept, iterations)) }
+    if kept.is_empty() {
+        None
+    } else {
+        Some((kept, iterations))
+    }
 }
 
 /// Parameters of the MiraBest recipe.
@@ -162,13 +178,19 @@ impl Recipe {
     /// [`Error::InvalidParameter`] for a value outside the table's range.
     pub fn check(self) -> Result<Self> {
         if !(self.clip_sigma.is_finite() && self.clip_sigma > 0.0) {
-            return Err(Error::param("clip_sigma", format!("{}; must be > 0", self.clip_sigma)));
+            return Err(Error::param(
+                "clip_sigma",
+                format!("{}; must be > 0", self.clip_sigma),
+            ));
         }
         if self.max_iters == 0 {
             return Err(Error::param("max_iters", "0; must be >= 1"));
         }
         if !(self.threshold_sigma.is_finite() && self.threshold_sigma >= 0.0) {
-            return Err(Error::param("threshold_sigma", format!("{}; must be >= 0", self.threshold_sigma)));
+            return Err(Error::param(
+                "threshold_sigma",
+                format!("{}; must be >= 0", self.threshold_sigma),
+            ));
         }
         if self.crop == 0 {
             return Err(Error::param("crop", "0; must be >= 1"));
@@ -191,15 +213,20 @@ impl Recipe {
                 r.crop
             )));
         }
-        let (kept, _) = clip_survivors(image.iter().copied(), r.clip_sigma, r.max_iters).ok_or_else(|| {
-            Error::NoFinitePixels {
+        let (kept, _) = clip_survivors(image.iter().copied(), r.clip_sigma, r.max_iters)
+            .ok_or_else(|| Error::NoFinitePixels {
                 file: name.to_string(),
-            }
-        })?;
+            })?;
         let thresh = r.threshold_sigma * std_of(&kept);
         let (r0, c0) = ((h - r.crop) / 2, (w - r.crop) / 2);
         let crop = image.slice(s![r0..r0 + r.crop, c0..c0 + r.crop]);
-        let cleaned = crop.mapv(|x| if x.is_nan() || f64::from(x) <= thresh { 0.0 } else { x });
+        let cleaned = crop.mapv(|x| {
+            if x.is_nan() || f64::from(x) <= thresh {
+                0.0
+            } else {
+                x
+            }
+        });
         Ok(scale_to_u8(cleaned.view()))
     }
 }
@@ -209,7 +236,7 @@ impl Recipe {
 pub fn scale_to_u8(x: ArrayView2<'_, f32>) -> Array2<u8> {
     let mn = x.iter().copied().fold(f32::INFINITY, f32::min);
     let mx = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !(mx > mn) || !mn.is_finite() || !mx.is_finite() {
+    if mx <= mn || !mn.is_finite() || !mx.is_finite() {
         return Array2::zeros(x.raw_dim());
     }
     let range = mx - mn;

@@ -31,7 +31,10 @@ impl FitsImage {
 }
 
 fn parse_card(card: &[u8]) -> (String, Option<String>) {
-    let text: String = card.iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect();
+    let text: String = card
+        .iter()
+        .map(|&b| if b.is_ascii() { b as char } else { '?' })
+        .collect();
     let key = text.get(..8).unwrap_or(&text).trim().to_string();
     if text.get(8..10) != Some("= ") {
         return (key, None);
@@ -94,7 +97,10 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
     while !ended {
         if pos + BLOCK > bytes.len() {
             return Err(bad(if pos == 0 {
-                format!("only {} bytes, not even one 2880-byte header block", bytes.len())
+                format!(
+                    "only {} bytes, not even one 2880-byte header block",
+                    bytes.len()
+                )
             } else {
                 "header has no END card".into()
             }));
@@ -111,7 +117,12 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
         }
         pos += BLOCK;
     }
-    let get = |k: &str| header.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        header
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     let int = |k: &str| -> Result<i64> {
         get(k)
             .ok_or_else(|| bad(format!("missing {k}")))?
@@ -138,7 +149,9 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
         dims.push(d);
     }
     if dims[2..].iter().any(|&d| d != 1) {
-        return Err(bad(format!("axes {dims:?}: expected a 2-D image (extra axes of length 1 only)")));
+        return Err(bad(format!(
+            "axes {dims:?}: expected a 2-D image (extra axes of length 1 only)"
+        )));
     }
     let (w, h) = (dims[0], dims[1]);
     if w == 0 || h == 0 {
@@ -149,13 +162,18 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
         .checked_mul(h)
         .and_then(|n| n.checked_mul(item))
         .ok_or_else(|| bad("image too large".into()))?;
-    let data = bytes
-        .get(pos..pos + need)
-        .ok_or_else(|| bad(format!("data truncated: need {need} bytes, file has {}", bytes.len() - pos)))?;
+    let data = bytes.get(pos..pos + need).ok_or_else(|| {
+        bad(format!(
+            "data truncated: need {need} bytes, file has {}",
+            bytes.len() - pos
+        ))
+    })?;
     let num = |k: &str, default: f64| -> Result<f64> {
         match get(k) {
             None => Ok(default),
-            Some(v) => v.parse::<f64>().map_err(|_| bad(format!("{k} is not a number"))),
+            Some(v) => v
+                .parse::<f64>()
+                .map_err(|_| bad(format!("{k} is not a number"))),
         }
     };
     let (bscale, bzero) = (num("BSCALE", 1.0)?, num("BZERO", 0.0)?);

@@ -101,7 +101,10 @@ impl BatchesMeta {
 /// Turns one numpy array into `n` images of 150 × 150 appended to `out`.
 fn push_images(arr: &NdArray, what: &str, file: &str, out: &mut Vec<u8>) -> Result<usize> {
     let (Some(dtype), Some(data)) = (&arr.dtype, &arr.data) else {
-        return Err(Error::format(file, format!("{what} is an unfinished numpy array")));
+        return Err(Error::format(
+            file,
+            format!("{what} is an unfinished numpy array"),
+        ));
     };
     if dtype.kind != DtypeKind::UInt || dtype.itemsize != 1 {
         return Err(Error::format(
@@ -130,7 +133,10 @@ fn push_images(arr: &NdArray, what: &str, file: &str, out: &mut Vec<u8>) -> Resu
     if arr.fortran && shape.iter().filter(|&&d| d > 1).count() > 1 {
         // Column-major: transpose each 150 x 150 image (only 2-D images occur).
         if n != 1 {
-            return Err(Error::format(file, format!("{what}: Fortran-ordered image stacks are not supported")));
+            return Err(Error::format(
+                file,
+                format!("{what}: Fortran-ordered image stacks are not supported"),
+            ));
         }
         for r in 0..IMAGE_SIZE {
             for c in 0..IMAGE_SIZE {
@@ -165,13 +171,20 @@ impl PickleBatch {
 
         let labels = labels_v
             .sequence()
-            .ok_or_else(|| Error::format(file, format!("labels is a {}, expected a list", labels_v.type_name())))?
+            .ok_or_else(|| {
+                Error::format(
+                    file,
+                    format!("labels is a {}, expected a list", labels_v.type_name()),
+                )
+            })?
             .iter()
             .enumerate()
             .map(|(i, x)| {
                 x.as_int()
                     .and_then(|l| usize::try_from(l).ok())
-                    .ok_or_else(|| Error::format(file, format!("labels[{i}] is not a non-negative integer")))
+                    .ok_or_else(|| {
+                        Error::format(file, format!("labels[{i}] is not a non-negative integer"))
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
 
@@ -180,7 +193,10 @@ impl PickleBatch {
             Value::Array(a) => push_images(&a.borrow(), "data", file, &mut pixels)?,
             other => {
                 let items = other.sequence().ok_or_else(|| {
-                    Error::format(file, format!("data is a {}, expected a list of arrays", other.type_name()))
+                    Error::format(
+                        file,
+                        format!("data is a {}, expected a list of arrays", other.type_name()),
+                    )
                 })?;
                 pixels.reserve(items.len() * IMAGE_SIZE * IMAGE_SIZE);
                 let mut n = 0;
@@ -188,12 +204,18 @@ impl PickleBatch {
                     let Value::Array(a) = item else {
                         return Err(Error::format(
                             file,
-                            format!("data[{i}] is a {}, expected a numpy array", item.type_name()),
+                            format!(
+                                "data[{i}] is a {}, expected a numpy array",
+                                item.type_name()
+                            ),
                         ));
                     };
                     let k = push_images(&a.borrow(), &format!("data[{i}]"), file, &mut pixels)?;
                     if k != 1 {
-                        return Err(Error::format(file, format!("data[{i}] holds {k} images, expected one")));
+                        return Err(Error::format(
+                            file,
+                            format!("data[{i}] holds {k} images, expected one"),
+                        ));
                     }
                     n += 1;
                 }
@@ -212,18 +234,25 @@ impl PickleBatch {
             Some(f) => {
                 let items = match &f {
                     Value::Array(_) => {
-                        return Err(Error::format(file, "filenames as a numpy array is not supported"));
+                        return Err(Error::format(
+                            file,
+                            "filenames as a numpy array is not supported",
+                        ));
                     }
                     other => other.sequence().ok_or_else(|| {
-                        Error::format(file, format!("filenames is a {}, expected a list", other.type_name()))
+                        Error::format(
+                            file,
+                            format!("filenames is a {}, expected a list", other.type_name()),
+                        )
                     })?,
                 };
                 let names = items
                     .iter()
                     .enumerate()
                     .map(|(i, x)| {
-                        x.as_text()
-                            .ok_or_else(|| Error::format(file, format!("filenames[{i}] is not a string")))
+                        x.as_text().ok_or_else(|| {
+                            Error::format(file, format!("filenames[{i}] is not a string"))
+                        })
                     })
                     .collect::<Result<Vec<_>>>()?;
                 if names.len() != n_images {

@@ -73,7 +73,9 @@ impl LabelCode {
         if !(1..=3).contains(&c) || conf > 1 || m > 4 || code >= 1000 {
             return Err(crate::Error::param(
                 "label code",
-                format!("{code} is not a MiraBest code (class 1-3, confidence 0-1, morphology 0-4)"),
+                format!(
+                    "{code} is not a MiraBest code (class 1-3, confidence 0-1, morphology 0-4)"
+                ),
             ));
         }
         Ok(LabelCode(code))

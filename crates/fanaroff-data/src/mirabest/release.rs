@@ -105,7 +105,12 @@ fn read_tar_files(path: &Path) -> Result<Files> {
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
     let mut archive = tar::Archive::new(gz);
     let mut files = Files::new();
-    let broken = |e: std::io::Error| Error::format(path.display().to_string(), format!("broken tar.gz archive: {e}"));
+    let broken = |e: std::io::Error| {
+        Error::format(
+            path.display().to_string(),
+            format!("broken tar.gz archive: {e}"),
+        )
+    };
     for entry in archive.entries().map_err(broken)? {
         let mut entry = entry.map_err(broken)?;
         if !entry.header().entry_type().is_file() {
@@ -125,11 +130,19 @@ fn read_tar_files(path: &Path) -> Result<Files> {
         }
         let size = entry.header().size().unwrap_or(0);
         if size > (1 << 31) {
-            return Err(Error::format(format!("{}:{}", path.display(), member.display()), "member larger than 2 GiB"));
+            return Err(Error::format(
+                format!("{}:{}", path.display(), member.display()),
+                "member larger than 2 GiB",
+            ));
         }
         let mut bytes = Vec::with_capacity(size as usize);
         entry.read_to_end(&mut bytes).map_err(broken)?;
-        insert(&mut files, name, format!("{}:{}", path.display(), member.display()), bytes)?;
+        insert(
+            &mut files,
+            name,
+            format!("{}:{}", path.display(), member.display()),
+            bytes,
+        )?;
     }
     Ok(files)
 }
@@ -174,14 +187,22 @@ fn check_md5_list(files: &Files) -> Result<usize> {
         }
         let mut parts = line.split_whitespace();
         let (Some(hash), Some(name)) = (parts.next(), parts.next()) else {
-            return Err(Error::format(label.clone(), format!("line {}: expected `<md5>  <file>`", lineno + 1)));
+            return Err(Error::format(
+                label.clone(),
+                format!("line {}: expected `<md5>  <file>`", lineno + 1),
+            ));
         };
         let name = name.trim_start_matches('*');
-        let base = Path::new(name).file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let base = Path::new(name)
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         let Some((file_label, bytes)) = files.get(&base) else {
             return Err(Error::NotFound {
                 path: PathBuf::from(name),
-                hint: format!("{label} lists it, but the release does not contain it. {DOWNLOAD_HINT}"),
+                hint: format!(
+                    "{label} lists it, but the release does not contain it. {DOWNLOAD_HINT}"
+                ),
             });
         };
         let actual = md5_hex(bytes);
@@ -218,24 +239,38 @@ fn to_dataset(
             let Some(name) = meta.label_names.get(label) else {
                 return Err(Error::format(
                     file.clone(),
-                    format!("label {label} of image {i} but batches.meta has {} label names", meta.label_names.len()),
+                    format!(
+                        "label {label} of image {i} but batches.meta has {} label names",
+                        meta.label_names.len()
+                    ),
                 ));
             };
             let source = SourceName::parse(&b.filenames[i]).ok();
             let code = match kind {
                 ReleaseKind::Full => Some(name.parse::<LabelCode>()?),
                 ReleaseKind::Basic => {
-                    let class = if label == 0 { FrClass::FRI } else { FrClass::FRII };
+                    let class = if label == 0 {
+                        FrClass::FRI
+                    } else {
+                        FrClass::FRII
+                    };
                     match &source {
                         Some(s) if s.code.class() == class => Some(s.code),
                         Some(s) => {
                             return Err(Error::format(
                                 file.clone(),
-                                format!("image {i} ({}) has label {name} but its name says {}", s.stem, s.code),
+                                format!(
+                                    "image {i} ({}) has label {name} but its name says {}",
+                                    s.stem, s.code
+                                ),
                             ));
                         }
                         // The basic release holds confident, standard sources only.
-                        None => Some(if label == 0 { LabelCode::ALL[0] } else { LabelCode::ALL[5] }),
+                        None => Some(if label == 0 {
+                            LabelCode::ALL[0]
+                        } else {
+                            LabelCode::ALL[5]
+                        }),
                     }
                 }
                 ReleaseKind::Other => name.parse::<LabelCode>().ok(),
@@ -292,11 +327,16 @@ impl MiraBest {
             hint: format!("the release has no {name}. {DOWNLOAD_HINT}"),
         };
         let md5_checked = check_md5_list(&files)?;
-        let (meta_label, meta_bytes) = files.get("batches.meta").ok_or_else(|| missing("batches.meta"))?;
+        let (meta_label, meta_bytes) = files
+            .get("batches.meta")
+            .ok_or_else(|| missing("batches.meta"))?;
         let meta = BatchesMeta::from_bytes(meta_bytes, meta_label)?;
         if let Some(v) = meta.num_vis {
             if v != 150 * 150 {
-                return Err(Error::format(meta_label.clone(), format!("num_vis is {v}, expected 22500 (150 x 150)")));
+                return Err(Error::format(
+                    meta_label.clone(),
+                    format!("num_vis is {v}, expected 22500 (150 x 150)"),
+                ));
             }
         }
         let kind = if meta.label_names == ["FRI", "FRII"] {
@@ -309,7 +349,11 @@ impl MiraBest {
 
         let mut train_names: Vec<(u64, &String)> = files
             .keys()
-            .filter_map(|k| k.strip_prefix("data_batch_").and_then(|n| n.parse().ok()).map(|n| (n, k)))
+            .filter_map(|k| {
+                k.strip_prefix("data_batch_")
+                    .and_then(|n| n.parse().ok())
+                    .map(|n| (n, k))
+            })
             .collect();
         train_names.sort();
         if train_names.is_empty() {

@@ -49,14 +49,19 @@ impl SourceName {
     /// [`crate::Error::Format`] naming the file when it does not follow
     /// either scheme.
     pub fn parse(filename: &str) -> crate::Result<Self> {
-        let bad = |why: &str| crate::Error::format(filename, format!("cannot parse source name: {why}"));
+        let bad =
+            |why: &str| crate::Error::format(filename, format!("cannot parse source name: {why}"));
         let base = Path::new(filename)
             .file_name()
             .and_then(|s| s.to_str())
             .ok_or_else(|| bad("no file name"))?;
         let stem = match base.rfind('.') {
             // Only strip a real extension, not the decimals of a number.
-            Some(i) if base[i + 1..].chars().all(|c| c.is_ascii_alphabetic()) && i + 1 < base.len() => &base[..i],
+            Some(i)
+                if base[i + 1..].chars().all(|c| c.is_ascii_alphabetic()) && i + 1 < base.len() =>
+            {
+                &base[..i]
+            }
             _ => base,
         };
         let fields: Vec<&str> = stem.split('_').collect();
@@ -66,14 +71,25 @@ impl SourceName {
             .parse()
             .map_err(|_| bad("first field is not a label code"))?;
         let num = |s: &str| -> crate::Result<f64> {
-            let v: f64 = s.parse().map_err(|_| bad(&format!("{s:?} is not a number")))?;
-            if v.is_finite() { Ok(v) } else { Err(bad("non-finite number")) }
+            let v: f64 = s
+                .parse()
+                .map_err(|_| bad(&format!("{s:?} is not a number")))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(bad("non-finite number"))
+            }
         };
         let (ra, dec, z, size) = match fields.len() {
             3 => (num(fields[1])?, num(fields[2])?, None, None),
             4 => {
                 let (ra, dec) = split_ra_dec(fields[1]).ok_or_else(|| bad("RA/Dec field"))?;
-                (num(ra)?, num(dec)?, Some(num(fields[2])?), Some(num(fields[3])?))
+                (
+                    num(ra)?,
+                    num(dec)?,
+                    Some(num(fields[2])?),
+                    Some(num(fields[3])?),
+                )
             }
             _ => return Err(bad("expected CODE_RA±DEC_z_size or CODE_RA_±DEC")),
         };

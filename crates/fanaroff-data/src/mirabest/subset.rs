@@ -87,7 +87,11 @@ fn codes_of(ds: &Dataset) -> Result<Vec<LabelCode>> {
         .map(|(i, s)| {
             s.code.ok_or_else(|| {
                 Error::format(
-                    if s.filename.is_empty() { format!("image {i}") } else { s.filename.clone() },
+                    if s.filename.is_empty() {
+                        format!("image {i}")
+                    } else {
+                        s.filename.clone()
+                    },
                     "no MiraBest label code (subsets need a MiraBest release)",
                 )
             })
@@ -102,10 +106,14 @@ impl Dataset {
     /// [`Error::Format`] if some image has no label code (e.g. synthetic data).
     pub fn subset(&self, subset: Subset) -> Result<Dataset> {
         let codes = codes_of(self)?;
-        let idx: Vec<usize> = (0..self.len()).filter(|&i| subset.contains(codes[i])).collect();
+        let idx: Vec<usize> = (0..self.len())
+            .filter(|&i| subset.contains(codes[i]))
+            .collect();
         let kept = self.select_unchecked(&idx);
         match subset {
-            Subset::MbHybrid => kept.by_codes(&[LabelCode::ALL[8], LabelCode::ALL[9]], &codes, &idx),
+            Subset::MbHybrid => {
+                kept.by_codes(&[LabelCode::ALL[8], LabelCode::ALL[9]], &codes, &idx)
+            }
             _ => kept.binary_fr(),
         }
     }
@@ -121,7 +129,9 @@ impl Dataset {
             return Err(Error::param("codes", "at least one label code is needed"));
         }
         let all = codes_of(self)?;
-        let idx: Vec<usize> = (0..self.len()).filter(|&i| codes.contains(&all[i])).collect();
+        let idx: Vec<usize> = (0..self.len())
+            .filter(|&i| codes.contains(&all[i]))
+            .collect();
         self.select_unchecked(&idx).by_codes(codes, &all, &idx)
     }
 
@@ -155,6 +165,7 @@ impl Dataset {
                 )),
             })
             .collect::<Result<Vec<_>>>()?;
-        self.clone().relabel(labels, vec!["FRI".into(), "FRII".into()])
+        self.clone()
+            .relabel(labels, vec!["FRI".into(), "FRII".into()])
     }
 }

@@ -45,7 +45,9 @@ impl Dtype {
             _ => (false, spec),
         };
         let mut chars = rest.chars();
-        let kind_char = chars.next().ok_or_else(|| format!("empty dtype string {spec:?}"))?;
+        let kind_char = chars
+            .next()
+            .ok_or_else(|| format!("empty dtype string {spec:?}"))?;
         let size: usize = chars
             .as_str()
             .parse()
@@ -55,7 +57,10 @@ impl Dtype {
             'i' if matches!(size, 1 | 2 | 4 | 8) => (DtypeKind::Int, size),
             'u' if matches!(size, 1 | 2 | 4 | 8) => (DtypeKind::UInt, size),
             'f' if matches!(size, 4 | 8) => (DtypeKind::Float, size),
-            'U' => (DtypeKind::Unicode, size.checked_mul(4).ok_or("dtype size overflow")?),
+            'U' => (
+                DtypeKind::Unicode,
+                size.checked_mul(4).ok_or("dtype size overflow")?,
+            ),
             'S' => (DtypeKind::Bytes, size),
             _ => return Err(format!("unsupported dtype {spec:?}")),
         };
@@ -70,7 +75,12 @@ impl Dtype {
     pub(crate) fn set_state(&mut self, state: &Value) -> Result<(), String> {
         let items = match state {
             Value::Tuple(t, _) => t.clone(),
-            other => return Err(format!("dtype state is a {}, expected a tuple", other.type_name())),
+            other => {
+                return Err(format!(
+                    "dtype state is a {}, expected a tuple",
+                    other.type_name()
+                ));
+            }
         };
         if items.len() < 2 {
             return Err("dtype state tuple too short".into());

@@ -126,7 +126,10 @@ impl Value {
                 .borrow()
                 .items
                 .iter()
-                .map(|(k, _)| k.as_text().unwrap_or_else(|| format!("<{}>", k.type_name())))
+                .map(|(k, _)| {
+                    k.as_text()
+                        .unwrap_or_else(|| format!("<{}>", k.type_name()))
+                })
                 .collect(),
             _ => Vec::new(),
         }

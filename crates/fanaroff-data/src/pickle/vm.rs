@@ -76,7 +76,9 @@ impl<'a> Machine<'a> {
 
     fn uint_le(&mut self, n: usize) -> Step<u64> {
         let b = self.take(n)?;
-        Ok(b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+        Ok(b.iter()
+            .rev()
+            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
     }
 
     fn len_le(&mut self, n: usize) -> Step<usize> {
@@ -364,7 +366,10 @@ fn new_depth(current: usize, items: &[Value]) -> Step<usize> {
 
 fn new_list(items: Vec<Value>) -> Step<Value> {
     let depth = new_depth(1, &items)?;
-    Ok(Value::List(Rc::new(RefCell::new(Container { items, depth }))))
+    Ok(Value::List(Rc::new(RefCell::new(Container {
+        items,
+        depth,
+    }))))
 }
 
 fn extend_list(target: &Value, items: Vec<Value>) -> Step<()> {
@@ -372,10 +377,15 @@ fn extend_list(target: &Value, items: Vec<Value>) -> Step<()> {
         return Err(format!("APPEND to a {}", target.type_name()));
     };
     let depth = {
-        let cur = l.try_borrow().map_err(|_| "list modified while in use")?.depth;
+        let cur = l
+            .try_borrow()
+            .map_err(|_| "list modified while in use")?
+            .depth;
         new_depth(cur, &items)?
     };
-    let mut l = l.try_borrow_mut().map_err(|_| "list modified while in use")?;
+    let mut l = l
+        .try_borrow_mut()
+        .map_err(|_| "list modified while in use")?;
     l.depth = depth;
     l.items.extend(items);
     Ok(())
@@ -401,10 +411,15 @@ fn set_items(target: &Value, items: Vec<Value>) -> Step<()> {
         return Err(format!("SETITEM on a {}", target.type_name()));
     };
     let depth = {
-        let cur = d.try_borrow().map_err(|_| "dict modified while in use")?.depth;
+        let cur = d
+            .try_borrow()
+            .map_err(|_| "dict modified while in use")?
+            .depth;
         new_depth(cur, &items)?
     };
-    let mut d = d.try_borrow_mut().map_err(|_| "dict modified while in use")?;
+    let mut d = d
+        .try_borrow_mut()
+        .map_err(|_| "dict modified while in use")?;
     d.depth = depth;
     let d = &mut d.items;
     let mut it = items.into_iter();
@@ -457,7 +472,9 @@ fn reduce(func: &Value, args: &Value) -> Step<Value> {
                 Value::Tuple(t, _) if !t.is_empty() => t.clone(),
                 _ => return Err("numpy.dtype needs arguments".into()),
             };
-            let spec = a[0].as_text().ok_or("numpy.dtype argument is not a string")?;
+            let spec = a[0]
+                .as_text()
+                .ok_or("numpy.dtype argument is not a string")?;
             Ok(Value::Dtype(Rc::new(RefCell::new(Dtype::parse(&spec)?))))
         }
         Global::Scalar => {

@@ -129,9 +129,17 @@ impl SyntheticConfig {
     pub fn check(self) -> Result<Self> {
         let (lo, hi) = self.size_range;
         if !(32..=512).contains(&self.image_size) {
-            return Err(Error::param("image_size", format!("{}; must be 32..=512", self.image_size)));
+            return Err(Error::param(
+                "image_size",
+                format!("{}; must be 32..=512", self.image_size),
+            ));
         }
-        if !(lo.is_finite() && hi.is_finite() && lo >= 2.0 && lo <= hi && hi <= self.image_size as f32 / 2.0) {
+        if !(lo.is_finite()
+            && hi.is_finite()
+            && lo >= 2.0
+            && lo <= hi
+            && hi <= self.image_size as f32 / 2.0)
+        {
             return Err(Error::param(
                 "size_range",
                 format!("({lo}, {hi}); need 2 <= min <= max <= image_size/2"),
@@ -139,22 +147,40 @@ impl SyntheticConfig {
         }
         let (slo, shi) = self.snr_range;
         if !(slo.is_finite() && shi.is_finite() && slo >= 1.0 && slo <= shi) {
-            return Err(Error::param("snr_range", format!("({slo}, {shi}); need 1 <= min <= max")));
+            return Err(Error::param(
+                "snr_range",
+                format!("({slo}, {shi}); need 1 <= min <= max"),
+            ));
         }
         if !(0.5..=10.0).contains(&self.beam_fwhm) {
-            return Err(Error::param("beam_fwhm", format!("{}; must be 0.5..=10", self.beam_fwhm)));
+            return Err(Error::param(
+                "beam_fwhm",
+                format!("{}; must be 0.5..=10", self.beam_fwhm),
+            ));
         }
         if !(0.0..=1.0).contains(&self.frii_fraction) {
-            return Err(Error::param("frii_fraction", format!("{}; must be in [0, 1]", self.frii_fraction)));
+            return Err(Error::param(
+                "frii_fraction",
+                format!("{}; must be in [0, 1]", self.frii_fraction),
+            ));
         }
         if !(0.0..=1.0).contains(&self.bent_fraction) {
-            return Err(Error::param("bent_fraction", format!("{}; must be in [0, 1]", self.bent_fraction)));
+            return Err(Error::param(
+                "bent_fraction",
+                format!("{}; must be in [0, 1]", self.bent_fraction),
+            ));
         }
         if !(self.max_flux_ratio.is_finite() && self.max_flux_ratio >= 1.0) {
-            return Err(Error::param("max_flux_ratio", format!("{}; must be >= 1", self.max_flux_ratio)));
+            return Err(Error::param(
+                "max_flux_ratio",
+                format!("{}; must be >= 1", self.max_flux_ratio),
+            ));
         }
         if !(0.0..=1.0).contains(&self.ambiguity) {
-            return Err(Error::param("ambiguity", format!("{}; must be in [0, 1]", self.ambiguity)));
+            return Err(Error::param(
+                "ambiguity",
+                format!("{}; must be in [0, 1]", self.ambiguity),
+            ));
         }
         Ok(self)
     }

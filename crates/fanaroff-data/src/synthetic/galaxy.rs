@@ -26,7 +26,11 @@ fn log_uniform(rng: &mut impl Rng, lo: f32, hi: f32) -> f32 {
 }
 
 fn uniform(rng: &mut impl Rng, lo: f32, hi: f32) -> f32 {
-    if hi <= lo { lo } else { rng.random_range(lo..hi) }
+    if hi <= lo {
+        lo
+    } else {
+        rng.random_range(lo..hi)
+    }
 }
 
 /// Geometry shared by both classes.
@@ -47,9 +51,17 @@ impl Axis {
         );
         let half_length = log_uniform(rng, cfg.size_range.0, cfg.size_range.1);
         let ratio = uniform(rng, 1.0, cfg.max_flux_ratio);
-        let side_flux = if rng.random_bool(0.5) { [1.0, 1.0 / ratio] } else { [1.0 / ratio, 1.0] };
+        let side_flux = if rng.random_bool(0.5) {
+            [1.0, 1.0 / ratio]
+        } else {
+            [1.0 / ratio, 1.0]
+        };
         let bend = if rng.random::<f32>() < cfg.bent_fraction {
-            let b = if frii { uniform(rng, 0.15, 0.6) } else { uniform(rng, 0.4, 1.3) };
+            let b = if frii {
+                uniform(rng, 0.15, 0.6)
+            } else {
+                uniform(rng, 0.4, 1.3)
+            };
             if rng.random_bool(0.5) { b } else { -b }
         } else {
             0.0
@@ -85,7 +97,11 @@ impl Axis {
                 let k = (f.floor() as usize).min(STEPS - 1);
                 let a = f - k as f32;
                 let (p, q) = (pts[k], pts[k + 1]);
-                (p.0 + a * (q.0 - p.0), p.1 + a * (q.1 - p.1), p.2 + a * (q.2 - p.2))
+                (
+                    p.0 + a * (q.0 - p.0),
+                    p.1 + a * (q.1 - p.1),
+                    p.2 + a * (q.2 - p.2),
+                )
             })
             .collect()
     }
@@ -110,7 +126,9 @@ pub(crate) fn draw_fri(img: &mut Array2<f32>, cfg: &SyntheticConfig, rng: &mut i
         for (&t, &(x, y, phi)) in ts.iter().zip(&pts) {
             let r = t * ax.half_length;
             let sigma_v = 0.6 * beam + widen * r;
-            let sigma_u = (ax.half_length / n as f32 * 1.2).max(0.7 * sigma_v).max(beam);
+            let sigma_u = (ax.half_length / n as f32 * 1.2)
+                .max(0.7 * sigma_v)
+                .max(beam);
             let knot = uniform(rng, 0.7, 1.3);
             let mut amp = ax.side_flux[side] * knot * (1.0 + t / t_c).powf(-alpha);
             if flare && (t - flare_at).abs() < 1.0 / n as f32 + 0.03 {
@@ -130,7 +148,13 @@ pub(crate) fn draw_frii(img: &mut Array2<f32>, cfg: &SyntheticConfig, rng: &mut 
     add_gaussian(img, ax.centre, core, beam, beam, 0.0);
     let weak = rng.random::<f32>() < cfg.ambiguity;
     let hot_scale = if weak { uniform(rng, 0.15, 0.5) } else { 1.0 };
-    let jet_amp = if weak { uniform(rng, 0.1, 0.35) } else if rng.random_bool(0.3) { uniform(rng, 0.02, 0.1) } else { 0.0 };
+    let jet_amp = if weak {
+        uniform(rng, 0.1, 0.35)
+    } else if rng.random_bool(0.3) {
+        uniform(rng, 0.02, 0.1)
+    } else {
+        0.0
+    };
     for side in 0..2 {
         let f = ax.side_flux[side];
         let t_hot = uniform(rng, 0.85, 1.0);

@@ -117,7 +117,10 @@ impl SyntheticConfig {
         let mut images = Array4::<u8>::zeros((n, 1, side, side));
         let mut samples = Vec::with_capacity(n);
         for (i, (img, code)) in rendered.into_iter().enumerate() {
-            images.index_axis_mut(Axis(0), i).index_axis_mut(Axis(0), 0).assign(&img);
+            images
+                .index_axis_mut(Axis(0), i)
+                .index_axis_mut(Axis(0), 0)
+                .assign(&img);
             samples.push(SampleInfo {
                 filename: format!("synthetic_{}_{i:06}", cfg.seed),
                 code: Some(code),

@@ -52,13 +52,19 @@ pub(crate) fn correlated_noise(h: usize, w: usize, sigma: f32, rng: &mut impl Rn
     let kernel: Vec<f32> = kernel.iter().map(|k| k / norm).collect();
     let pad = radius as usize;
     let (hp, wp) = (h + 2 * pad, w + 2 * pad);
-    let white: Vec<f32> = (0..hp * wp).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+    let white: Vec<f32> = (0..hp * wp)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect();
     // Blur along rows (keeping padded rows), then along columns.
     let mut tmp = vec![0f32; hp * w];
     for r in 0..hp {
         let row = &white[r * wp..(r + 1) * wp];
         for c in 0..w {
-            tmp[r * w + c] = kernel.iter().zip(&row[c..c + kernel.len()]).map(|(k, v)| k * v).sum();
+            tmp[r * w + c] = kernel
+                .iter()
+                .zip(&row[c..c + kernel.len()])
+                .map(|(k, v)| k * v)
+                .sum();
         }
     }
     let mut out = Array2::<f32>::zeros((h, w));

@@ -103,7 +103,10 @@ impl Augment {
     /// [`Error::InvalidParameter`] naming the first value outside its range.
     pub fn check(self) -> Result<Self> {
         if !(0.0..=180.0).contains(&self.max_rotation) {
-            return Err(Error::param("max_rotation", format!("{}; must be 0..=180", self.max_rotation)));
+            return Err(Error::param(
+                "max_rotation",
+                format!("{}; must be 0..=180", self.max_rotation),
+            ));
         }
         for (name, p) in [("hflip", self.hflip), ("vflip", self.vflip)] {
             if !(0.0..=1.0).contains(&p) {
@@ -111,11 +114,17 @@ impl Augment {
             }
         }
         if !(self.max_shift.is_finite() && self.max_shift >= 0.0) {
-            return Err(Error::param("max_shift", format!("{}; must be >= 0", self.max_shift)));
+            return Err(Error::param(
+                "max_shift",
+                format!("{}; must be >= 0", self.max_shift),
+            ));
         }
         let (lo, hi) = self.scale_range;
         if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) {
-            return Err(Error::param("scale_range", format!("({lo}, {hi}); need 0 < min <= max")));
+            return Err(Error::param(
+                "scale_range",
+                format!("({lo}, {hi}); need 0 < min <= max"),
+            ));
         }
         if self.crop == Some(0) {
             return Err(Error::param("crop", "0; must be >= 1"));
@@ -144,7 +153,11 @@ impl Augment {
             0.0
         };
         let (lo, hi) = self.scale_range;
-        let scale = if hi > lo { rng.random_range(lo.ln()..=hi.ln()).exp() } else { lo };
+        let scale = if hi > lo {
+            rng.random_range(lo.ln()..=hi.ln()).exp()
+        } else {
+            lo
+        };
         let (dx, dy) = if self.max_shift > 0.0 {
             (
                 rng.random_range(-self.max_shift..=self.max_shift),
@@ -167,7 +180,11 @@ impl Augment {
 
     /// Applies a drawn transform, then the crop and mask.
     pub fn apply_drawn(&self, img: ArrayView2<'_, f32>, t: &Affine) -> Array2<f32> {
-        let mut out = if *t == Affine::default() { img.to_owned() } else { t.apply(img) };
+        let mut out = if *t == Affine::default() {
+            img.to_owned()
+        } else {
+            t.apply(img)
+        };
         if let Some(c) = self.crop {
             let (h, w) = out.dim();
             if c <= h && c <= w {

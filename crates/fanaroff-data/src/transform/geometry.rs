@@ -51,7 +51,11 @@ impl Affine {
         let (cy, cx) = ((h as f32 - 1.0) / 2.0, (w as f32 - 1.0) / 2.0);
         let theta = self.angle_deg.to_radians();
         let (sin, cos) = theta.sin_cos();
-        let inv_s = if self.scale != 0.0 { 1.0 / self.scale } else { 0.0 };
+        let inv_s = if self.scale != 0.0 {
+            1.0 / self.scale
+        } else {
+            0.0
+        };
         let mut out = Array2::<f32>::zeros((h, w));
         for r in 0..h {
             for c in 0..w {
@@ -138,7 +142,9 @@ pub fn zoom(img: ArrayView2<'_, f32>, factor: f32) -> Array2<f32> {
 pub fn center_crop<T: Clone>(img: ArrayView2<'_, T>, size: usize) -> Result<Array2<T>> {
     let (h, w) = img.dim();
     if size == 0 || size > h || size > w {
-        return Err(Error::Shape(format!("cannot crop {size} x {size} from {h} x {w}")));
+        return Err(Error::Shape(format!(
+            "cannot crop {size} x {size} from {h} x {w}"
+        )));
     }
     let (r0, c0) = ((h - size) / 2, (w - size) / 2);
     Ok(img.slice(s![r0..r0 + size, c0..c0 + size]).to_owned())
@@ -185,7 +191,11 @@ mod tests {
         let p = probe();
         assert_eq!(flip_horizontal(p.view())[[2, 0]], 1.0);
         assert_eq!(flip_vertical(p.view())[[2, 4]], 1.0);
-        let a = Affine { flip_horizontal: true, ..Affine::default() }.apply(p.view());
+        let a = Affine {
+            flip_horizontal: true,
+            ..Affine::default()
+        }
+        .apply(p.view());
         assert_eq!(a, flip_horizontal(p.view()));
         let sh = shift(p.view(), -1.0, 1.0);
         assert_abs_diff_eq!(sh[[3, 3]], 1.0, epsilon = 1e-6);

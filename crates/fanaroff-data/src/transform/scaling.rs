@@ -32,7 +32,10 @@ impl Standardize {
             return Err(Error::param("mean", format!("{mean}; must be finite")));
         }
         if !(std.is_finite() && std > 0.0) {
-            return Err(Error::param("std", format!("{std}; must be finite and > 0")));
+            return Err(Error::param(
+                "std",
+                format!("{std}; must be finite and > 0"),
+            ));
         }
         Ok(Standardize { mean, std })
     }

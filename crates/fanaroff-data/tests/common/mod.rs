@@ -54,7 +54,8 @@ pub fn tar_member(archive: &std::path::Path, name: &str) -> Vec<u8> {
     for entry in ar.entries().unwrap() {
         let mut entry = entry.unwrap();
         let path = entry.path().unwrap().to_path_buf();
-        if path.file_name().is_some_and(|n| n == name) && !path.to_string_lossy().contains(".ipynb") {
+        if path.file_name().is_some_and(|n| n == name) && !path.to_string_lossy().contains(".ipynb")
+        {
             let mut v = Vec::new();
             entry.read_to_end(&mut v).unwrap();
             return v;
