@@ -417,3 +417,31 @@ fn binned_calibration_on_any_score() {
     assert_eq!(d.bins[0].count, 0);
     assert_eq!(d.bins[0].gap(), None);
 }
+
+#[test]
+fn bootstrap_quantiles_by_hand() {
+    // A statistic that ignores the resample and returns 0 on the full data,
+    // then 1, 2, ..., 11 on the 11 resamples: sorted values v_(0..10) = 1..11.
+    // level 0.8:  lower at h = 0.1 * 10 = 1 -> v_(1) = 2, upper at h = 9 -> v_(9) = 10
+    // level 0.75: lower at h = 0.125 * 10 = 1.25 -> 2 + 0.25 * (3 - 2) = 2.25,
+    //             upper at h = 8.75 -> 9 + 0.75 * (10 - 9) = 9.75
+    use rand::SeedableRng;
+    for (level, lo, hi) in [(0.8, 2.0, 10.0), (0.75, 2.25, 9.75)] {
+        let mut counter = 0.0;
+        let ci = bootstrap(
+            5,
+            Bootstrap::new(11, level).unwrap(),
+            &mut rand::rngs::StdRng::seed_from_u64(0),
+            |_| {
+                let v = counter;
+                counter += 1.0;
+                Ok(v)
+            },
+        )
+        .unwrap();
+        assert_eq!(ci.estimate, 0.0);
+        assert_abs_diff_eq!(ci.lower, lo, epsilon = 1e-12);
+        assert_abs_diff_eq!(ci.upper, hi, epsilon = 1e-12);
+        assert_eq!(ci.resamples, 11);
+    }
+}
