@@ -34,8 +34,10 @@
 #![deny(missing_docs)]
 
 mod error;
+mod gemm;
 pub mod gradcheck;
 mod graph;
+mod kernels;
 mod ops;
 mod parallel;
 mod tensor;

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::graph::Backward;
+use crate::kernels;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
@@ -115,9 +116,9 @@ impl Backward for BinaryOp {
             Binary::Sub => (Some(grad.clone()), Some(grad.mapv(|g| -g))),
             Binary::Mul => (
                 a.is_requires_grad()
-                    .then(|| Zip::from(grad).and(&bv).map_collect(|&g, &y| g * y)),
+                    .then(|| kernels::zip_map(grad.view(), bv.view(), |g, y| g * y)),
                 b.is_requires_grad()
-                    .then(|| Zip::from(grad).and(&av).map_collect(|&g, &x| g * x)),
+                    .then(|| kernels::zip_map(grad.view(), av.view(), |g, x| g * x)),
             ),
             // d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2
             Binary::Div => (
@@ -166,9 +167,21 @@ fn apply(a: &Tensor, b: &Tensor, f: Binary) -> Result<Tensor> {
     let dim = IxDyn(&shape);
     let av = a.data().broadcast(dim.clone()).expect("checked broadcast");
     let bv = b.data().broadcast(dim).expect("checked broadcast");
-    let y = Zip::from(&av)
-        .and(&bv)
-        .map_collect(|&x, &y| f.forward(x, y));
+    let y = if a.shape() == b.shape() {
+        // Same shape: a flat, parallel, vectorisable loop per operation.
+        let (x, y) = (a.data().view(), b.data().view());
+        match f {
+            Binary::Add => kernels::zip_map(x, y, |x, y| x + y),
+            Binary::Sub => kernels::zip_map(x, y, |x, y| x - y),
+            Binary::Mul => kernels::zip_map(x, y, |x, y| x * y),
+            Binary::Div => kernels::zip_map(x, y, |x, y| x / y),
+            _ => kernels::zip_map(x, y, move |x, y| f.forward(x, y)),
+        }
+    } else {
+        Zip::from(&av)
+            .and(&bv)
+            .map_collect(|&x, &y| f.forward(x, y))
+    };
     Ok(Tensor::from_op(y, vec![a.clone(), b.clone()], BinaryOp(f)))
 }
 

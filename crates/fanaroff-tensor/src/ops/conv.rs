@@ -5,10 +5,10 @@
 //! output `[N, O, Ho, Wo]` with `Ho = (H + 2 ph - kh) / sh + 1`.
 
 use crate::error::{Error, Result, invalid_arg, invalid_shape};
+use crate::gemm::{gemm_nn, gemm_nt};
 use crate::graph::Backward;
 use crate::tensor::Tensor;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayD, ArrayView2, ArrayViewMut2, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
 /// Everything about one convolution's sizes.
@@ -125,14 +125,6 @@ fn col2im(g: &Geometry, col: &[f32], dx: &mut [f32]) {
     }
 }
 
-fn view2(s: &[f32], r: usize, c: usize) -> ArrayView2<'_, f32> {
-    ArrayView2::from_shape((r, c), s).expect("buffer sized for the view")
-}
-
-fn view2_mut(s: &mut [f32], r: usize, c: usize) -> ArrayViewMut2<'_, f32> {
-    ArrayViewMut2::from_shape((r, c), s).expect("buffer sized for the view")
-}
-
 /// Images per parallel task: fixed by the batch size and the thread count, so
 /// the order of floating-point sums (and hence the result) is reproducible.
 fn chunk_len(n: usize) -> usize {
@@ -168,7 +160,6 @@ impl Backward for Conv2dOp {
         let (ckk, hw, chw, ohw) = (g.ckk(), g.hw_out(), g.chw(), g.o * g.hw_out());
         let need_x = x.is_requires_grad();
         let need_w = w.is_requires_grad();
-        let wmat = view2(ws, g.o, ckk);
         let cl = chunk_len(g.n);
 
         // One task per chunk of images: accumulates its own dW, writes its dX.
@@ -190,30 +181,24 @@ impl Backward for Conv2dOp {
             };
             for i in 0..xc.len() / chw {
                 let xi = &xc[i * chw..(i + 1) * chw];
-                let dyi = view2(&dyc[i * ohw..(i + 1) * ohw], g.o, hw);
+                let dyi = &dyc[i * ohw..(i + 1) * ohw];
                 if need_w {
-                    let colv = if g.is_pointwise() {
-                        view2(xi, ckk, hw)
+                    let colv: &[f32] = if g.is_pointwise() {
+                        xi
                     } else {
                         im2col(&g, xi, &mut col);
-                        view2(&col, ckk, hw)
+                        &col
                     };
                     // dW += dY_i · col_i^T
-                    general_mat_mul(1.0, &dyi, &colv.t(), 1.0, &mut view2_mut(&mut dw, g.o, ckk));
+                    gemm_nt(g.o, ckk, hw, dyi, hw, colv, hw, &mut dw, ckk, true);
                 }
                 if let Some(dx) = dxc.as_deref_mut() {
                     let dxi = &mut dx[i * chw..(i + 1) * chw];
+                    // dcol = W^T · dY_i (W read transposed in place), folded back onto the image.
                     if g.is_pointwise() {
-                        general_mat_mul(1.0, &wmat.t(), &dyi, 0.0, &mut view2_mut(dxi, ckk, hw));
+                        gemm_nn(ckk, hw, g.o, ws, 1, ckk, dyi, hw, dxi, hw, false);
                     } else {
-                        // dcol = W^T · dY_i, folded back onto the image.
-                        general_mat_mul(
-                            1.0,
-                            &wmat.t(),
-                            &dyi,
-                            0.0,
-                            &mut view2_mut(&mut dcol, ckk, hw),
-                        );
+                        gemm_nn(ckk, hw, g.o, ws, 1, ckk, dyi, hw, &mut dcol, hw, false);
                         col2im(&g, &dcol, dxi);
                     }
                 }
@@ -351,7 +336,7 @@ impl Tensor {
         let x = self.data().as_standard_layout();
         let w = weight.data().as_standard_layout();
         let x = x.as_slice().expect("standard layout");
-        let wmat = view2(w.as_slice().expect("standard layout"), g.o, g.ckk());
+        let ws = w.as_slice().expect("standard layout");
         let bias_v: Option<Vec<f32>> = bias.map(|b| b.data().iter().copied().collect());
         let (ckk, hw, chw, ohw) = (g.ckk(), g.hw_out(), g.chw(), g.o * g.hw_out());
         let mut out = vec![0.0f32; g.n * ohw];
@@ -371,14 +356,13 @@ impl Tensor {
                                 plane.fill(bv);
                             }
                         }
-                        let beta = if bias_v.is_some() { 1.0 } else { 0.0 };
-                        let colv = if g.is_pointwise() {
-                            view2(xi, ckk, hw)
+                        let colv: &[f32] = if g.is_pointwise() {
+                            xi
                         } else {
                             im2col(&g, xi, &mut col);
-                            view2(&col, ckk, hw)
+                            &col
                         };
-                        general_mat_mul(1.0, &wmat, &colv, beta, &mut view2_mut(yi, g.o, hw));
+                        gemm_nn(g.o, hw, ckk, ws, ckk, 1, colv, hw, yi, hw, bias_v.is_some());
                     }
                 });
         }

@@ -85,6 +85,58 @@ impl Backward for MaxPoolOp {
     }
 }
 
+/// `b` replaces `a` as the running maximum: larger, or NaN (NaN propagates,
+/// and the first maximum wins ties).
+#[inline(always)]
+fn beats(b: f32, a: f32) -> bool {
+    b > a || (b.is_nan() && !a.is_nan())
+}
+
+/// Maximum and its flat position for each window of one plane.
+fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32]) {
+    if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
+        // The common 2x2/2 case: selects instead of a window loop.
+        let w = g.w;
+        for oy in 0..g.ho {
+            let base = 2 * oy * w;
+            let r0 = &xp[base..base + 2 * g.wo];
+            let r1 = &xp[base + w..base + w + 2 * g.wo];
+            let ys = &mut yp[oy * g.wo..(oy + 1) * g.wo];
+            let is = &mut ap[oy * g.wo..(oy + 1) * g.wo];
+            for ox in 0..g.wo {
+                let (a, b, c, d) = (r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+                let (m01, i01) = if beats(b, a) { (b, 1) } else { (a, 0) };
+                let (m23, i23) = if beats(d, c) { (d, w + 1) } else { (c, w) };
+                let (m, i) = if beats(m23, m01) {
+                    (m23, i23)
+                } else {
+                    (m01, i01)
+                };
+                ys[ox] = m;
+                is[ox] = (base + 2 * ox + i) as u32;
+            }
+        }
+        return;
+    }
+    for oy in 0..g.ho {
+        for ox in 0..g.wo {
+            let mut best = f32::NEG_INFINITY;
+            let mut at = (oy * g.sh) * g.w + ox * g.sw;
+            for ky in 0..g.kh {
+                let row = (oy * g.sh + ky) * g.w + ox * g.sw;
+                for (kx, &v) in xp[row..row + g.kw].iter().enumerate() {
+                    if beats(v, best) {
+                        best = v;
+                        at = row + kx;
+                    }
+                }
+            }
+            yp[oy * g.wo + ox] = best;
+            ap[oy * g.wo + ox] = at as u32;
+        }
+    }
+}
+
 struct AvgPoolOp {
     g: PoolGeom,
 }
@@ -153,26 +205,7 @@ impl Tensor {
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
             .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| {
-                for oy in 0..g.ho {
-                    for ox in 0..g.wo {
-                        let mut best = f32::NEG_INFINITY;
-                        let mut at = (oy * g.sh) * g.w + ox * g.sw;
-                        for ky in 0..g.kh {
-                            let row = (oy * g.sh + ky) * g.w + ox * g.sw;
-                            for (kx, &v) in xp[row..row + g.kw].iter().enumerate() {
-                                // `>` keeps the first maximum; NaN propagates.
-                                if v > best || v.is_nan() && !best.is_nan() {
-                                    best = v;
-                                    at = row + kx;
-                                }
-                            }
-                        }
-                        yp[oy * g.wo + ox] = best;
-                        ap[oy * g.wo + ox] = at as u32;
-                    }
-                }
-            });
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap));
         let mut shape = self.shape().to_vec();
         shape[2] = g.ho;
         shape[3] = g.wo;

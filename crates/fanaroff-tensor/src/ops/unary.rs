@@ -1,8 +1,9 @@
 //! Elementwise functions of one tensor, each with its derivative.
 
 use crate::graph::Backward;
+use crate::kernels;
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, Zip};
+use ndarray::ArrayD;
 
 /// The elementwise functions. `forward` gives y = f(x); `derivative` gives
 /// dy/dx from x and y (whichever is cheaper).
@@ -131,22 +132,37 @@ impl Backward for UnaryOp {
         parents: &[Tensor],
         output: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
-        let f = self.0;
-        let g = match f {
-            Unary::Neg => grad.mapv(|g| -g),
-            Unary::Scale(s) => grad.mapv(|g| g * s),
+        let x = parents[0].data().view();
+        let (g, y) = (grad.view(), output.view());
+        // One monomorphised loop per function, so each vectorises.
+        let g = match self.0 {
+            Unary::Neg => kernels::map(grad, |g| -g),
+            Unary::Scale(s) => kernels::map(grad, move |g| g * s),
             Unary::Shift(_) => grad.clone(),
-            _ => Zip::from(grad)
-                .and(parents[0].data())
-                .and(output)
-                .map_collect(|&g, &x, &y| g * f.derivative(x, y)),
+            Unary::Exp => kernels::zip_map(g, y, |g, y| g * y),
+            Unary::Log => kernels::zip_map(g, x, |g, x| g / x),
+            Unary::Sqrt => kernels::zip_map(g, y, |g, y| 0.5 * g / y),
+            Unary::Square => kernels::zip_map(g, x, |g, x| 2.0 * g * x),
+            Unary::Relu => kernels::zip_map(g, y, |g, y| if y > 0.0 { g } else { 0.0 }),
+            Unary::Sigmoid => kernels::zip_map(g, y, |g, y| g * y * (1.0 - y)),
+            Unary::Tanh => kernels::zip_map(g, y, |g, y| g * (1.0 - y * y)),
+            f => kernels::zip3_map(g, x, y, move |g, x, y| g * f.derivative(x, y)),
         };
         vec![Some(g)]
     }
 }
 
 fn apply(x: &Tensor, f: Unary) -> Tensor {
-    let y = x.data().mapv(|v| f.forward(v));
+    let d = x.data();
+    let y = match f {
+        Unary::Relu => kernels::map(d, |v| v.max(0.0)),
+        Unary::Neg => kernels::map(d, |v| -v),
+        Unary::Square => kernels::map(d, |v| v * v),
+        Unary::Scale(s) => kernels::map(d, move |v| v * s),
+        Unary::Shift(s) => kernels::map(d, move |v| v + s),
+        Unary::Exp => kernels::map(d, f32::exp),
+        _ => kernels::map(d, move |v| f.forward(v)),
+    };
     Tensor::from_op(y, vec![x.clone()], UnaryOp(f))
 }
 

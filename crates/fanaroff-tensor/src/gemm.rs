@@ -1,0 +1,509 @@
+//! Small matrix-multiply kernels shaped for convolutions.
+//!
+//! A general GEMM packs both operands into panels; for convolutions one
+//! operand (the im2col matrix or the output gradient) is long and already
+//! row-major, so packing it costs as much as the arithmetic. These kernels
+//! read it in place:
+//!
+//! * [`gemm_nn`]: `C[m x n] (+)= A[m x k] B[k x n]`, `A` at any strides (it is
+//!   small: weights), `B` and `C` row-major. Register tiles of 6 rows x 16
+//!   columns, `B` rows streamed.
+//! * [`gemm_nt`]: `C[m x n] (+)= A[m x l] B[n x l]^T`, rows of both contiguous
+//!   and long (weight gradients: `dY col^T`). Tiles of 3 x 4 dot products,
+//!   blocked along `l` so the rows in use stay in L1.
+//!
+//! On x86-64 with AVX2 and FMA (checked at run time) the tiles use those
+//! instructions; elsewhere a portable loop computes the same sums.
+
+/// Checks (always, cheaply) that the slices cover every index the kernels touch.
+fn check_nn(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &[f32],
+    ldc: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k > 0 {
+        assert!(
+            (m - 1) * rsa + (k - 1) * csa < a.len(),
+            "gemm_nn: A too short"
+        );
+        assert!((k - 1) * ldb + n <= b.len(), "gemm_nn: B too short");
+    }
+    assert!((m - 1) * ldc + n <= c.len(), "gemm_nn: C too short");
+}
+
+/// `C = A B` (or `C += A B` when `accumulate`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_nn(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    check_nn(m, n, k, a, rsa, csa, b, ldb, c, ldc);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features are present; bounds were checked above.
+            unsafe {
+                avx2::gemm_nn(
+                    m,
+                    n,
+                    k,
+                    a.as_ptr(),
+                    rsa,
+                    csa,
+                    b.as_ptr(),
+                    ldb,
+                    c.as_mut_ptr(),
+                    ldc,
+                    accumulate,
+                )
+            };
+            return;
+        }
+    }
+    portable_nn(m, n, k, a, rsa, csa, b, ldb, c, ldc, accumulate);
+}
+
+/// `C = A B^T` (or `C += A B^T` when `accumulate`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_nt(
+    m: usize,
+    n: usize,
+    l: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if l > 0 {
+        assert!((m - 1) * lda + l <= a.len(), "gemm_nt: A too short");
+        assert!((n - 1) * ldb + l <= b.len(), "gemm_nt: B too short");
+    }
+    assert!((m - 1) * ldc + n <= c.len(), "gemm_nt: C too short");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features are present; bounds were checked above.
+            unsafe {
+                avx2::gemm_nt(
+                    m,
+                    n,
+                    l,
+                    a.as_ptr(),
+                    lda,
+                    b.as_ptr(),
+                    ldb,
+                    c.as_mut_ptr(),
+                    ldc,
+                    accumulate,
+                )
+            };
+            return;
+        }
+    }
+    portable_nt(m, n, l, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn portable_nn(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        if !accumulate {
+            row.fill(0.0);
+        }
+        for p in 0..k {
+            let av = a[i * rsa + p * csa];
+            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+                *cv += av * bv;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn portable_nt(
+    m: usize,
+    n: usize,
+    l: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let s: f32 = a[i * lda..i * lda + l]
+                .iter()
+                .zip(&b[j * ldb..j * ldb + l])
+                .map(|(x, y)| x * y)
+                .sum();
+            let cv = &mut c[i * ldc + j];
+            *cv = if accumulate { *cv + s } else { s };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Rows of A per register tile in `gemm_nn`.
+    const MR: usize = 6;
+
+    /// One `R x (8 V)` tile of `C = A B` over the full inner dimension.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_nn<const R: usize, const V: usize>(
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            for p in 0..k {
+                let bp = b.add(p * ldb);
+                let mut bv = [_mm256_setzero_ps(); V];
+                for v in 0..V {
+                    bv[v] = _mm256_loadu_ps(bp.add(8 * v));
+                }
+                for r in 0..R {
+                    let av = _mm256_set1_ps(*a.add(r * rsa + p * csa));
+                    for v in 0..V {
+                        acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..R {
+                for v in 0..V {
+                    let cp = c.add(r * ldc + 8 * v);
+                    let val = if accumulate {
+                        _mm256_add_ps(acc[r][v], _mm256_loadu_ps(cp))
+                    } else {
+                        acc[r][v]
+                    };
+                    _mm256_storeu_ps(cp, val);
+                }
+            }
+        }
+    }
+
+    /// Rows `R` at a time for one column block of `8 V` columns.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn column_block<const V: usize>(
+        m: usize,
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut i = 0;
+            while i + MR <= m {
+                tile_nn::<MR, V>(
+                    k,
+                    a.add(i * rsa),
+                    rsa,
+                    csa,
+                    b,
+                    ldb,
+                    c.add(i * ldc),
+                    ldc,
+                    accumulate,
+                );
+                i += MR;
+            }
+            let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
+            match m - i {
+                0 => {}
+                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_nn(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut j = 0;
+            while j + 16 <= n {
+                column_block::<2>(m, k, a, rsa, csa, b.add(j), ldb, c.add(j), ldc, accumulate);
+                j += 16;
+            }
+            if j + 8 <= n {
+                column_block::<1>(m, k, a, rsa, csa, b.add(j), ldb, c.add(j), ldc, accumulate);
+                j += 8;
+            }
+            // Last few columns: plain loops.
+            for jj in j..n {
+                for i in 0..m {
+                    let mut s = 0.0f32;
+                    for p in 0..k {
+                        s += *a.add(i * rsa + p * csa) * *b.add(p * ldb + jj);
+                    }
+                    let cp = c.add(i * ldc + jj);
+                    *cp = if accumulate { *cp + s } else { s };
+                }
+            }
+        }
+    }
+
+    /// Horizontal sum of one vector.
+    #[inline(always)]
+    unsafe fn hsum(v: __m256) -> f32 {
+        unsafe {
+            let lo = _mm256_castps256_ps128(v);
+            let hi = _mm256_extractf128_ps(v, 1);
+            let s = _mm_add_ps(lo, hi);
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+            _mm_cvtss_f32(s)
+        }
+    }
+
+    /// `R x S` dot products of length `len` (a multiple of 8), added to C.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_nt<const R: usize, const S: usize>(
+        len: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); S]; R];
+            let mut p = 0;
+            while p < len {
+                let mut av = [_mm256_setzero_ps(); R];
+                for r in 0..R {
+                    av[r] = _mm256_loadu_ps(a.add(r * lda + p));
+                }
+                for s in 0..S {
+                    let bv = _mm256_loadu_ps(b.add(s * ldb + p));
+                    for r in 0..R {
+                        acc[r][s] = _mm256_fmadd_ps(av[r], bv, acc[r][s]);
+                    }
+                }
+                p += 8;
+            }
+            for r in 0..R {
+                for s in 0..S {
+                    *c.add(r * ldc + s) += hsum(acc[r][s]);
+                }
+            }
+        }
+    }
+
+    /// Inner-dimension block: rows in use stay in L1 across the tiles.
+    const LB: usize = 512;
+
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_nt(
+        m: usize,
+        n: usize,
+        l: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            if !accumulate {
+                for i in 0..m {
+                    for j in 0..n {
+                        *c.add(i * ldc + j) = 0.0;
+                    }
+                }
+            }
+            let l8 = l - l % 8;
+            let mut p0 = 0;
+            while p0 < l8 {
+                let len = LB.min(l8 - p0);
+                let (ab, bb) = (a.add(p0), b.add(p0));
+                let mut j = 0;
+                while j < n {
+                    let s = (n - j).min(4);
+                    let mut i = 0;
+                    while i < m {
+                        let r = (m - i).min(3);
+                        let (ap, bp, cp) = (ab.add(i * lda), bb.add(j * ldb), c.add(i * ldc + j));
+                        match (r, s) {
+                            (3, 4) => tile_nt::<3, 4>(len, ap, lda, bp, ldb, cp, ldc),
+                            (3, 3) => tile_nt::<3, 3>(len, ap, lda, bp, ldb, cp, ldc),
+                            (3, 2) => tile_nt::<3, 2>(len, ap, lda, bp, ldb, cp, ldc),
+                            (3, _) => tile_nt::<3, 1>(len, ap, lda, bp, ldb, cp, ldc),
+                            (2, 4) => tile_nt::<2, 4>(len, ap, lda, bp, ldb, cp, ldc),
+                            (2, 3) => tile_nt::<2, 3>(len, ap, lda, bp, ldb, cp, ldc),
+                            (2, 2) => tile_nt::<2, 2>(len, ap, lda, bp, ldb, cp, ldc),
+                            (2, _) => tile_nt::<2, 1>(len, ap, lda, bp, ldb, cp, ldc),
+                            (_, 4) => tile_nt::<1, 4>(len, ap, lda, bp, ldb, cp, ldc),
+                            (_, 3) => tile_nt::<1, 3>(len, ap, lda, bp, ldb, cp, ldc),
+                            (_, 2) => tile_nt::<1, 2>(len, ap, lda, bp, ldb, cp, ldc),
+                            (_, _) => tile_nt::<1, 1>(len, ap, lda, bp, ldb, cp, ldc),
+                        }
+                        i += r;
+                    }
+                    j += s;
+                }
+                p0 += len;
+            }
+            // The last l % 8 products.
+            for i in 0..m {
+                for j in 0..n {
+                    let mut s = 0.0f32;
+                    for p in l8..l {
+                        s += *a.add(i * lda + p) * *b.add(j * ldb + p);
+                    }
+                    *c.add(i * ldc + j) += s;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn rand_vec(n: usize, r: &mut StdRng) -> Vec<f32> {
+        (0..n).map(|_| r.random_range(-1.0f32..1.0)).collect()
+    }
+
+    #[test]
+    fn nn_matches_reference_on_awkward_sizes() {
+        let mut r = StdRng::seed_from_u64(0);
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (6, 16, 3),
+            (7, 33, 5),
+            (13, 9, 11),
+            (32, 225, 650),
+            (5, 7, 0),
+        ] {
+            for transposed_a in [false, true] {
+                let a = rand_vec(m * k.max(1), &mut r);
+                let (rsa, csa) = if transposed_a { (1, m) } else { (k, 1) };
+                let b = rand_vec(k * n, &mut r);
+                let c0 = rand_vec(m * n, &mut r);
+                for acc in [false, true] {
+                    let mut c = c0.clone();
+                    gemm_nn(m, n, k, &a, rsa, csa, &b, n, &mut c, n, acc);
+                    let mut want = c0.clone();
+                    portable_nn(m, n, k, &a, rsa, csa, &b, n, &mut want, n, acc);
+                    for (x, y) in c.iter().zip(&want) {
+                        assert!(
+                            (x - y).abs() < 1e-3 * (1.0 + y.abs()),
+                            "m{m} n{n} k{k}: {x} vs {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nt_matches_reference_on_awkward_sizes() {
+        let mut r = StdRng::seed_from_u64(1);
+        for &(m, n, l) in &[
+            (1, 1, 1),
+            (3, 4, 8),
+            (6, 25, 1300),
+            (5, 7, 13),
+            (32, 650, 225),
+            (2, 2, 0),
+        ] {
+            let a = rand_vec(m * l.max(1), &mut r);
+            let b = rand_vec(n * l.max(1), &mut r);
+            let c0 = rand_vec(m * n, &mut r);
+            for acc in [false, true] {
+                let mut c = c0.clone();
+                gemm_nt(m, n, l, &a, l, &b, l, &mut c, n, acc);
+                let mut want = c0.clone();
+                portable_nt(m, n, l, &a, l, &b, l, &mut want, n, acc);
+                for (x, y) in c.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() < 1e-3 * (1.0 + y.abs()),
+                        "m{m} n{n} l{l}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+}
