@@ -110,8 +110,12 @@ pub fn classwise_ece(
     Ok(classwise_diagrams(probs, labels, binning)?.0)
 }
 
-/// Classwise ECE plus the per-class reliability diagrams.
-pub(crate) fn classwise_diagrams(
+/// Classwise ECE plus the per-class reliability diagrams
+/// ([`DiagramKind::Class`]`(k)`: bins on `p_nk`, outcome `1[y_n = k]`).
+///
+/// # Errors
+/// As [`reliability_diagram`].
+pub fn classwise_diagrams(
     probs: ArrayView2<'_, f64>,
     labels: &[usize],
     binning: Binning,

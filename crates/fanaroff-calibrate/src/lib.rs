@@ -86,7 +86,7 @@ pub mod uncertainty;
 pub use auroc::{Separation, aupr, auroc, error_detection, ood_detection, separation};
 pub use binning::{BinAssignment, BinStrategy, Binning};
 pub use bootstrap::{Bootstrap, ConfidenceInterval, bootstrap, bootstrap_metric};
-pub use ece::{ClasswiseEce, classwise_ece, ece, mce, reliability_diagram};
+pub use ece::{ClasswiseEce, classwise_diagrams, classwise_ece, ece, mce, reliability_diagram};
 pub use error::{Error, Result};
 pub use input::{
     DEFAULT_SUM_TOLERANCE, Predictions, check_labels, check_probabilities, check_samples,

@@ -118,7 +118,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
         other => return Err(npy_err(format!("bad fortran_order value `{other}`"))),
     }
     let shape = header_shape(header)?;
-    let count: usize = shape.iter().product();
+    let count = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| npy_err(format!("shape {shape:?} is too large")))?;
     let body = &bytes[end..];
     let (size, decode): (usize, fn(&[u8]) -> Value) = match descr.as_str() {
         "<f8" => (8, |b| Value::F(f64::from_le_bytes(arr(b)))),
@@ -146,7 +149,9 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
             )));
         }
     };
-    let need = count * size;
+    let need = count
+        .checked_mul(size)
+        .ok_or_else(|| npy_err(format!("shape {shape:?} is too large")))?;
     if body.len() < need {
         return Err(npy_err(format!(
             "data truncated: shape {shape:?} of `{descr}` needs {need} bytes, found {}",

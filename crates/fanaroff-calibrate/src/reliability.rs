@@ -161,9 +161,10 @@ impl ReliabilityDiagram {
     /// Render the diagram as a 720 x 540 PNG.
     ///
     /// Bars span each bin's edges with height = mean outcome (accuracy, or
-    /// error for an uncertainty diagram); red dots mark (mean score, mean
-    /// outcome) of each non-empty bin, the grey diagonal is perfect calibration, and the
-    /// title states the calibration error and the binning.
+    /// error for an uncertainty diagram); red dots ("bin mean") mark
+    /// (mean score, mean outcome) of each non-empty bin; the grey diagonal is
+    /// perfect calibration; the title states the calibration error, the
+    /// binning and `N`.
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Png`] if the file cannot be written.
@@ -174,21 +175,11 @@ impl ReliabilityDiagram {
     /// The [`Chart`] that [`write_png`](Self::write_png) draws, for callers
     /// who want to add series or render to memory.
     pub fn chart(&self) -> Chart {
-        let (name, x_label, y_label, dots) = match self.kind {
-            DiagramKind::Confidence => (
-                "ECE",
-                "confidence",
-                "accuracy",
-                "(mean confidence, accuracy)",
-            ),
-            DiagramKind::Uncertainty => (
-                "UCE",
-                "uncertainty (H / ln K)",
-                "error",
-                "(mean uncertainty, error)",
-            ),
-            DiagramKind::Class(_) => ("class ECE", "p(class)", "frequency", "(mean p, frequency)"),
-            DiagramKind::Custom => ("CE", "score", "outcome", "(mean score, mean outcome)"),
+        let (name, x_label, y_label) = match self.kind {
+            DiagramKind::Confidence => ("ECE", "confidence", "accuracy"),
+            DiagramKind::Uncertainty => ("UCE", "uncertainty (H / ln K)", "error"),
+            DiagramKind::Class(_) => ("class ECE", "p(class)", "frequency"),
+            DiagramKind::Custom => ("CE", "score", "outcome"),
         };
         let class = match self.kind {
             DiagramKind::Class(k) => format!(" class {k}"),
@@ -222,6 +213,6 @@ impl ReliabilityDiagram {
             .y_range(0.0, 1.0)
             .bars(y_label, &lefts, &rights, &heights, Color::BLUE)
             .line("ideal", &[0.0, 1.0], &[0.0, 1.0], Color::GREY)
-            .points(dots, &px, &py, Color::RED)
+            .points("bin mean", &px, &py, Color::RED)
     }
 }

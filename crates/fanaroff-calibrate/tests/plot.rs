@@ -108,3 +108,20 @@ fn reliability_pngs() {
     let e = d.write_png("/nonexistent-dir/x.png").unwrap_err();
     assert!(matches!(e, Error::Io { .. }) && e.to_string().contains("/nonexistent-dir/x.png"));
 }
+
+#[test]
+fn far_away_data_is_clipped_cheaply() {
+    // A bar and a line that run far outside a fixed range must neither panic
+    // nor take long (rectangles are intersected with the image first).
+    let start = std::time::Instant::now();
+    let c = Chart::new("clip")
+        .x_range(0.0, 1.0)
+        .y_range(0.0, 1.0)
+        .bars("huge", &[-500.0], &[500.0], &[900.0], Color::BLUE)
+        .line("far", &[-900.0, 900.0], &[-900.0, 900.0], Color::RED)
+        .render()
+        .unwrap();
+    assert!(start.elapsed().as_secs_f64() < 2.0);
+    // Outside the plot frame (the title area) nothing of the bar is drawn.
+    assert_eq!(c.get(5, 5), Some(Color::WHITE));
+}

@@ -126,8 +126,12 @@ impl Canvas {
 
     /// Fill the rectangle `[x0, x1) x [y0, y1)`.
     pub fn fill_rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, c: Color) {
-        for y in y0.min(y1)..y0.max(y1) {
-            for x in x0.min(x1)..x0.max(x1) {
+        // Intersect with the image first so that huge rectangles stay cheap.
+        let (w, h) = (self.width as i64, self.height as i64);
+        let (xa, xb) = (x0.min(x1).max(0), x0.max(x1).min(w));
+        let (ya, yb) = (y0.min(y1).max(0), y0.max(y1).min(h));
+        for y in ya..yb {
+            for x in xa..xb {
                 self.set(x, y, c);
             }
         }
