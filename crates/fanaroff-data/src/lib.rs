@@ -1,6 +1,4 @@
-//! # fanaroff-data
-//!
-//! Radio-galaxy image data for the `fanaroff` workspace.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 mod batches;

@@ -193,5 +193,24 @@ fn hand_made_feature_separates_imperfectly() {
     let g: Vec<f64> = (0..ds.len()).map(|i| fr_ratio(ds.image(i))).collect();
     let acc = best_threshold_accuracy(&g, ds.labels());
     eprintln!("outer-flux share: {acc0:.3}, FR ratio: {acc:.3} (400 synthetic images)");
-    assert!(acc > 0.6 && acc < 0.97, "accuracy {acc}");
+    // Informative but far from perfect (0.755 with these seeds).
+    assert!(acc > 0.65 && acc < 0.9, "accuracy {acc}");
+    // Easier settings separate better, harder ones worse.
+    let easy = SyntheticConfig::default()
+        .with_seed(5)
+        .with_ambiguity(0.0)
+        .with_snr_range(50.0, 300.0)
+        .with_size_range(15.0, 45.0);
+    let hard = SyntheticConfig::default()
+        .with_seed(5)
+        .with_ambiguity(0.6)
+        .with_snr_range(5.0, 20.0);
+    let score = |cfg: SyntheticConfig| {
+        let d = cfg.generate(300).unwrap();
+        let g: Vec<f64> = (0..d.len()).map(|i| fr_ratio(d.image(i))).collect();
+        best_threshold_accuracy(&g, d.labels())
+    };
+    let (e, h) = (score(easy), score(hard));
+    eprintln!("FR ratio accuracy: easy {e:.3}, default {acc:.3}, hard {h:.3}");
+    assert!(e > acc && h < acc, "easy {e}, default {acc}, hard {h}");
 }

@@ -123,6 +123,7 @@ fn clip_survivors(
 ///
 /// With the defaults this reproduces the full MiraBest release bit for bit
 /// from 300 × 300 FIRST cut-outs.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Recipe {
     clip_sigma: f64,

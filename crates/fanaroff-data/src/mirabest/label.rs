@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Fanaroff-Riley class encoded by the first digit of a label code.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FrClass {
     /// FR type I (edge-darkened), first digit 1.
@@ -15,6 +16,7 @@ pub enum FrClass {
 }
 
 /// Morphology encoded by the third digit of a label code.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Morphology {
     /// 0: standard.
@@ -45,8 +47,24 @@ pub enum Morphology {
 /// assert_eq!(code.to_string(), "102");
 /// # Ok::<(), fanaroff_data::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u16", into = "u16"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelCode(u16);
+
+impl TryFrom<u16> for LabelCode {
+    type Error = crate::Error;
+
+    fn try_from(v: u16) -> crate::Result<Self> {
+        LabelCode::new(v)
+    }
+}
+
+impl From<LabelCode> for u16 {
+    fn from(c: LabelCode) -> u16 {
+        c.0
+    }
+}
 
 impl LabelCode {
     /// The ten codes of the full release, in `label_names` order.

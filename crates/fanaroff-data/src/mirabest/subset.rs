@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 /// | `MBFRConfident` | 100,102,104 vs 200,201 | FRI = 0, FRII = 1 |
 /// | `MBFRUncertain` | 110,112 vs 210 | FRI = 0, FRII = 1 |
 /// | `MBHybrid` | 300,310 | `"300"` = 0, `"310"` = 1 |
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Subset {
     /// All FRI and FRII sources, confident and uncertain.

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 /// assert_eq!(ds.class_names(), ["FRI", "FRII"]);
 /// # Ok::<(), fanaroff_data::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntheticConfig {
     pub(crate) seed: u64,

@@ -113,7 +113,7 @@ pub(crate) fn draw_fri(img: &mut Array2<f32>, cfg: &SyntheticConfig, rng: &mut i
     let ax = Axis::draw(cfg, false, rng);
     let alpha = uniform(rng, 0.8, 2.2);
     let t_c = uniform(rng, 0.05, 0.3);
-    let widen = uniform(rng, 0.08, 0.25);
+    let widen = uniform(rng, 0.05, 0.2);
     let core = uniform(rng, 0.3, 1.5);
     add_gaussian(img, ax.centre, core, beam, beam, 0.0);
     let n = ((ax.half_length / (0.9 * beam)).ceil() as usize).clamp(4, 18);

@@ -2,12 +2,33 @@
 //!
 //! Each image is rendered on an `image_size`² sky (1.8″ pixels, 5″ beam),
 //! gets beam-correlated Gaussian noise at a random peak SNR, and then goes
-//! through the same [`Recipe`](crate::fits::Recipe) as the real data (sigma
+//! through the same [`crate::fits::Recipe`] as the real data (sigma
 //! clipping, 3σ threshold, 0…255 scaling), so the output looks like MiraBest:
 //! a black background with the source scaled to peak 255.
 //!
 //! Image `i` of a data set is drawn from its own RNG seeded with
 //! `(seed, i)`, so results do not depend on the number of threads.
+//!
+//! # Difficulty
+//!
+//! With the defaults the classes overlap on purpose: small sources span a
+//! few beams, low-SNR images keep only their brightest parts after the 3σ
+//! threshold, bent FRI look like tails, and `ambiguity` (0.25) gives some FRI
+//! a bright outer flare and some FRII weak hotspots. A hand-made
+//! Fanaroff–Riley ratio (distance of the brightest pixel from the flux
+//! centroid over the 95 %-flux radius) separates 400 default images with
+//! 75.5 % accuracy at its best threshold (`tests/synthetic.rs`; 97 % with
+//! the easy settings there, 58 % with the hard ones). The same feature gives
+//! 71.5 % on the 832 real MBFRConfident images, where CNNs reach about 90 %,
+//! so a CNN is expected to do clearly better here without reaching 100 %. The accuracy of the
+//! workspace's LeNet on this data is reported by the LeNet example (see the
+//! workspace docs). Harder: lower `snr_range`, smaller `size_range`, larger
+//! `ambiguity`; easier: the reverse.
+//!
+//! # Speed
+//!
+//! About 1.3 ms per 150 × 150 image on one core (render, noise, recipe);
+//! [`SyntheticConfig::generate`] runs in parallel over images.
 //!
 //! Labels: 0 = FRI, 1 = FRII. Every image also carries a MiraBest-like code
 //! in [`SampleInfo::code`](crate::SampleInfo): 100 (FRI), 102 (bent FRI,
@@ -41,7 +62,15 @@ fn mix(seed: u64, i: u64) -> u64 {
 impl SyntheticConfig {
     /// The noise-free sky of one source of class `label` (0 FRI, 1 FRII),
     /// in arbitrary flux units, and whether it is bent.
-    pub fn sky(&self, label: usize, rng: &mut StdRng) -> (Array2<f32>, bool) {
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] for an invalid configuration.
+    pub fn sky(&self, label: usize, rng: &mut StdRng) -> Result<(Array2<f32>, bool)> {
+        let cfg = self.clone().check()?;
+        Ok(cfg.sky_unchecked(label, rng))
+    }
+
+    fn sky_unchecked(&self, label: usize, rng: &mut StdRng) -> (Array2<f32>, bool) {
         let n = self.image_size;
         let mut sky = Array2::<f32>::zeros((n, n));
         let bent = if label == 0 {
@@ -66,7 +95,7 @@ impl SyntheticConfig {
 
     fn render(&self, label: usize, rng: &mut StdRng) -> (Array2<u8>, LabelCode) {
         let n = self.image_size;
-        let (mut sky, bent) = self.sky(label, rng);
+        let (mut sky, bent) = self.sky_unchecked(label, rng);
         let peak = sky.iter().copied().fold(0.0f32, f32::max).max(1e-6);
         let snr = {
             let (lo, hi) = self.snr_range;

@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 /// assert_eq!(out.dim(), (100, 100));
 /// # Ok::<(), fanaroff_data::Error>(())
 /// ```
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Augment {
     max_rotation: f32,
@@ -146,28 +147,34 @@ impl Augment {
     }
 
     /// Draws the random transform for one image.
+    ///
+    /// Uses only unit-interval draws, so even unchecked parameters never
+    /// panic (validate with [`Augment::check`] to catch mistakes).
     pub fn draw(&self, rng: &mut impl Rng) -> Affine {
-        let angle_deg = if self.max_rotation > 0.0 {
-            rng.random_range(-self.max_rotation..=self.max_rotation)
-        } else {
-            0.0
+        let mut sym = |max: f32| -> f32 {
+            if max > 0.0 {
+                (rng.random::<f32>() * 2.0 - 1.0) * max
+            } else {
+                0.0
+            }
         };
+        let angle_deg = sym(self.max_rotation);
         let (lo, hi) = self.scale_range;
-        let scale = if hi > lo {
-            rng.random_range(lo.ln()..=hi.ln()).exp()
+        let u: f32 = rng.random();
+        let scale = if hi > lo && lo > 0.0 {
+            lo * (u * (hi / lo).ln()).exp()
         } else {
             lo
         };
         let (dx, dy) = if self.max_shift > 0.0 {
-            (
-                rng.random_range(-self.max_shift..=self.max_shift),
-                rng.random_range(-self.max_shift..=self.max_shift),
-            )
+            let dx = (rng.random::<f32>() * 2.0 - 1.0) * self.max_shift;
+            let dy = (rng.random::<f32>() * 2.0 - 1.0) * self.max_shift;
+            (dx, dy)
         } else {
             (0.0, 0.0)
         };
-        let flip_horizontal = self.hflip > 0.0 && rng.random_bool(self.hflip);
-        let flip_vertical = self.vflip > 0.0 && rng.random_bool(self.vflip);
+        let flip_horizontal = self.hflip > 0.0 && rng.random::<f64>() < self.hflip;
+        let flip_vertical = self.vflip > 0.0 && rng.random::<f64>() < self.vflip;
         Affine {
             angle_deg,
             scale,
