@@ -58,3 +58,25 @@ fn reader_header_and_single_file() {
     assert_eq!(img.dim(), (150, 150));
     assert_eq!(img.iter().max(), Some(&255));
 }
+
+#[test]
+fn png_export_round_trips() {
+    let conv = convert_dir(common::fits_dir(), &Recipe::default(), false).unwrap();
+    let dir = common::scratch("png");
+    assert_eq!(conv.save_pngs(&dir).unwrap(), 16);
+    let p = dir.join(format!("{}.png", conv.stems[3]));
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&p).unwrap()));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (150, 150));
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    let ours: Vec<u8> = conv
+        .images
+        .index_axis(ndarray::Axis(0), 3)
+        .iter()
+        .copied()
+        .collect();
+    assert_eq!(&buf[..150 * 150], &ours[..]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

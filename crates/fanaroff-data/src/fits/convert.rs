@@ -44,6 +44,22 @@ pub struct Converted {
 }
 
 impl Converted {
+    /// Writes every converted image as `<dir>/<stem>.png` (8-bit greyscale,
+    /// row 0 at the top), creating `dir` if needed. Returns the number written.
+    ///
+    /// # Errors
+    /// [`Error::Io`]/[`Error::Png`] naming the file that could not be written.
+    pub fn save_pngs(&self, dir: impl AsRef<Path>) -> Result<usize> {
+        let dir = dir.as_ref();
+        for (k, stem) in self.stems.iter().enumerate() {
+            crate::image_io::save_png(
+                dir.join(format!("{stem}.png")),
+                self.images.index_axis(Axis(0), k),
+            )?;
+        }
+        Ok(self.stems.len())
+    }
+
     /// Wraps the converted images into a [`Dataset`] labelled by the ten
     /// MiraBest codes (class names `"100"`…`"310"`).
     ///

@@ -322,9 +322,32 @@ impl MiraBest {
     }
 
     fn from_files(files: Files, path: &Path) -> Result<MiraBest> {
+        // When a folder holds archives instead of batch files, say so.
+        let archives: Vec<String> = if path.is_dir() {
+            fs::read_dir(path)
+                .map(|rd| {
+                    let mut v: Vec<String> = rd
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .filter(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"))
+                        .collect();
+                    v.sort();
+                    v
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let missing = |name: &str| Error::NotFound {
             path: path.join(name),
-            hint: format!("the release has no {name}. {DOWNLOAD_HINT}"),
+            hint: if archives.is_empty() {
+                format!("the release has no {name}. {DOWNLOAD_HINT}")
+            } else {
+                format!(
+                    "the folder holds archives ({}); pass one of them instead of the folder",
+                    archives.join(", ")
+                )
+            },
         };
         let md5_checked = check_md5_list(&files)?;
         let (meta_label, meta_bytes) = files
