@@ -91,8 +91,13 @@ impl Dataset {
                 class_names.len()
             )));
         }
+        let images = if images.is_standard_layout() {
+            images
+        } else {
+            images.as_standard_layout().into_owned()
+        };
         Ok(Dataset {
-            images: images.as_standard_layout().into_owned(),
+            images,
             labels,
             class_names,
             samples,

@@ -15,6 +15,6 @@ pub mod transform;
 pub use batches::{Batches, MiniBatch};
 pub use dataset::{Dataset, SampleInfo};
 pub use error::{Error, Result};
-pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Subset};
+pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Splits, Subset};
 pub use synthetic::SyntheticConfig;
 pub use transform::{Scaling, Standardize};

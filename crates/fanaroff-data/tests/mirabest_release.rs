@@ -151,6 +151,14 @@ fn full_release_subsets_and_split() {
     let mut rng = StdRng::seed_from_u64(42);
     let (tr2, _) = conf_train.stratified_split(0.2, &mut rng).unwrap();
     assert_eq!(tr.samples(), tr2.samples(), "same seed, same split");
+
+    // The convenience split: test_batch as test, seeded train/val.
+    let sp = mb.splits(Subset::MbFrConfident, 0.2, 42).unwrap();
+    assert_eq!(
+        (sp.train.len(), sp.val.len(), sp.test.len()),
+        (583, 145, 104)
+    );
+    assert_eq!(sp.val.samples(), va.samples());
 }
 
 #[test]

@@ -202,3 +202,42 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
         header,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(cards: &[(&str, &str)]) -> Vec<u8> {
+        let mut h = Vec::new();
+        for (k, v) in cards {
+            h.extend_from_slice(format!("{:<80}", format!("{k:<8}= {v:>20} / comment")).as_bytes());
+        }
+        h.extend_from_slice(format!("{:<80}", "END").as_bytes());
+        h.resize(BLOCK, b' ');
+        h
+    }
+
+    #[test]
+    fn float64_with_scaling_and_degenerate_axes() {
+        let mut b = header(&[
+            ("SIMPLE", "T"),
+            ("BITPIX", "-64"),
+            ("NAXIS", "4"),
+            ("NAXIS1", "3"),
+            ("NAXIS2", "2"),
+            ("NAXIS3", "1"),
+            ("NAXIS4", "1"),
+            ("BSCALE", "2.0"),
+            ("BZERO", "1.0"),
+            ("OBJECT", "'it''s'"),
+        ]);
+        for v in 0..6 {
+            b.extend_from_slice(&(v as f64).to_be_bytes());
+        }
+        let img = parse_fits(&b, "t.fits").unwrap();
+        assert_eq!(img.data.dim(), (2, 3));
+        // value * BSCALE + BZERO; row 1, column 0 is the 4th stored value.
+        assert_eq!(img.data[[1, 0]], 7.0);
+        assert_eq!(img.header_value("OBJECT"), Some("it's"));
+    }
+}

@@ -8,6 +8,6 @@ mod subset;
 
 pub use batch::{BatchesMeta, IMAGE_SIZE, PickleBatch};
 pub use label::{FrClass, LabelCode, Morphology};
-pub use release::{DOWNLOAD_HINT, MiraBest, ReleaseKind, md5_hex, verify_md5};
+pub use release::{DOWNLOAD_HINT, MiraBest, ReleaseKind, Splits, md5_hex, verify_md5};
 pub use source::SourceName;
 pub use subset::Subset;

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
 use ndarray::{Array4, Axis};
+use rand::SeedableRng;
 use rayon::prelude::*;
 
 use super::batch::{BatchesMeta, PickleBatch};
 use super::label::{FrClass, LabelCode};
 use super::source::SourceName;
+use super::subset::Subset;
 use crate::dataset::{Dataset, SampleInfo};
 use crate::error::{Error, Result};
 
@@ -55,6 +57,17 @@ pub struct MiraBest {
     test: Dataset,
     md5_checked: usize,
     path: PathBuf,
+}
+
+/// Train / validation / test parts of one subset; see [`MiraBest::splits`].
+#[derive(Debug, Clone)]
+pub struct Splits {
+    /// Training images.
+    pub train: Dataset,
+    /// Validation images, drawn from the release's training batches.
+    pub val: Dataset,
+    /// The release's test images.
+    pub test: Dataset,
 }
 
 /// Raw files of a release, by base name.
@@ -135,7 +148,8 @@ fn read_tar_files(path: &Path) -> Result<Files> {
                 "member larger than 2 GiB",
             ));
         }
-        let mut bytes = Vec::with_capacity(size as usize);
+        // The header's size is only a hint: never pre-allocate more than 64 MiB.
+        let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
         entry.read_to_end(&mut bytes).map_err(broken)?;
         insert(
             &mut files,
@@ -443,6 +457,26 @@ impl MiraBest {
     /// (0 when the release ships no digest list).
     pub fn md5_verified(&self) -> usize {
         self.md5_checked
+    }
+
+    /// The usual experiment split of one subset: the release's `test_batch`
+    /// as test set, and the training batches split into train/validation
+    /// with [`Dataset::stratified_split`] (seeded).
+    ///
+    /// For `MbFrConfident` with `val_fraction = 0.2` our copy of the full
+    /// release gives 583 / 145 / 104 images (the official release: 584 / 145 / 104).
+    ///
+    /// # Errors
+    /// Those of [`Dataset::subset`] and [`Dataset::stratified_split`].
+    pub fn splits(&self, subset: Subset, val_fraction: f64, seed: u64) -> Result<Splits> {
+        let train_all = self.train.subset(subset)?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let (train, val) = train_all.stratified_split(val_fraction, &mut rng)?;
+        Ok(Splits {
+            train,
+            val,
+            test: self.test.subset(subset)?,
+        })
     }
 
     /// The folder or archive this release was read from.
