@@ -1,47 +1,44 @@
 //! Small matrix-multiply kernels shaped for convolutions.
 //!
 //! A general GEMM packs both operands into panels; for convolutions one
-//! operand (the im2col matrix or the output gradient) is long and already
+//! operand (the unfolded image or the output gradient) is long and already
 //! row-major, so packing it costs as much as the arithmetic. These kernels
 //! read it in place:
 //!
 //! * [`gemm_nn`]: `C[m x n] (+)= A[m x k] B[k x n]`, `A` at any strides (it is
-//!   small: weights), `B` and `C` row-major. Register tiles of 6 rows x 16
-//!   columns, `B` rows streamed.
-//! * [`gemm_nt`]: `C[m x n] (+)= A[m x l] B[n x l]^T`, rows of both contiguous
-//!   and long (weight gradients: `dY col^T`). Tiles of 3 x 4 dot products,
-//!   blocked along `l` so the rows in use stay in L1.
+//!   small: weights), `C` row-major, row `p` of `B` starting at
+//!   `b[b_rows[p]..]`. Register tiles of 6 rows x 16 columns.
+//! * [`gemm_nt`]: `C[m x n] (+)= A[m x l] B[n x l]^T`, long contiguous rows
+//!   (weight gradients, `dY col^T`), row `j` of `B` at `b_rows[j]`. Tiles of
+//!   3 x 4 dot products, blocked along `l` so the rows in use stay in L1.
+//!
+//! Row offsets instead of a leading dimension let a convolution pass rows
+//! that are shifted views of one padded image ("implicit im2col"), so the
+//! unfolded matrix is never written out.
 //!
 //! On x86-64 with AVX2 and FMA (checked at run time) the tiles use those
 //! instructions; elsewhere a portable loop computes the same sums.
 
-/// Checks (always, cheaply) that the slices cover every index the kernels touch.
-fn check_nn(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &[f32],
-    ldc: usize,
-) {
-    if m == 0 || n == 0 {
-        return;
+/// Offsets `0, ld, 2 ld, ...` of the rows of a plain row-major matrix.
+pub(crate) fn row_offsets(rows: usize, ld: usize) -> Vec<usize> {
+    (0..rows).map(|r| r * ld).collect()
+}
+
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
-    if k > 0 {
-        assert!(
-            (m - 1) * rsa + (k - 1) * csa < a.len(),
-            "gemm_nn: A too short"
-        );
-        assert!((k - 1) * ldb + n <= b.len(), "gemm_nn: B too short");
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
-    assert!((m - 1) * ldc + n <= c.len(), "gemm_nn: C too short");
 }
 
 /// `C = A B` (or `C += A B` when `accumulate`).
+///
+/// # Panics
+/// When a slice is too short for the given sizes (an internal bug).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_nn(
     m: usize,
@@ -51,39 +48,64 @@ pub(crate) fn gemm_nn(
     rsa: usize,
     csa: usize,
     b: &[f32],
-    ldb: usize,
+    b_rows: &[usize],
     c: &mut [f32],
     ldc: usize,
     accumulate: bool,
 ) {
-    check_nn(m, n, k, a, rsa, csa, b, ldb, c, ldc);
+    assert_eq!(b_rows.len(), k, "gemm_nn: one offset per row of B");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k > 0 {
+        assert!(
+            (m - 1) * rsa + (k - 1) * csa < a.len(),
+            "gemm_nn: A too short"
+        );
+        assert!(
+            b_rows.iter().all(|&o| o + n <= b.len()),
+            "gemm_nn: B too short"
+        );
+    }
+    assert!((m - 1) * ldc + n <= c.len(), "gemm_nn: C too short");
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features are present; bounds were checked above.
-            unsafe {
-                avx2::gemm_nn(
-                    m,
-                    n,
-                    k,
-                    a.as_ptr(),
-                    rsa,
-                    csa,
-                    b.as_ptr(),
-                    ldb,
-                    c.as_mut_ptr(),
-                    ldc,
-                    accumulate,
-                )
-            };
-            return;
+    if has_avx2_fma() {
+        // SAFETY: the CPU has the features; every index was bounds-checked above.
+        unsafe {
+            avx2::gemm_nn(
+                m,
+                n,
+                k,
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr(),
+                b_rows.as_ptr(),
+                c.as_mut_ptr(),
+                ldc,
+                accumulate,
+            )
+        };
+        return;
+    }
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        if !accumulate {
+            row.fill(0.0);
+        }
+        for (p, &o) in b_rows.iter().enumerate() {
+            let av = a[i * rsa + p * csa];
+            for (cv, &bv) in row.iter_mut().zip(&b[o..o + n]) {
+                *cv += av * bv;
+            }
         }
     }
-    portable_nn(m, n, k, a, rsa, csa, b, ldb, c, ldc, accumulate);
 }
 
 /// `C = A B^T` (or `C += A B^T` when `accumulate`).
+///
+/// # Panics
+/// When a slice is too short for the given sizes (an internal bug).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_nt(
     m: usize,
@@ -92,90 +114,47 @@ pub(crate) fn gemm_nt(
     a: &[f32],
     lda: usize,
     b: &[f32],
-    ldb: usize,
+    b_rows: &[usize],
     c: &mut [f32],
     ldc: usize,
     accumulate: bool,
 ) {
+    assert_eq!(b_rows.len(), n, "gemm_nt: one offset per row of B");
     if m == 0 || n == 0 {
         return;
     }
     if l > 0 {
         assert!((m - 1) * lda + l <= a.len(), "gemm_nt: A too short");
-        assert!((n - 1) * ldb + l <= b.len(), "gemm_nt: B too short");
+        assert!(
+            b_rows.iter().all(|&o| o + l <= b.len()),
+            "gemm_nt: B too short"
+        );
     }
     assert!((m - 1) * ldc + n <= c.len(), "gemm_nt: C too short");
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features are present; bounds were checked above.
-            unsafe {
-                avx2::gemm_nt(
-                    m,
-                    n,
-                    l,
-                    a.as_ptr(),
-                    lda,
-                    b.as_ptr(),
-                    ldb,
-                    c.as_mut_ptr(),
-                    ldc,
-                    accumulate,
-                )
-            };
-            return;
-        }
+    if has_avx2_fma() {
+        // SAFETY: the CPU has the features; every index was bounds-checked above.
+        unsafe {
+            avx2::gemm_nt(
+                m,
+                n,
+                l,
+                a.as_ptr(),
+                lda,
+                b.as_ptr(),
+                b_rows.as_ptr(),
+                c.as_mut_ptr(),
+                ldc,
+                accumulate,
+            )
+        };
+        return;
     }
-    portable_nt(m, n, l, a, lda, b, ldb, c, ldc, accumulate);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn portable_nn(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-) {
     for i in 0..m {
-        let row = &mut c[i * ldc..i * ldc + n];
-        if !accumulate {
-            row.fill(0.0);
-        }
-        for p in 0..k {
-            let av = a[i * rsa + p * csa];
-            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
-                *cv += av * bv;
-            }
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn portable_nt(
-    m: usize,
-    n: usize,
-    l: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    ldb: usize,
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-) {
-    for i in 0..m {
-        for j in 0..n {
+        for (j, &o) in b_rows.iter().enumerate() {
             let s: f32 = a[i * lda..i * lda + l]
                 .iter()
-                .zip(&b[j * ldb..j * ldb + l])
+                .zip(&b[o..o + l])
                 .map(|(x, y)| x * y)
                 .sum();
             let cv = &mut c[i * ldc + j];
@@ -200,7 +179,7 @@ mod avx2 {
         rsa: usize,
         csa: usize,
         b: *const f32,
-        ldb: usize,
+        b_rows: *const usize,
         c: *mut f32,
         ldc: usize,
         accumulate: bool,
@@ -208,7 +187,7 @@ mod avx2 {
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); V]; R];
             for p in 0..k {
-                let bp = b.add(p * ldb);
+                let bp = b.add(*b_rows.add(p));
                 let mut bv = [_mm256_setzero_ps(); V];
                 for v in 0..V {
                     bv[v] = _mm256_loadu_ps(bp.add(8 * v));
@@ -234,7 +213,7 @@ mod avx2 {
         }
     }
 
-    /// Rows `R` at a time for one column block of `8 V` columns.
+    /// All rows, `MR` at a time, for one block of `8 V` columns.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn column_block<const V: usize>(
@@ -244,7 +223,7 @@ mod avx2 {
         rsa: usize,
         csa: usize,
         b: *const f32,
-        ldb: usize,
+        b_rows: *const usize,
         c: *mut f32,
         ldc: usize,
         accumulate: bool,
@@ -258,7 +237,7 @@ mod avx2 {
                     rsa,
                     csa,
                     b,
-                    ldb,
+                    b_rows,
                     c.add(i * ldc),
                     ldc,
                     accumulate,
@@ -268,11 +247,11 @@ mod avx2 {
             let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
             match m - i {
                 0 => {}
-                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
-                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
-                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
-                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
-                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, ldb, cr, ldc, accumulate),
+                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
             }
         }
     }
@@ -287,7 +266,7 @@ mod avx2 {
         rsa: usize,
         csa: usize,
         b: *const f32,
-        ldb: usize,
+        b_rows: *const usize,
         c: *mut f32,
         ldc: usize,
         accumulate: bool,
@@ -295,19 +274,41 @@ mod avx2 {
         unsafe {
             let mut j = 0;
             while j + 16 <= n {
-                column_block::<2>(m, k, a, rsa, csa, b.add(j), ldb, c.add(j), ldc, accumulate);
+                column_block::<2>(
+                    m,
+                    k,
+                    a,
+                    rsa,
+                    csa,
+                    b.add(j),
+                    b_rows,
+                    c.add(j),
+                    ldc,
+                    accumulate,
+                );
                 j += 16;
             }
             if j + 8 <= n {
-                column_block::<1>(m, k, a, rsa, csa, b.add(j), ldb, c.add(j), ldc, accumulate);
+                column_block::<1>(
+                    m,
+                    k,
+                    a,
+                    rsa,
+                    csa,
+                    b.add(j),
+                    b_rows,
+                    c.add(j),
+                    ldc,
+                    accumulate,
+                );
                 j += 8;
             }
-            // Last few columns: plain loops.
+            // The last few columns: plain loops.
             for jj in j..n {
                 for i in 0..m {
                     let mut s = 0.0f32;
                     for p in 0..k {
-                        s += *a.add(i * rsa + p * csa) * *b.add(p * ldb + jj);
+                        s += *a.add(i * rsa + p * csa) * *b.add(*b_rows.add(p) + jj);
                     }
                     let cp = c.add(i * ldc + jj);
                     *cp = if accumulate { *cp + s } else { s };
@@ -329,20 +330,27 @@ mod avx2 {
         }
     }
 
-    /// `R x S` dot products of length `len` (a multiple of 8), added to C.
+    /// `R x S` dot products over `p0 .. p0 + len` (`len` a multiple of 8),
+    /// added to C.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile_nt<const R: usize, const S: usize>(
+        p0: usize,
         len: usize,
         a: *const f32,
         lda: usize,
         b: *const f32,
-        ldb: usize,
+        b_rows: *const usize,
         c: *mut f32,
         ldc: usize,
     ) {
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); S]; R];
+            let mut brow = [b; S];
+            for s in 0..S {
+                brow[s] = b.add(*b_rows.add(s) + p0);
+            }
+            let a = a.add(p0);
             let mut p = 0;
             while p < len {
                 let mut av = [_mm256_setzero_ps(); R];
@@ -350,7 +358,7 @@ mod avx2 {
                     av[r] = _mm256_loadu_ps(a.add(r * lda + p));
                 }
                 for s in 0..S {
-                    let bv = _mm256_loadu_ps(b.add(s * ldb + p));
+                    let bv = _mm256_loadu_ps(brow[s].add(p));
                     for r in 0..R {
                         acc[r][s] = _mm256_fmadd_ps(av[r], bv, acc[r][s]);
                     }
@@ -365,7 +373,7 @@ mod avx2 {
         }
     }
 
-    /// Inner-dimension block: rows in use stay in L1 across the tiles.
+    /// Inner-dimension block: the rows in use stay in L1 across the tiles.
     const LB: usize = 512;
 
     #[target_feature(enable = "avx2,fma")]
@@ -377,7 +385,7 @@ mod avx2 {
         a: *const f32,
         lda: usize,
         b: *const f32,
-        ldb: usize,
+        b_rows: *const usize,
         c: *mut f32,
         ldc: usize,
         accumulate: bool,
@@ -394,27 +402,27 @@ mod avx2 {
             let mut p0 = 0;
             while p0 < l8 {
                 let len = LB.min(l8 - p0);
-                let (ab, bb) = (a.add(p0), b.add(p0));
                 let mut j = 0;
                 while j < n {
                     let s = (n - j).min(4);
+                    let br = b_rows.add(j);
                     let mut i = 0;
                     while i < m {
                         let r = (m - i).min(3);
-                        let (ap, bp, cp) = (ab.add(i * lda), bb.add(j * ldb), c.add(i * ldc + j));
+                        let (ap, cp) = (a.add(i * lda), c.add(i * ldc + j));
                         match (r, s) {
-                            (3, 4) => tile_nt::<3, 4>(len, ap, lda, bp, ldb, cp, ldc),
-                            (3, 3) => tile_nt::<3, 3>(len, ap, lda, bp, ldb, cp, ldc),
-                            (3, 2) => tile_nt::<3, 2>(len, ap, lda, bp, ldb, cp, ldc),
-                            (3, _) => tile_nt::<3, 1>(len, ap, lda, bp, ldb, cp, ldc),
-                            (2, 4) => tile_nt::<2, 4>(len, ap, lda, bp, ldb, cp, ldc),
-                            (2, 3) => tile_nt::<2, 3>(len, ap, lda, bp, ldb, cp, ldc),
-                            (2, 2) => tile_nt::<2, 2>(len, ap, lda, bp, ldb, cp, ldc),
-                            (2, _) => tile_nt::<2, 1>(len, ap, lda, bp, ldb, cp, ldc),
-                            (_, 4) => tile_nt::<1, 4>(len, ap, lda, bp, ldb, cp, ldc),
-                            (_, 3) => tile_nt::<1, 3>(len, ap, lda, bp, ldb, cp, ldc),
-                            (_, 2) => tile_nt::<1, 2>(len, ap, lda, bp, ldb, cp, ldc),
-                            (_, _) => tile_nt::<1, 1>(len, ap, lda, bp, ldb, cp, ldc),
+                            (3, 4) => tile_nt::<3, 4>(p0, len, ap, lda, b, br, cp, ldc),
+                            (3, 3) => tile_nt::<3, 3>(p0, len, ap, lda, b, br, cp, ldc),
+                            (3, 2) => tile_nt::<3, 2>(p0, len, ap, lda, b, br, cp, ldc),
+                            (3, _) => tile_nt::<3, 1>(p0, len, ap, lda, b, br, cp, ldc),
+                            (2, 4) => tile_nt::<2, 4>(p0, len, ap, lda, b, br, cp, ldc),
+                            (2, 3) => tile_nt::<2, 3>(p0, len, ap, lda, b, br, cp, ldc),
+                            (2, 2) => tile_nt::<2, 2>(p0, len, ap, lda, b, br, cp, ldc),
+                            (2, _) => tile_nt::<2, 1>(p0, len, ap, lda, b, br, cp, ldc),
+                            (_, 4) => tile_nt::<1, 4>(p0, len, ap, lda, b, br, cp, ldc),
+                            (_, 3) => tile_nt::<1, 3>(p0, len, ap, lda, b, br, cp, ldc),
+                            (_, 2) => tile_nt::<1, 2>(p0, len, ap, lda, b, br, cp, ldc),
+                            (_, _) => tile_nt::<1, 1>(p0, len, ap, lda, b, br, cp, ldc),
                         }
                         i += r;
                     }
@@ -425,9 +433,10 @@ mod avx2 {
             // The last l % 8 products.
             for i in 0..m {
                 for j in 0..n {
+                    let bj = b.add(*b_rows.add(j));
                     let mut s = 0.0f32;
                     for p in l8..l {
-                        s += *a.add(i * lda + p) * *b.add(j * ldb + p);
+                        s += *a.add(i * lda + p) * *bj.add(p);
                     }
                     *c.add(i * ldc + j) += s;
                 }
@@ -446,6 +455,34 @@ mod tests {
         (0..n).map(|_| r.random_range(-1.0f32..1.0)).collect()
     }
 
+    /// Straightforward triple loop as the reference.
+    #[allow(clippy::too_many_arguments)]
+    fn reference_nn(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        rsa: usize,
+        csa: usize,
+        b: &[f32],
+        rows: &[usize],
+        c: &mut [f32],
+        acc: bool,
+    ) {
+        for i in 0..m {
+            for j in 0..n {
+                let s: f64 = (0..k)
+                    .map(|p| a[i * rsa + p * csa] as f64 * b[rows[p] + j] as f64)
+                    .sum();
+                c[i * n + j] = if acc {
+                    c[i * n + j] + s as f32
+                } else {
+                    s as f32
+                };
+            }
+        }
+    }
+
     #[test]
     fn nn_matches_reference_on_awkward_sizes() {
         let mut r = StdRng::seed_from_u64(0);
@@ -457,20 +494,28 @@ mod tests {
             (32, 225, 650),
             (5, 7, 0),
         ] {
-            for transposed_a in [false, true] {
+            for layout in 0..3 {
                 let a = rand_vec(m * k.max(1), &mut r);
-                let (rsa, csa) = if transposed_a { (1, m) } else { (k, 1) };
-                let b = rand_vec(k * n, &mut r);
+                let (rsa, csa) = if layout == 1 { (1, m) } else { (k, 1) };
+                // layout 2: rows of B overlap (shifted views of one buffer)
+                let (b, rows) = if layout == 2 {
+                    (
+                        rand_vec(n + 3 * k, &mut r),
+                        (0..k).map(|p| 3 * p).collect::<Vec<_>>(),
+                    )
+                } else {
+                    (rand_vec(k * n, &mut r), row_offsets(k, n))
+                };
                 let c0 = rand_vec(m * n, &mut r);
                 for acc in [false, true] {
                     let mut c = c0.clone();
-                    gemm_nn(m, n, k, &a, rsa, csa, &b, n, &mut c, n, acc);
+                    gemm_nn(m, n, k, &a, rsa, csa, &b, &rows, &mut c, n, acc);
                     let mut want = c0.clone();
-                    portable_nn(m, n, k, &a, rsa, csa, &b, n, &mut want, n, acc);
+                    reference_nn(m, n, k, &a, rsa, csa, &b, &rows, &mut want, acc);
                     for (x, y) in c.iter().zip(&want) {
                         assert!(
                             (x - y).abs() < 1e-3 * (1.0 + y.abs()),
-                            "m{m} n{n} k{k}: {x} vs {y}"
+                            "m{m} n{n} k{k} layout {layout}: {x} vs {y}"
                         );
                     }
                 }
@@ -490,18 +535,29 @@ mod tests {
             (2, 2, 0),
         ] {
             let a = rand_vec(m * l.max(1), &mut r);
-            let b = rand_vec(n * l.max(1), &mut r);
+            let b = rand_vec(n * l.max(1) + 2 * n, &mut r);
+            // overlapping rows two apart, as in implicit im2col
+            let rows: Vec<usize> = (0..n).map(|j| 2 * j).collect();
             let c0 = rand_vec(m * n, &mut r);
             for acc in [false, true] {
                 let mut c = c0.clone();
-                gemm_nt(m, n, l, &a, l, &b, l, &mut c, n, acc);
-                let mut want = c0.clone();
-                portable_nt(m, n, l, &a, l, &b, l, &mut want, n, acc);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!(
-                        (x - y).abs() < 1e-3 * (1.0 + y.abs()),
-                        "m{m} n{n} l{l}: {x} vs {y}"
-                    );
+                gemm_nt(m, n, l, &a, l, &b, &rows, &mut c, n, acc);
+                for i in 0..m {
+                    for j in 0..n {
+                        let s: f64 = (0..l)
+                            .map(|p| a[i * l + p] as f64 * b[rows[j] + p] as f64)
+                            .sum();
+                        let want = if acc {
+                            c0[i * n + j] + s as f32
+                        } else {
+                            s as f32
+                        };
+                        let x = c[i * n + j];
+                        assert!(
+                            (x - want).abs() < 1e-3 * (1.0 + want.abs()),
+                            "m{m} n{n} l{l}: {x} vs {want}"
+                        );
+                    }
                 }
             }
         }

@@ -349,10 +349,11 @@ fn conv2d_stride_padding_corners() {
         (1, 3, 8, 8, 2, 5, 5, (1, 1), (1, 1), false),
         (2, 2, 7, 7, 2, 3, 3, (2, 2), (1, 1), true),
         (1, 2, 9, 6, 2, 2, 3, (2, 1), (2, 1), true),
-        (3, 4, 5, 5, 3, 1, 1, (1, 1), (0, 0), true), // pointwise fast path
+        (3, 4, 5, 5, 3, 1, 1, (1, 1), (0, 0), true), // 1x1 kernel
         (1, 2, 5, 5, 2, 1, 1, (2, 2), (1, 1), false), // 1x1 but strided and padded
         (1, 1, 4, 4, 1, 4, 4, (1, 1), (0, 0), true), // kernel = input
         (3, 1, 5, 5, 2, 3, 3, (3, 3), (2, 2), true), // more threads than chunks of work
+        (2, 2, 4, 5, 2, 2, 2, (1, 1), (2, 2), true), // stride 1, padding >= kernel: explicit path
     ];
     for &(n, c, h, w, o, kh, kw, st, pd, bias) in cases {
         let x = uniform(&[n, c, h, w], -1.0, 1.0, &mut r);

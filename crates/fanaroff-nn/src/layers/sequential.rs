@@ -29,6 +29,14 @@ pub struct Sequential {
     layers: Vec<(String, Box<dyn Module>)>,
 }
 
+impl std::fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential")
+            .field("layers", &self.names())
+            .finish()
+    }
+}
+
 impl Sequential {
     /// An empty chain.
     pub fn new() -> Self {

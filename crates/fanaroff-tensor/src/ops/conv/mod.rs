@@ -1,0 +1,256 @@
+//! 2-D convolution (cross-correlation, as in PyTorch), parallel over the
+//! images of a batch.
+//!
+//! Layouts: input `[N, C, H, W]`, weight `[O, C, kh, kw]`, bias `[O]`,
+//! output `[N, O, Ho, Wo]` with `Ho = (H + 2 ph - kh) / sh + 1`.
+//!
+//! Two strategies compute the same sums:
+//! * [`implicit`] (stride 1, padding below the kernel size — the models'
+//!   case): the GEMM reads shifted rows of one zero-padded copy of each image,
+//!   so no unfolded (im2col) matrix is written; the input gradient is the
+//!   forward convolution of the padded output gradient with the flipped,
+//!   transposed kernel.
+//! * [`explicit`] (everything else): im2col + GEMM, col2im for the input
+//!   gradient.
+
+mod explicit;
+mod implicit;
+
+use crate::error::{Error, Result, invalid_arg, invalid_shape};
+use crate::graph::Backward;
+use crate::tensor::Tensor;
+use ndarray::{ArrayD, IxDyn};
+
+/// Everything about one convolution's sizes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Geometry {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl Geometry {
+    /// Rows of the unfolded matrix (`C kh kw`).
+    pub fn ckk(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+    /// Output positions per image (`Ho Wo`).
+    pub fn hw_out(&self) -> usize {
+        self.ho * self.wo
+    }
+    /// Input values per image.
+    pub fn chw(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    /// Output values per image.
+    pub fn ohw(&self) -> usize {
+        self.o * self.ho * self.wo
+    }
+    /// Whether the implicit strategy applies.
+    fn implicit(&self) -> bool {
+        self.sh == 1 && self.sw == 1 && self.ph < self.kh && self.pw < self.kw
+    }
+}
+
+/// Images per parallel task: fixed by the batch size and the thread count, so
+/// the order of floating-point sums (and hence the result) is reproducible.
+pub(super) fn chunk_len(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// Adds the per-task partial weight gradients in task order.
+pub(super) fn sum_partials(partial: &[Vec<f32>], len: usize) -> Vec<f32> {
+    let mut dw = vec![0.0f32; len];
+    for p in partial {
+        for (a, b) in dw.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    dw
+}
+
+struct Conv2dOp {
+    g: Geometry,
+    has_bias: bool,
+}
+
+impl Backward for Conv2dOp {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+
+    fn backward(
+        &self,
+        grad: &ArrayD<f32>,
+        parents: &[Tensor],
+        _: &ArrayD<f32>,
+    ) -> Vec<Option<ArrayD<f32>>> {
+        let g = self.g;
+        let (x, w) = (&parents[0], &parents[1]);
+        let xs = x.data().as_standard_layout();
+        let ws = w.data().as_standard_layout();
+        let dys = grad.as_standard_layout();
+        let (xs, ws, dys) = (
+            xs.as_slice().expect("standard layout"),
+            ws.as_slice().expect("standard layout"),
+            dys.as_slice().expect("standard layout"),
+        );
+        let (need_x, need_w) = (x.is_requires_grad(), w.is_requires_grad());
+        let (dx, dw) = if g.implicit() {
+            implicit::backward(&g, xs, ws, dys, need_x, need_w)
+        } else {
+            explicit::backward(&g, xs, ws, dys, need_x, need_w)
+        };
+        let gx = dx.map(|dx| ArrayD::from_shape_vec(IxDyn(x.shape()), dx).expect("input shape"));
+        let gw = dw.map(|dw| ArrayD::from_shape_vec(IxDyn(w.shape()), dw).expect("weight shape"));
+        let mut out = vec![gx, gw];
+        if self.has_bias {
+            let b = &parents[2];
+            out.push(b.is_requires_grad().then(|| {
+                let hw = g.hw_out();
+                let mut db = vec![0.0f64; g.o];
+                for img in dys.chunks(g.ohw()) {
+                    for (o, plane) in img.chunks(hw).enumerate() {
+                        db[o] += plane.iter().map(|&v| v as f64).sum::<f64>();
+                    }
+                }
+                ArrayD::from_shape_vec(IxDyn(&[g.o]), db.into_iter().map(|v| v as f32).collect())
+                    .expect("bias shape")
+            }));
+        }
+        out
+    }
+}
+
+impl Tensor {
+    /// 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
+    ///
+    /// `self` is the input `[N, C, H, W]`, `weight` is `[O, C, kh, kw]`, `bias`
+    /// (optional) is `[O]`; `stride` and `padding` are `(rows, cols)`; padding
+    /// is with zeros. The output is `[N, O, Ho, Wo]` with
+    ///
+    /// ```text
+    /// Ho = (H + 2 ph - kh) / sh + 1,   Wo = (W + 2 pw - kw) / sw + 1   (floor)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] for inputs of the wrong rank,
+    /// [`Error::ShapeMismatch`] when channel counts or the bias length do not
+    /// agree, [`Error::InvalidArgument`] for a zero stride or a kernel larger
+    /// than the padded input.
+    ///
+    /// # Example
+    /// ```
+    /// use fanaroff_tensor::Tensor;
+    /// let x = Tensor::ones(&[1, 1, 4, 4]);
+    /// let w = Tensor::ones(&[1, 1, 3, 3]);
+    /// let y = x.conv2d(&w, None, (1, 1), (1, 1)).unwrap();
+    /// assert_eq!(y.shape(), &[1, 1, 4, 4]);
+    /// assert_eq!(y.data()[[0, 0, 0, 0]], 4.0); // a corner sees 2x2 ones
+    /// assert_eq!(y.data()[[0, 0, 1, 1]], 9.0);
+    /// ```
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Tensor> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        if xs.len() != 4 {
+            return Err(invalid_shape("conv2d", "input must be [N, C, H, W]", xs));
+        }
+        if ws.len() != 4 {
+            return Err(invalid_shape("conv2d", "weight must be [O, C, kh, kw]", ws));
+        }
+        if xs[1] != ws[1] {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d (input channels vs weight)",
+                lhs: xs.to_vec(),
+                rhs: ws.to_vec(),
+            });
+        }
+        if let Some(b) = bias
+            && b.shape() != [ws[0]]
+        {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d (bias vs weight)",
+                lhs: b.shape().to_vec(),
+                rhs: ws.to_vec(),
+            });
+        }
+        if stride.0 == 0 || stride.1 == 0 {
+            return Err(invalid_arg("conv2d", "stride must be positive"));
+        }
+        let (hp, wp) = (xs[2] + 2 * padding.0, xs[3] + 2 * padding.1);
+        if ws[2] > hp || ws[3] > wp || ws[2] == 0 || ws[3] == 0 {
+            return Err(invalid_arg(
+                "conv2d",
+                format!(
+                    "kernel {}x{} does not fit the padded input {hp}x{wp}",
+                    ws[2], ws[3]
+                ),
+            ));
+        }
+        let g = Geometry {
+            n: xs[0],
+            c: xs[1],
+            h: xs[2],
+            w: xs[3],
+            o: ws[0],
+            kh: ws[2],
+            kw: ws[3],
+            sh: stride.0,
+            sw: stride.1,
+            ph: padding.0,
+            pw: padding.1,
+            ho: (hp - ws[2]) / stride.0 + 1,
+            wo: (wp - ws[3]) / stride.1 + 1,
+        };
+        let x = self.data().as_standard_layout();
+        let w = weight.data().as_standard_layout();
+        let (x, w) = (
+            x.as_slice().expect("standard layout"),
+            w.as_slice().expect("standard layout"),
+        );
+        let bias_v: Option<Vec<f32>> = bias.map(|b| b.data().iter().copied().collect());
+        let mut out = vec![0.0f32; g.n * g.ohw()];
+        if g.n > 0 && g.ohw() > 0 && g.c > 0 {
+            if g.implicit() {
+                implicit::forward(&g, x, w, bias_v.as_deref(), &mut out);
+            } else {
+                explicit::forward(&g, x, w, bias_v.as_deref(), &mut out);
+            }
+        } else if let Some(b) = &bias_v {
+            for (v, o) in out
+                .iter_mut()
+                .zip((0..).map(|i| (i / g.hw_out().max(1)) % g.o.max(1)))
+            {
+                *v = b[o];
+            }
+        }
+        let y = ArrayD::from_shape_vec(IxDyn(&[g.n, g.o, g.ho, g.wo]), out).expect("output shape");
+        let mut parents = vec![self.clone(), weight.clone()];
+        if let Some(b) = bias {
+            parents.push(b.clone());
+        }
+        Ok(Tensor::from_op(
+            y,
+            parents,
+            Conv2dOp {
+                g,
+                has_bias: bias.is_some(),
+            },
+        ))
+    }
+}
