@@ -20,7 +20,10 @@ fn arg(name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} needs a number, got {v}")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} needs a number, got {v}"))
+        })
         .unwrap_or(default)
 }
 
@@ -73,8 +76,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let inf: Vec<f64> = (0..repeats).map(|_| infer()).collect::<Result<_, _>>()?;
     let (t, i) = (median(train), median(inf));
     println!("threads {threads}, batch {batch} x 1 x 150 x 150, {repeats} repeats (median)");
-    println!("train step (fwd+bwd+Adam): {:.4} s  -> {:.0} images/s", t, batch as f64 / t);
-    println!("inference (no_grad fwd):   {:.4} s  -> {:.0} images/s", i, batch as f64 / i);
+    println!(
+        "train step (fwd+bwd+Adam): {:.4} s  -> {:.0} images/s",
+        t,
+        batch as f64 / t
+    );
+    println!(
+        "inference (no_grad fwd):   {:.4} s  -> {:.0} images/s",
+        i,
+        batch as f64 / i
+    );
     if let Some(m) = peak_rss_mib() {
         println!("peak resident memory: {m:.0} MiB");
     }

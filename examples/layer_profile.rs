@@ -17,7 +17,10 @@ fn arg(name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} needs a number, got {v}")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} needs a number, got {v}"))
+        })
         .unwrap_or(default)
 }
 
@@ -41,13 +44,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fanaroff::tensor::set_num_threads(threads)?;
     let mut rng = StdRng::seed_from_u64(0);
     println!("threads {threads}, batch {b}");
-    println!("| layer | fwd ms | fwd GFLOP/s | bwd ms | bwd GFLOP/s | relu+pool fwd ms | relu+pool bwd ms |");
+    println!(
+        "| layer | fwd ms | fwd GFLOP/s | bwd ms | bwd GFLOP/s | relu+pool fwd ms | relu+pool bwd ms |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let mut h = 150;
     let mut totals = [0.0f64; 4];
     for (ci, co) in [(1, 6), (6, 16), (16, 26), (26, 32)] {
         let x = Tensor::randn(&[b, ci, h, h], &mut rng).requires_grad(ci != 1);
-        let w = Tensor::randn(&[co, ci, 5, 5], &mut rng).mul_scalar(0.05).requires_grad(true);
+        let w = Tensor::randn(&[co, ci, 5, 5], &mut rng)
+            .mul_scalar(0.05)
+            .requires_grad(true);
         let bias = Tensor::zeros(&[co]).requires_grad(true);
         let ho = h - 2;
         let mac = (b * ho * ho * co * ci * 25) as f64;
@@ -81,7 +88,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (fi, fo) in [(1568, 120), (120, 84), (84, 2)] {
         let x = Tensor::randn(&[b, fi], &mut rng).requires_grad(true);
-        let w = Tensor::randn(&[fo, fi], &mut rng).mul_scalar(0.05).requires_grad(true);
+        let w = Tensor::randn(&[fo, fi], &mut rng)
+            .mul_scalar(0.05)
+            .requires_grad(true);
         let bias = Tensor::zeros(&[fo]).requires_grad(true);
         let fwd = median_ms(repeats, || {
             fanaroff::nn::linear(&x, &w, Some(&bias)).unwrap();
@@ -92,10 +101,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             y.backward_from(gy.clone()).unwrap();
         });
         let mac = (b * fi * fo) as f64;
-        println!("| fc {fi}->{fo} | {fwd:.3} | {:.1} | {bwd:.3} | {:.1} | - | - |", 2.0 * mac / fwd / 1e6, 4.0 * mac / bwd / 1e6);
+        println!(
+            "| fc {fi}->{fo} | {fwd:.3} | {:.1} | {bwd:.3} | {:.1} | - | - |",
+            2.0 * mac / fwd / 1e6,
+            4.0 * mac / bwd / 1e6
+        );
         totals[0] += fwd;
         totals[1] += bwd;
     }
-    println!("| total | {:.2} | | {:.2} | | {:.2} | {:.2} |", totals[0], totals[1], totals[2], totals[3]);
+    println!(
+        "| total | {:.2} | | {:.2} | | {:.2} | {:.2} |",
+        totals[0], totals[1], totals[2], totals[3]
+    );
     Ok(())
 }
