@@ -223,6 +223,7 @@ impl Tensor {
                 continue;
             };
             let parent_grads = gf.op.backward(&g, &gf.parents, &t.node.data);
+            crate::pool::recycle_array(g);
             debug_assert_eq!(parent_grads.len(), gf.parents.len(), "{}", gf.op.name());
             for (p, pg) in gf.parents.iter().zip(parent_grads) {
                 if let Some(pg) = pg

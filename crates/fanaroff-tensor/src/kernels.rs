@@ -17,7 +17,7 @@ where
 {
     let a = a.as_standard_layout();
     let src = a.as_slice().expect("standard layout");
-    let mut out = vec![0.0f32; src.len()];
+    let mut out = crate::pool::take_dirty(src.len());
     if src.len() >= PAR_MIN {
         out.par_chunks_mut(CHUNK)
             .zip(src.par_chunks(CHUNK))
@@ -46,7 +46,7 @@ where
         a.as_slice().expect("standard layout"),
         b.as_slice().expect("standard layout"),
     );
-    let mut out = vec![0.0f32; sa.len()];
+    let mut out = crate::pool::take_dirty(sa.len());
     let body = |o: &mut [f32], x: &[f32], y: &[f32]| {
         for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
             *o = f(x, y);
@@ -80,7 +80,7 @@ where
         b.as_slice().expect("standard layout"),
         c.as_slice().expect("standard layout"),
     );
-    let mut out = vec![0.0f32; sa.len()];
+    let mut out = crate::pool::take_dirty(sa.len());
     let body = |o: &mut [f32], x: &[f32], y: &[f32], z: &[f32]| {
         for (((o, &x), &y), &z) in o.iter_mut().zip(x).zip(y).zip(z) {
             *o = f(x, y, z);

@@ -40,6 +40,7 @@ mod graph;
 mod kernels;
 mod ops;
 mod parallel;
+mod pool;
 mod tensor;
 
 pub use error::{Error, Result};

@@ -28,6 +28,14 @@ pub(crate) struct Node {
     pub(crate) grad_fn: Option<GradFn>,
 }
 
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Large storage goes back to the buffer pool instead of the allocator.
+        let data = std::mem::replace(&mut self.data, ArrayD::zeros(IxDyn(&[0])));
+        crate::pool::recycle_array(data);
+    }
+}
+
 /// An n-dimensional `f32` array that remembers how it was computed.
 ///
 /// Cloning is cheap (a reference count). The values never change once made,
@@ -155,17 +163,16 @@ impl Tensor {
     /// the same values (like [`detach`](Tensor::detach) followed by marking).
     pub fn requires_grad(self, on: bool) -> Self {
         if self.node.grad_fn.is_none() {
-            match Arc::try_unwrap(self.node) {
-                Ok(mut node) => {
-                    node.requires_grad = on;
-                    Tensor {
-                        node: Arc::new(node),
-                    }
+            let mut node = self.node;
+            match Arc::get_mut(&mut node) {
+                Some(n) => {
+                    n.requires_grad = on;
+                    Tensor { node }
                 }
-                Err(shared) => Tensor {
+                None => Tensor {
                     node: Arc::new(Node {
-                        id: shared.id,
-                        data: shared.data.clone(),
+                        id: node.id,
+                        data: node.data.clone(),
                         requires_grad: on,
                         grad_fn: None,
                     }),

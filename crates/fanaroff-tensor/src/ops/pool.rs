@@ -71,7 +71,7 @@ impl Backward for MaxPoolOp {
         let (hw_in, hw_out) = (self.g.h * self.g.w, self.g.ho * self.g.wo);
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
-        let mut dx = vec![0.0f32; parents[0].len()];
+        let mut dx = crate::pool::take_zeroed(parents[0].len());
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
             .for_each(|(d, (g, a))| {
@@ -156,7 +156,7 @@ impl Backward for AvgPoolOp {
         let scale = 1.0 / (g.kh * g.kw) as f32;
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
-        let mut dx = vec![0.0f32; parents[0].len()];
+        let mut dx = crate::pool::take_zeroed(parents[0].len());
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out))
             .for_each(|(d, gp)| {
@@ -200,7 +200,7 @@ impl Tensor {
         let planes = self.shape()[0] * self.shape()[1];
         let xs = self.data().as_standard_layout();
         let xs = xs.as_slice().expect("standard layout");
-        let mut y = vec![0.0f32; planes * hw_out];
+        let mut y = crate::pool::take_dirty(planes * hw_out);
         let mut argmax = vec![0u32; planes * hw_out];
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
@@ -228,7 +228,7 @@ impl Tensor {
         let scale = 1.0 / (g.kh * g.kw) as f32;
         let xs = self.data().as_standard_layout();
         let xs = xs.as_slice().expect("standard layout");
-        let mut y = vec![0.0f32; planes * hw_out];
+        let mut y = crate::pool::take_dirty(planes * hw_out);
         y.par_chunks_mut(hw_out)
             .zip(xs.par_chunks(hw_in))
             .for_each(|(yp, xp)| {

@@ -65,7 +65,7 @@ impl Backward for ResizeOp {
         let (ho, wo) = (self.ty.len(), self.tx.len());
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
-        let mut dx = vec![0.0f32; parents[0].len()];
+        let mut dx = crate::pool::take_zeroed(parents[0].len());
         dx.par_chunks_mut(self.h * self.w)
             .zip(gs.par_chunks(ho * wo))
             .for_each(|(d, g)| {
@@ -123,7 +123,7 @@ impl Tensor {
         let tx = taps(w, out_w, align_corners);
         let xs = self.data().as_standard_layout();
         let xs = xs.as_slice().expect("standard layout");
-        let mut y = vec![0.0f32; s[0] * s[1] * out_h * out_w];
+        let mut y = crate::pool::take_dirty(s[0] * s[1] * out_h * out_w);
         y.par_chunks_mut(out_h * out_w)
             .zip(xs.par_chunks(h * w))
             .for_each(|(yp, xp)| {

@@ -149,7 +149,7 @@ pub(super) fn backward(
         }
         dw
     };
-    let mut dx = need_x.then(|| vec![0.0f32; g.n * chw]);
+    let mut dx = need_x.then(|| crate::pool::take_zeroed(g.n * chw));
     let partial: Vec<Vec<f32>> = match dx.as_mut() {
         Some(dx) => dx
             .par_chunks_mut(cl * chw)

@@ -202,7 +202,8 @@ pub(super) fn backward(
         }
         dw
     };
-    let mut dx = need_x.then(|| vec![0.0f32; g.n * chw]);
+    // `compact` writes every element of dX.
+    let mut dx = need_x.then(|| crate::pool::take_dirty(g.n * chw));
     let partial: Vec<Vec<f32>> = match dx.as_mut() {
         Some(dx) => dx
             .par_chunks_mut(cl * chw)

@@ -224,8 +224,14 @@ impl Tensor {
             w.as_slice().expect("standard layout"),
         );
         let bias_v: Option<Vec<f32>> = bias.map(|b| b.data().iter().copied().collect());
-        let mut out = vec![0.0f32; g.n * g.ohw()];
-        if g.n > 0 && g.ohw() > 0 && g.c > 0 {
+        let regular = g.n > 0 && g.ohw() > 0 && g.c > 0;
+        // Every element is written on the regular path.
+        let mut out = if regular {
+            crate::pool::take_dirty(g.n * g.ohw())
+        } else {
+            vec![0.0f32; g.n * g.ohw()]
+        };
+        if regular {
             if g.implicit() {
                 implicit::forward(&g, x, w, bias_v.as_deref(), &mut out);
             } else {
