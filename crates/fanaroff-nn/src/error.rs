@@ -58,3 +58,13 @@ pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
         msg: msg.into(),
     }
 }
+
+/// `x > 0` and not NaN.
+pub(crate) fn positive(x: f32) -> bool {
+    x > 0.0
+}
+
+/// `x >= 0` and not NaN.
+pub(crate) fn non_negative(x: f32) -> bool {
+    x >= 0.0
+}

@@ -163,6 +163,9 @@ pub(crate) fn gemm_nt(
     }
 }
 
+// Register tiles are indexed by their (constant) row and column: index
+// loops read better here than iterator chains.
+#[allow(clippy::needless_range_loop)]
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;

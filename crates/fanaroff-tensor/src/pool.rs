@@ -13,7 +13,7 @@ use std::sync::Mutex;
 /// Smallest buffer worth keeping (256 KiB of f32).
 const MIN_LEN: usize = 1 << 16;
 /// Upper bound on the memory the pool holds.
-const MAX_BYTES: usize = 1 << 30;
+const MAX_BYTES: usize = 1 << 28;
 
 static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 

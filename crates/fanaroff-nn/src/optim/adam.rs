@@ -1,7 +1,7 @@
 //! Adam and AdamW with bias correction.
 
 use super::{Optimizer, checked_grad};
-use crate::error::{Error, Result, config};
+use crate::error::{Error, Result, config, non_negative, positive};
 use crate::module::Module;
 use fanaroff_tensor::Gradients;
 use ndarray::{ArrayD, IxDyn, Zip};
@@ -60,7 +60,7 @@ impl AdamConfig {
     /// # Errors
     /// [`Error::InvalidConfig`] for values outside the table above.
     pub fn build(self) -> Result<Adam> {
-        if !(self.lr > 0.0) || !(self.eps > 0.0) {
+        if !positive(self.lr) || !positive(self.eps) {
             return Err(config(
                 "Adam",
                 format!("lr = {} and eps = {} must be positive", self.lr, self.eps),
@@ -72,7 +72,7 @@ impl AdamConfig {
                 format!("betas ({}, {}) must be in [0, 1)", self.beta1, self.beta2),
             ));
         }
-        if !(self.weight_decay >= 0.0) {
+        if !non_negative(self.weight_decay) {
             return Err(config("Adam", "weight_decay must be >= 0"));
         }
         Ok(Adam {

@@ -1,6 +1,6 @@
 //! Learning-rate schedules, stepped once per epoch.
 
-use crate::error::{Result, config};
+use crate::error::{Result, config, non_negative, positive};
 
 /// A rule that gives the learning rate for the next epoch.
 pub trait LrScheduler {
@@ -26,7 +26,7 @@ impl StepLr {
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a zero step
     /// size or a non-positive rate or gamma.
     pub fn new(base_lr: f32, step_size: usize, gamma: f32) -> Result<Self> {
-        if step_size == 0 || !(gamma > 0.0) || !(base_lr > 0.0) {
+        if step_size == 0 || !positive(gamma) || !positive(base_lr) {
             return Err(config(
                 "StepLr",
                 "step_size, gamma and base_lr must be positive",
@@ -69,7 +69,7 @@ impl CosineLr {
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
     /// `t_max > 0` and `0 <= eta_min <= base_lr`.
     pub fn new(base_lr: f32, t_max: usize, eta_min: f32) -> Result<Self> {
-        if t_max == 0 || !(eta_min >= 0.0) || !(eta_min <= base_lr) {
+        if t_max == 0 || !non_negative(eta_min) || eta_min > base_lr {
             return Err(config(
                 "CosineLr",
                 "need t_max > 0 and 0 <= eta_min <= base_lr",
@@ -116,8 +116,12 @@ impl ReduceOnPlateau {
     /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
     /// `0 < factor < 1`, `threshold >= 0` and `0 <= min_lr`.
     pub fn new(lr: f32, factor: f32, patience: usize, threshold: f64, min_lr: f32) -> Result<Self> {
-        if !(factor > 0.0 && factor < 1.0) || !(threshold >= 0.0) || !(min_lr >= 0.0) || !(lr > 0.0)
-        {
+        let valid = positive(factor)
+            && factor < 1.0
+            && non_negative(threshold as f32)
+            && non_negative(min_lr)
+            && positive(lr);
+        if !valid {
             return Err(config(
                 "ReduceOnPlateau",
                 "need 0 < factor < 1, threshold >= 0, min_lr >= 0, lr > 0",

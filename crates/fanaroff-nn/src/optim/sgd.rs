@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum and weight decay.
 
 use super::{Optimizer, checked_grad};
-use crate::error::{Error, Result, config};
+use crate::error::{Error, Result, config, non_negative, positive};
 use crate::module::Module;
 use fanaroff_tensor::Gradients;
 use ndarray::{ArrayD, Zip};
@@ -44,10 +44,10 @@ impl SgdConfig {
     /// # Errors
     /// [`Error::InvalidConfig`] for values outside the table above.
     pub fn build(self) -> Result<Sgd> {
-        if !(self.lr > 0.0) {
+        if !positive(self.lr) {
             return Err(config("Sgd", format!("lr = {} must be positive", self.lr)));
         }
-        if !(0.0..1.0).contains(&self.momentum) || !(self.weight_decay >= 0.0) {
+        if !(0.0..1.0).contains(&self.momentum) || !non_negative(self.weight_decay) {
             return Err(config(
                 "Sgd",
                 "momentum must be in [0, 1) and weight_decay >= 0",
