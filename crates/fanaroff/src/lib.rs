@@ -1,9 +1,6 @@
-//! # fanaroff
+#![doc = include_str!("../../../README.md")]
 //!
-//! Uncertainty-aware deep learning for Fanaroff-Riley radio-galaxy images.
-//! This facade re-exports the member crates under one name so an application
-//! can depend on `fanaroff` alone; libraries that need one piece can depend on
-//! that crate directly.
+//! ## Modules
 //!
 //! | module | crate | what it holds |
 //! |---|---|---|
