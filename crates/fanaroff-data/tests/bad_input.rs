@@ -56,6 +56,14 @@ fn valid_fixtures_in_every_protocol_and_layout() {
     let batch = PickleBatch::from_bytes(&b, &f).unwrap();
     assert_eq!(batch.labels, vec![0, 5]);
     assert_eq!(batch.batch_label, "tiny");
+    // Labels and file names stored as numpy arrays.
+    let (b, f) = fixture("array_labels.pkl");
+    let batch = PickleBatch::from_bytes(&b, &f).unwrap();
+    assert_eq!(batch.labels, vec![1, 0]);
+    assert_eq!(
+        batch.filenames[0],
+        "./MiraBest_data/100_211.632+009.606_0.1463_0037.98.png"
+    );
 }
 
 #[test]

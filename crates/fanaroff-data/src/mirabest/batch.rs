@@ -149,6 +149,22 @@ fn push_images(arr: &NdArray, what: &str, file: &str, out: &mut Vec<u8>) -> Resu
     Ok(n)
 }
 
+/// The items of a list/tuple, or of a 1-D numpy array of scalars.
+fn seq_or_array(v: &Value, what: &str, file: &str) -> Result<Vec<Value>> {
+    match v {
+        Value::Array(a) => a
+            .borrow()
+            .items()
+            .map_err(|e| Error::format(file, format!("{what}: {e}"))),
+        other => other.sequence().ok_or_else(|| {
+            Error::format(
+                file,
+                format!("{what} is a {}, expected a list", other.type_name()),
+            )
+        }),
+    }
+}
+
 impl PickleBatch {
     /// Decodes one batch file; `file` names it in errors.
     ///
@@ -169,14 +185,7 @@ impl PickleBatch {
             .and_then(|x| x.as_text())
             .unwrap_or_default();
 
-        let labels = labels_v
-            .sequence()
-            .ok_or_else(|| {
-                Error::format(
-                    file,
-                    format!("labels is a {}, expected a list", labels_v.type_name()),
-                )
-            })?
+        let labels = seq_or_array(&labels_v, "labels", file)?
             .iter()
             .enumerate()
             .map(|(i, x)| {
@@ -232,20 +241,7 @@ impl PickleBatch {
         let filenames = match v.dict_get("filenames") {
             None => vec![String::new(); n_images],
             Some(f) => {
-                let items = match &f {
-                    Value::Array(_) => {
-                        return Err(Error::format(
-                            file,
-                            "filenames as a numpy array is not supported",
-                        ));
-                    }
-                    other => other.sequence().ok_or_else(|| {
-                        Error::format(
-                            file,
-                            format!("filenames is a {}, expected a list", other.type_name()),
-                        )
-                    })?,
-                };
+                let items = seq_or_array(&f, "filenames", file)?;
                 let names = items
                     .iter()
                     .enumerate()

@@ -253,6 +253,25 @@ impl NdArray {
     }
 }
 
+impl NdArray {
+    /// The elements of a 1-D array as scalar values (ints, floats, text),
+    /// for labels or file names stored as numpy arrays.
+    pub(crate) fn items(&self) -> Result<Vec<Value>, String> {
+        let (Some(dtype), Some(data)) = (&self.dtype, &self.data) else {
+            return Err("unfinished numpy array".into());
+        };
+        if self.shape.len() != 1 {
+            return Err(format!("array of shape {:?}, expected 1-D", self.shape));
+        }
+        if dtype.itemsize == 0 {
+            return Ok(vec![Value::Str("".into()); self.shape[0]]);
+        }
+        data.chunks_exact(dtype.itemsize)
+            .map(|c| dtype.decode_scalar(c))
+            .collect()
+    }
+}
+
 /// Reads a shape tuple of non-negative ints.
 pub(crate) fn parse_shape(v: &Value) -> Result<Vec<usize>, String> {
     let items = v
