@@ -172,18 +172,8 @@ fn invalid_configs_are_rejected() {
 
 #[test]
 fn hand_made_feature_separates_imperfectly() {
-    let amb: f32 = std::env::var("AMB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.25);
-    let snr: f32 = std::env::var("SNR")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10.0);
     let ds = SyntheticConfig::default()
         .with_seed(5)
-        .with_ambiguity(amb)
-        .with_snr_range(snr, 300.0)
         .generate(400)
         .unwrap();
     let f: Vec<f64> = (0..ds.len())
@@ -193,7 +183,7 @@ fn hand_made_feature_separates_imperfectly() {
     let g: Vec<f64> = (0..ds.len()).map(|i| fr_ratio(ds.image(i))).collect();
     let acc = best_threshold_accuracy(&g, ds.labels());
     eprintln!("outer-flux share: {acc0:.3}, FR ratio: {acc:.3} (400 synthetic images)");
-    // Informative but far from perfect (0.755 with these seeds).
+    // Informative but far from perfect (0.700 with these seeds; 0.715 on real MBFRConfident).
     assert!(acc > 0.65 && acc < 0.9, "accuracy {acc}");
     // Easier settings separate better, harder ones worse.
     let easy = SyntheticConfig::default()

@@ -9,12 +9,12 @@ use crate::error::{Error, Result};
 /// | `seed` | 0 | seed of all random draws | any |
 /// | `image_size` | 150 | output side in pixels (1.8″/px like FIRST) | 32 … 512 |
 /// | `size_range` | (5, 45) | half-extent of the source in pixels, drawn log-uniformly | 2 ≤ min ≤ max ≤ image_size/2 |
-/// | `snr_range` | (10, 300) | peak signal-to-noise ratio, drawn log-uniformly | 1 ≤ min ≤ max |
+/// | `snr_range` | (6, 300) | peak signal-to-noise ratio, drawn log-uniformly | 1 ≤ min ≤ max |
 /// | `beam_fwhm` | 2.78 | restoring beam FWHM in pixels (5″ at 1.8″/px) | 0.5 … 10 |
 /// | `frii_fraction` | 0.5 | fraction of FRII images (exact count, rounded) | 0 … 1 |
 /// | `bent_fraction` | 0.3 | probability of a bent / wide-angle-tail source | 0 … 1 |
 /// | `max_flux_ratio` | 3 | largest brightness ratio between the two sides | ≥ 1 |
-/// | `ambiguity` | 0.25 | overlap of the classes' morphologies (0 = textbook, 1 = heavy overlap) | 0 … 1 |
+/// | `ambiguity` | 0.4 | overlap of the classes' morphologies (0 = textbook, 1 = heavy overlap) | 0 … 1 |
 ///
 /// Lower `snr_range`, smaller `size_range` and larger `ambiguity` make the
 /// task harder.
@@ -48,12 +48,12 @@ impl Default for SyntheticConfig {
             seed: 0,
             image_size: 150,
             size_range: (5.0, 45.0),
-            snr_range: (10.0, 300.0),
+            snr_range: (6.0, 300.0),
             beam_fwhm: 2.78,
             frii_fraction: 0.5,
             bent_fraction: 0.3,
             max_flux_ratio: 3.0,
-            ambiguity: 0.25,
+            ambiguity: 0.4,
         }
     }
 }
