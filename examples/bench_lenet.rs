@@ -11,26 +11,10 @@
 use fanaroff::nn::models::{LeNetConfig, lenet};
 use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, nll_loss};
 use fanaroff::tensor::{Tensor, no_grad};
+use fanaroff_examples::{flag, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Instant;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} needs a number, got {v}"))
-        })
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 /// Peak resident memory of this process (Linux), in MiB.
 fn peak_rss_mib() -> Option<f64> {
@@ -41,9 +25,9 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let repeats = arg("--repeats", 20);
-    let threads = arg("--threads", 2);
-    let batch = arg("--batch", 50);
+    let repeats = flag("--repeats", 20usize);
+    let threads = flag("--threads", 2usize);
+    let batch = flag("--batch", 50usize);
     fanaroff::tensor::set_num_threads(threads)?;
     let mut rng = StdRng::seed_from_u64(0);
     let mut net = lenet(&LeNetConfig::default(), &mut rng)?;

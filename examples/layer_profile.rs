@@ -8,39 +8,28 @@
 //! ```
 
 use fanaroff::tensor::Tensor;
+use fanaroff_examples::{flag, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Instant;
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} needs a number, got {v}"))
-        })
-        .unwrap_or(default)
-}
-
 fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
     f();
-    let mut v: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    median(
+        (0..repeats)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let threads = arg("--threads", 2);
-    let b = arg("--batch", 50);
-    let repeats = arg("--repeats", 15);
+    let threads = flag("--threads", 2usize);
+    let b = flag("--batch", 50usize);
+    let repeats = flag("--repeats", 15usize);
     fanaroff::tensor::set_num_threads(threads)?;
     let mut rng = StdRng::seed_from_u64(0);
     println!("threads {threads}, batch {b}");

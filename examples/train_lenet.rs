@@ -6,31 +6,18 @@
 //! cargo run --release --example train_lenet -- [--epochs 5] [--train 1000] [--test 500] [--seed 0] [--threads 2] [--save lenet.safetensors]
 //! ```
 
-use fanaroff_examples::{LeNetRun, train_lenet_synthetic};
-
-fn value<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    match args.iter().position(|a| a == name) {
-        Some(i) => match args.get(i + 1).and_then(|v| v.parse().ok()) {
-            Some(v) => v,
-            None => {
-                eprintln!("{name} needs a value");
-                std::process::exit(2);
-            }
-        },
-        None => default,
-    }
-}
+use fanaroff_examples::{LeNetRun, flag, train_lenet_synthetic};
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().collect();
-    let threads: usize = value(&args, "--threads", 2);
+    let threads: usize = flag("--threads", 2);
     fanaroff::tensor::set_num_threads(threads)?;
     let run = LeNetRun {
-        epochs: value(&args, "--epochs", 5),
-        train: value(&args, "--train", 1000),
-        test: value(&args, "--test", 500),
-        seed: value(&args, "--seed", 0),
-        lr: value(&args, "--lr", 1e-3),
+        epochs: flag("--epochs", 5),
+        train: flag("--train", 1000),
+        test: flag("--test", 500),
+        seed: flag("--seed", 0),
+        lr: flag("--lr", 1e-3),
         ..LeNetRun::default()
     };
     println!(

@@ -10,6 +10,7 @@ use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, Sequential, cross_e
 use fanaroff::tensor::{Tensor, no_grad};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use std::str::FromStr;
 use std::time::Instant;
 
 /// Settings of [`train_lenet_synthetic`].
@@ -152,4 +153,33 @@ pub fn train_lenet_synthetic(
     }
     report.model = model;
     Ok(report)
+}
+
+/// The value after `name` on the command line (`--epochs 5`), parsed, or
+/// `default` when the flag is absent. Exits with a message when the value is
+/// missing or does not parse.
+pub fn flag<T: FromStr>(name: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        None => default,
+        Some(i) => match args.get(i + 1).and_then(|v| v.parse().ok()) {
+            Some(v) => v,
+            None => {
+                eprintln!(
+                    "{name} needs a value of the right type (got {:?})",
+                    args.get(i + 1)
+                );
+                std::process::exit(2);
+            }
+        },
+    }
+}
+
+/// Median of a non-empty list of timings (NaN for an empty one).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
 }

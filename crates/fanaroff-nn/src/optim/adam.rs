@@ -1,6 +1,6 @@
 //! Adam and AdamW with bias correction.
 
-use super::{Optimizer, checked_grad};
+use super::{Optimizer, for_each_update};
 use crate::error::{Error, Result, config, non_negative, positive};
 use crate::module::Module;
 use fanaroff_tensor::Gradients;
@@ -132,26 +132,7 @@ impl Adam {
 impl Optimizer for Adam {
     fn step(&mut self, model: &mut dyn Module, grads: &Gradients) -> Result<()> {
         let c = self.cfg;
-        let mut err: Option<Error> = None;
-        model.visit_params_mut("", &mut |name, p| {
-            if err.is_some() {
-                return;
-            }
-            let g = match checked_grad(name, p, grads) {
-                Ok(Some(g)) => g,
-                Ok(None) => return,
-                Err(e) => {
-                    err = Some(e);
-                    return;
-                }
-            };
-            let data = match p.data_mut() {
-                Ok(d) => d,
-                Err(e) => {
-                    err = Some(e.into());
-                    return;
-                }
-            };
+        for_each_update(model, grads, |name, data, g| {
             let st = self
                 .moments
                 .entry(name.to_string())
@@ -182,8 +163,7 @@ impl Optimizer for Adam {
                     *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
                     *p -= step_size * *m / (v.sqrt() / bc2_sqrt + c.eps);
                 });
-        });
-        err.map_or(Ok(()), Err)
+        })
     }
     fn learning_rate(&self) -> f32 {
         self.cfg.lr

@@ -43,33 +43,54 @@ pub trait Optimizer {
     fn load_state(&mut self, state: Vec<(String, ArrayD<f32>)>) -> Result<()>;
 }
 
-/// Looks up each parameter's gradient and checks it before an update.
-pub(crate) fn checked_grad<'g>(
-    name: &str,
-    param: &fanaroff_tensor::Tensor,
-    grads: &'g Gradients,
-) -> Result<Option<&'g ArrayD<f32>>> {
-    if !param.is_requires_grad() {
-        return Ok(None);
+/// Calls `update(name, values, gradient)` for every parameter that requires
+/// gradients and received one. All gradients are checked (shape, finite
+/// values) before any parameter changes, so an error leaves the model as it
+/// was.
+pub(crate) fn for_each_update(
+    model: &mut dyn Module,
+    grads: &Gradients,
+    mut update: impl FnMut(&str, &mut ArrayD<f32>, &ArrayD<f32>),
+) -> Result<()> {
+    let mut err: Option<crate::Error> = None;
+    model.visit_params("", &mut |name, p| {
+        if err.is_some() || !p.is_requires_grad() {
+            return;
+        }
+        let Some(g) = grads.get(p) else { return };
+        if g.shape() != p.shape() {
+            err = Some(crate::error::input(
+                "optimizer",
+                format!(
+                    "gradient of {name} has shape {:?}, parameter {:?}",
+                    g.shape(),
+                    p.shape()
+                ),
+            ));
+        } else if !p.is_leaf() {
+            err = Some(crate::error::input(
+                "optimizer",
+                format!("parameter {name} is not a leaf tensor"),
+            ));
+        } else if g.iter().any(|v| !v.is_finite()) {
+            err = Some(crate::error::input(
+                "optimizer",
+                format!("gradient of {name} is not finite"),
+            ));
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
     }
-    let Some(g) = grads.get(param) else {
-        return Ok(None);
-    };
-    if g.shape() != param.shape() {
-        return Err(crate::error::input(
-            "optimizer",
-            format!(
-                "gradient of {name} has shape {:?}, parameter {:?}",
-                g.shape(),
-                param.shape()
-            ),
-        ));
-    }
-    if g.iter().any(|v| !v.is_finite()) {
-        return Err(crate::error::input(
-            "optimizer",
-            format!("gradient of {name} is not finite"),
-        ));
-    }
-    Ok(Some(g))
+    model.visit_params_mut("", &mut |name, p| {
+        if !p.is_requires_grad() {
+            return;
+        }
+        if let Some(g) = grads.get(p)
+            && let Ok(values) = p.data_mut()
+        {
+            update(name, values, g);
+        }
+    });
+    Ok(())
 }

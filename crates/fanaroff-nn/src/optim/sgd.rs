@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum and weight decay.
 
-use super::{Optimizer, checked_grad};
+use super::{Optimizer, for_each_update};
 use crate::error::{Error, Result, config, non_negative, positive};
 use crate::module::Module;
 use fanaroff_tensor::Gradients;
@@ -77,26 +77,7 @@ pub struct Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, model: &mut dyn Module, grads: &Gradients) -> Result<()> {
         let c = self.cfg;
-        let mut err: Option<Error> = None;
-        model.visit_params_mut("", &mut |name, p| {
-            if err.is_some() {
-                return;
-            }
-            let g = match checked_grad(name, p, grads) {
-                Ok(Some(g)) => g,
-                Ok(None) => return,
-                Err(e) => {
-                    err = Some(e);
-                    return;
-                }
-            };
-            let data = match p.data_mut() {
-                Ok(d) => d,
-                Err(e) => {
-                    err = Some(e.into());
-                    return;
-                }
-            };
+        for_each_update(model, grads, |name, data, g| {
             if c.momentum == 0.0 {
                 Zip::from(data)
                     .and(g)
@@ -112,8 +93,7 @@ impl Optimizer for Sgd {
                     *p -= c.lr * if c.nesterov { g + c.momentum * *v } else { *v };
                 });
             }
-        });
-        err.map_or(Ok(()), Err)
+        })
     }
     fn learning_rate(&self) -> f32 {
         self.cfg.lr

@@ -2,7 +2,7 @@
 //! unfolded into a `[C kh kw, Ho Wo]` matrix; the input gradient is folded
 //! back with col2im.
 
-use super::{Geometry, chunk_len, sum_partials};
+use super::{Geometry, backward_chunks, chunk_len};
 use crate::gemm::{gemm_nn, gemm_nt, row_offsets};
 use rayon::prelude::*;
 
@@ -116,7 +116,6 @@ pub(super) fn backward(
     let (ckk, hw, chw, ohw) = (g.ckk(), g.hw_out(), g.chw(), g.ohw());
     let col_rows = row_offsets(ckk, hw);
     let dy_rows = row_offsets(g.o, hw);
-    let cl = chunk_len(g.n);
     // One task per chunk of images: accumulates its own dW, writes its dX.
     let per_chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
         let mut dw = if need_w {
@@ -149,22 +148,7 @@ pub(super) fn backward(
         }
         dw
     };
-    let mut dx = need_x.then(|| crate::pool::take_zeroed(g.n * chw));
-    let partial: Vec<Vec<f32>> = match dx.as_mut() {
-        Some(dx) => dx
-            .par_chunks_mut(cl * chw)
-            .zip(x.par_chunks(cl * chw).zip(dy.par_chunks(cl * ohw)))
-            .map(|(dxc, (xc, dyc))| per_chunk(xc, dyc, Some(dxc)))
-            .collect(),
-        None if need_w => x
-            .par_chunks(cl * chw)
-            .zip(dy.par_chunks(cl * ohw))
-            .map(|(xc, dyc)| per_chunk(xc, dyc, None))
-            .collect(),
-        None => Vec::new(),
-    };
-    let dw = need_w.then(|| sum_partials(&partial, g.o * ckk));
-    (dx, dw)
+    backward_chunks(g, x, dy, need_x, need_w, true, per_chunk)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! at zero (gradients). The buffer carries `kw - 1` spare zeros so the last
 //! shifted row stays in bounds.
 
-use super::{Geometry, chunk_len, sum_partials};
+use super::{Geometry, backward_chunks, chunk_len};
 use crate::gemm::{gemm_nn, gemm_nt};
 use rayon::prelude::*;
 
@@ -119,7 +119,6 @@ pub(super) fn backward(
     need_w: bool,
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
     let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
-    let cl = chunk_len(g.n);
     // dX = conv(dY padded by k - 1 - p, flipped kernel with in/out swapped).
     let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
     let okk = g.o * g.kh * g.kw;
@@ -202,21 +201,5 @@ pub(super) fn backward(
         }
         dw
     };
-    // `compact` writes every element of dX.
-    let mut dx = need_x.then(|| crate::pool::take_dirty(g.n * chw));
-    let partial: Vec<Vec<f32>> = match dx.as_mut() {
-        Some(dx) => dx
-            .par_chunks_mut(cl * chw)
-            .zip(x.par_chunks(cl * chw).zip(dy.par_chunks(cl * ohw)))
-            .map(|(dxc, (xc, dyc))| per_chunk(xc, dyc, Some(dxc)))
-            .collect(),
-        None if need_w => x
-            .par_chunks(cl * chw)
-            .zip(dy.par_chunks(cl * ohw))
-            .map(|(xc, dyc)| per_chunk(xc, dyc, None))
-            .collect(),
-        None => Vec::new(),
-    };
-    let dw = need_w.then(|| sum_partials(&partial, g.o * ckk));
-    (dx, dw)
+    backward_chunks(g, x, dy, need_x, need_w, false, per_chunk)
 }

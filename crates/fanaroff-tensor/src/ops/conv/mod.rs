@@ -20,6 +20,7 @@ use crate::error::{Error, Result, invalid_arg, invalid_shape};
 use crate::graph::Backward;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
 
 /// Everything about one convolution's sizes.
 #[derive(Clone, Copy, Debug)]
@@ -68,15 +69,55 @@ pub(super) fn chunk_len(n: usize) -> usize {
     n.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
-/// Adds the per-task partial weight gradients in task order.
-pub(super) fn sum_partials(partial: &[Vec<f32>], len: usize) -> Vec<f32> {
-    let mut dw = vec![0.0f32; len];
-    for p in partial {
-        for (a, b) in dw.iter_mut().zip(p) {
-            *a += b;
+/// Runs `per_chunk(images, output grads, input-grad slice)` over fixed chunks
+/// of the batch in parallel, and returns the input gradient (when `need_x`)
+/// and the weight gradient (when `need_w`: the chunks' partial sums, added in
+/// chunk order). `dx_zeroed` asks for a zero-filled input-gradient buffer,
+/// for strategies that accumulate into it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn backward_chunks<F>(
+    g: &Geometry,
+    x: &[f32],
+    dy: &[f32],
+    need_x: bool,
+    need_w: bool,
+    dx_zeroed: bool,
+    per_chunk: F,
+) -> (Option<Vec<f32>>, Option<Vec<f32>>)
+where
+    F: Fn(&[f32], &[f32], Option<&mut [f32]>) -> Vec<f32> + Sync,
+{
+    let (chw, ohw, cl) = (g.chw(), g.ohw(), chunk_len(g.n));
+    let mut dx = need_x.then(|| {
+        if dx_zeroed {
+            crate::pool::take_zeroed(g.n * chw)
+        } else {
+            crate::pool::take_dirty(g.n * chw)
         }
-    }
-    dw
+    });
+    let partial: Vec<Vec<f32>> = match dx.as_mut() {
+        Some(dx) => dx
+            .par_chunks_mut(cl * chw)
+            .zip(x.par_chunks(cl * chw).zip(dy.par_chunks(cl * ohw)))
+            .map(|(dxc, (xc, dyc))| per_chunk(xc, dyc, Some(dxc)))
+            .collect(),
+        None if need_w => x
+            .par_chunks(cl * chw)
+            .zip(dy.par_chunks(cl * ohw))
+            .map(|(xc, dyc)| per_chunk(xc, dyc, None))
+            .collect(),
+        None => Vec::new(),
+    };
+    let dw = need_w.then(|| {
+        let mut dw = vec![0.0f32; g.o * g.ckk()];
+        for p in &partial {
+            for (a, b) in dw.iter_mut().zip(p) {
+                *a += b;
+            }
+        }
+        dw
+    });
+    (dx, dw)
 }
 
 struct Conv2dOp {
