@@ -120,6 +120,47 @@ where
     (dx, dw)
 }
 
+/// Sum of a slice with eight independent f32 lanes (so it vectorises),
+/// finished in f64.
+fn sum_lanes(v: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 8];
+    let mut it = v.chunks_exact(8);
+    for c in &mut it {
+        for (l, x) in lanes.iter_mut().zip(c) {
+            *l += x;
+        }
+    }
+    lanes.iter().map(|&l| l as f64).sum::<f64>()
+        + it.remainder().iter().map(|&x| x as f64).sum::<f64>()
+}
+
+/// Bias gradient: the output gradient summed over images and positions,
+/// in parallel over fixed chunks of images, added in chunk order.
+fn bias_grad(g: &Geometry, dy: &[f32]) -> ArrayD<f32> {
+    let (hw, ohw) = (g.hw_out(), g.ohw());
+    let cl = chunk_len(g.n);
+    let parts: Vec<Vec<f64>> = dy
+        .par_chunks((cl * ohw).max(1))
+        .map(|chunk| {
+            let mut db = vec![0.0f64; g.o];
+            for img in chunk.chunks(ohw) {
+                for (acc, plane) in db.iter_mut().zip(img.chunks(hw.max(1))) {
+                    *acc += sum_lanes(plane);
+                }
+            }
+            db
+        })
+        .collect();
+    let mut db = vec![0.0f64; g.o];
+    for p in &parts {
+        for (a, b) in db.iter_mut().zip(p) {
+            *a += b;
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[g.o]), db.into_iter().map(|v| v as f32).collect())
+        .expect("bias shape")
+}
+
 struct Conv2dOp {
     g: Geometry,
     has_bias: bool,
@@ -157,17 +198,7 @@ impl Backward for Conv2dOp {
         let mut out = vec![gx, gw];
         if self.has_bias {
             let b = &parents[2];
-            out.push(b.is_requires_grad().then(|| {
-                let hw = g.hw_out();
-                let mut db = vec![0.0f64; g.o];
-                for img in dys.chunks(g.ohw()) {
-                    for (o, plane) in img.chunks(hw).enumerate() {
-                        db[o] += plane.iter().map(|&v| v as f64).sum::<f64>();
-                    }
-                }
-                ArrayD::from_shape_vec(IxDyn(&[g.o]), db.into_iter().map(|v| v as f32).collect())
-                    .expect("bias shape")
-            }));
+            out.push(b.is_requires_grad().then(|| bias_grad(&g, dys)));
         }
         out
     }
