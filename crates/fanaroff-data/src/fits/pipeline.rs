@@ -17,19 +17,68 @@ pub struct ClipStats {
     pub iterations: usize,
 }
 
-/// Median of a non-empty slice (reorders it); mean of the two middle values
-/// for even lengths, as numpy does.
-fn median_in_place(v: &mut [f32]) -> f64 {
-    let n = v.len();
-    let mid = n / 2;
-    let (left, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
-    let upper = f64::from(*m);
-    if n % 2 == 1 {
-        upper
+/// Maps an `f32` to a `u32` whose unsigned order is `f32::total_cmp` order.
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
     } else {
-        let lower = left.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        (f64::from(lower) + upper) / 2.0
+        b | 0x8000_0000
     }
+}
+
+/// Inverse of [`order_key`].
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 {
+        k & 0x7fff_ffff
+    } else {
+        !k
+    })
+}
+
+/// LSD radix sort of `u32` keys, one byte per pass; passes in which every
+/// key has the same byte are skipped.
+fn radix_sort(keys: &mut Vec<u32>) {
+    let mut buf = vec![0u32; keys.len()];
+    for shift in [0u32, 8, 16, 24] {
+        let mut counts = [0usize; 256];
+        for &k in keys.iter() {
+            counts[((k >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.contains(&keys.len()) {
+            continue;
+        }
+        let mut start = [0usize; 256];
+        let mut acc = 0;
+        for (s, &c) in start.iter_mut().zip(&counts) {
+            *s = acc;
+            acc += c;
+        }
+        for &k in keys.iter() {
+            let d = ((k >> shift) & 0xff) as usize;
+            buf[start[d]] = k;
+            start[d] += 1;
+        }
+        std::mem::swap(keys, &mut buf);
+    }
+}
+
+/// Median of a non-empty ascending slice; mean of the two middle values
+/// for even lengths, as numpy does.
+fn median_sorted(v: &[f32]) -> f64 {
+    let n = v.len();
+    if n % 2 == 1 {
+        f64::from(v[n / 2])
+    } else {
+        (f64::from(v[n / 2 - 1]) + f64::from(v[n / 2])) / 2.0
+    }
+}
+
+/// Median of a non-empty slice (sorts a copy).
+#[cfg(test)]
+fn median_in_place(v: &mut [f32]) -> f64 {
+    v.sort_unstable_by(f32::total_cmp);
+    median_sorted(v)
 }
 
 fn std_of(v: &[f32]) -> f64 {
@@ -59,49 +108,55 @@ pub fn sigma_clip(
     k: f64,
     max_iters: usize,
 ) -> Option<ClipStats> {
-    let (mut kept, iterations) = clip_survivors(pixels, k, max_iters)?;
-    let std = std_of(&kept);
+    let (sorted, iterations) = clip_survivors(pixels, k, max_iters)?;
     Some(ClipStats {
-        median: median_in_place(&mut kept),
-        std,
-        kept: kept.len(),
+        median: median_sorted(&sorted),
+        std: std_of(&sorted),
+        kept: sorted.len(),
         iterations,
     })
 }
 
-/// The surviving pixels of iterative clipping and the number of passes.
+/// The surviving pixels of iterative clipping, in ascending order, and the
+/// number of passes.
+///
+/// Clipping by value bounds always keeps a contiguous run of the sorted
+/// values, so the data are sorted once and each pass only moves the ends of
+/// that run (binary search); the median is read off the middle.
 fn clip_survivors(
     pixels: impl IntoIterator<Item = f32>,
     k: f64,
     max_iters: usize,
 ) -> Option<(Vec<f32>, usize)> {
-    let mut kept: Vec<f32> = pixels.into_iter().filter(|x| x.is_finite()).collect();
-    if kept.is_empty() {
+    let mut keys: Vec<u32> = pixels
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .map(order_key)
+        .collect();
+    if keys.is_empty() {
         return None;
     }
+    radix_sort(&mut keys);
+    let vals: Vec<f32> = keys.into_iter().map(from_order_key).collect();
+    let (mut a, mut b) = (0, vals.len());
     let mut iterations = 0;
-    let mut scratch = Vec::with_capacity(kept.len());
     while iterations < max_iters {
         iterations += 1;
-        scratch.clear();
-        scratch.extend_from_slice(&kept);
-        let m = median_in_place(&mut scratch);
-        let sd = std_of(&kept);
+        let run = &vals[a..b];
+        let m = median_sorted(run);
+        let sd = std_of(run);
         let (lo, hi) = (m - k * sd, m + k * sd);
-        let before = kept.len();
-        kept.retain(|&x| {
-            let x = f64::from(x);
-            x >= lo && x <= hi
-        });
-        if kept.len() == before || kept.is_empty() {
+        let na = a + run.partition_point(|&x| f64::from(x) < lo);
+        let nb = a + run.partition_point(|&x| f64::from(x) <= hi);
+        if na >= nb {
+            return None;
+        }
+        if (na, nb) == (a, b) {
             break;
         }
+        (a, b) = (na, nb);
     }
-    if kept.is_empty() {
-        None
-    } else {
-        Some((kept, iterations))
-    }
+    Some((vals[a..b].to_vec(), iterations))
 }
 
 /// Parameters of the MiraBest recipe.
@@ -247,6 +302,28 @@ pub fn scale_to_u8(x: ArrayView2<'_, f32>) -> Array2<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut v: Vec<u32> = (0..5000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) ^ (i << 3))
+            .collect();
+        let mut w = v.clone();
+        radix_sort(&mut v);
+        w.sort_unstable();
+        assert_eq!(v, w);
+    }
+
+    #[test]
+    fn order_keys_sort_like_floats() {
+        let xs = [-f32::INFINITY, -2.5, -0.0, 0.0, 1e-30, 3.0, f32::INFINITY];
+        for w in xs.windows(2) {
+            assert!(order_key(w[0]) < order_key(w[1]), "{w:?}");
+        }
+        for x in xs {
+            assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+        }
+    }
 
     #[test]
     fn median_matches_numpy_convention() {

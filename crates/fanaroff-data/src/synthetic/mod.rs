@@ -18,8 +18,8 @@
 //!
 //! * A hand-made Fanaroff–Riley ratio (distance of the brightest pixel from
 //!   the flux centroid over the 95 %-flux radius) separates 400 default
-//!   images with 70.0 % accuracy at its best threshold (`tests/synthetic.rs`;
-//!   97 % with the easy settings there, 58 % with the hard ones). On the 832
+//!   images with 72.5 % accuracy at its best threshold (`tests/synthetic.rs`;
+//!   97 % with the easy settings there, 55 % with the hard ones). On the 832
 //!   real MBFRConfident images the same feature gives 71.5 %.
 //! * The workspace LeNet (`fanaroff_nn::models::lenet`, default config;
 //!   Adam, lr 1e-3, batch 50, random rotation, standardised with
@@ -33,7 +33,8 @@
 //!
 //! # Speed
 //!
-//! About 1.3 ms per 150 × 150 image on one core (render, noise, recipe);
+//! Under 2 ms per 150 × 150 image on one core (render, noise, recipe;
+//! 1.7 ms measured on a busy 2-core machine, load average 9);
 //! [`SyntheticConfig::generate`] runs in parallel over images.
 //!
 //! Labels: 0 = FRI, 1 = FRII. Every image also carries a MiraBest-like code

@@ -2,7 +2,6 @@
 
 use ndarray::Array2;
 use rand::Rng;
-use rand_distr::StandardNormal;
 
 /// Adds `amp * exp(-(u²/σu² + v²/σv²)/2)` centred at `(x, y)`, with `u`
 /// along `angle` (radians, counter-clockwise from +x = column axis).
@@ -41,7 +40,7 @@ pub(crate) fn add_gaussian(
     }
 }
 
-/// Unit-variance Gaussian noise correlated over a Gaussian beam of
+/// Unit-variance (near-)Gaussian noise correlated over a Gaussian beam of
 /// standard deviation `sigma` pixels (white noise blurred separably).
 pub(crate) fn correlated_noise(h: usize, w: usize, sigma: f32, rng: &mut impl Rng) -> Array2<f32> {
     let radius = (3.0 * sigma).ceil() as isize;
@@ -52,30 +51,44 @@ pub(crate) fn correlated_noise(h: usize, w: usize, sigma: f32, rng: &mut impl Rn
     let kernel: Vec<f32> = kernel.iter().map(|k| k / norm).collect();
     let pad = radius as usize;
     let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    // White noise from a fast SplitMix64 stream seeded by `rng`: uniform
+    // values with unit variance. After the beam blur (a weighted sum of
+    // ~4πσ² ≈ 17 independent values) the noise is Gaussian to a very good
+    // approximation, at a fraction of the cost of normal draws.
+    let mut state: u64 = rng.random();
     let white: Vec<f32> = (0..hp * wp)
-        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            // Top 24 bits -> uniform in [-0.5, 0.5), scaled to unit variance.
+            ((z >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 12f32.sqrt()
+        })
         .collect();
-    // Blur along rows (keeping padded rows), then along columns.
+    // Blur along rows (keeping padded rows), then along columns; the inner
+    // loops run over contiguous pixels so they vectorise.
     let mut tmp = vec![0f32; hp * w];
     for r in 0..hp {
         let row = &white[r * wp..(r + 1) * wp];
-        for c in 0..w {
-            tmp[r * w + c] = kernel
-                .iter()
-                .zip(&row[c..c + kernel.len()])
-                .map(|(k, v)| k * v)
-                .sum();
-        }
-    }
-    let mut out = Array2::<f32>::zeros((h, w));
-    for r in 0..h {
-        for c in 0..w {
-            let mut acc = 0.0;
-            for (k, kv) in kernel.iter().enumerate() {
-                acc += kv * tmp[(r + k) * w + c];
+        let dst = &mut tmp[r * w..(r + 1) * w];
+        for (k, &kv) in kernel.iter().enumerate() {
+            for (d, &v) in dst.iter_mut().zip(&row[k..k + w]) {
+                *d += kv * v;
             }
-            out[[r, c]] = acc;
         }
     }
-    out
+    let mut out = vec![0f32; h * w];
+    for r in 0..h {
+        let dst = &mut out[r * w..(r + 1) * w];
+        for (k, &kv) in kernel.iter().enumerate() {
+            let src = &tmp[(r + k) * w..(r + k + 1) * w];
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d += kv * v;
+            }
+        }
+    }
+    // `out` holds exactly h * w values.
+    Array2::from_shape_vec((h, w), out).unwrap_or_else(|_| Array2::zeros((h, w)))
 }
