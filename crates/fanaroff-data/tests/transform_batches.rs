@@ -135,3 +135,16 @@ fn rotation_preserves_flux_and_augment_is_seeded() {
     assert!(Augment::default().with_rotation(200.0).check().is_err());
     assert!(Augment::default().with_scale(0.0, 1.0).check().is_err());
 }
+
+#[test]
+fn crop_larger_than_a_side_is_capped_consistently() {
+    let aug = Augment::default()
+        .with_center_crop(25)
+        .with_rotation(30.0)
+        .check()
+        .unwrap();
+    assert_eq!(aug.output_size(20, 30), (20, 20));
+    let x = Array4::<f32>::ones((2, 1, 20, 30));
+    let y = aug.apply_batch(x.view(), &mut StdRng::seed_from_u64(0));
+    assert_eq!(y.shape(), &[2, 1, 20, 20]);
+}

@@ -138,10 +138,14 @@ impl Augment {
         Ok(self)
     }
 
-    /// Output side for an input of side `h × w`.
+    /// Output size for an input of `h × w`: the crop side capped at the
+    /// smaller image side, or the input size without a crop.
     pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
         match self.crop {
-            Some(c) => (c.min(h), c.min(w)),
+            Some(c) => {
+                let side = c.min(h).min(w);
+                (side, side)
+            }
             None => (h, w),
         }
     }
@@ -194,9 +198,9 @@ impl Augment {
         };
         if let Some(c) = self.crop {
             let (h, w) = out.dim();
-            if c <= h && c <= w {
-                // Size checked just above.
-                out = center_crop(out.view(), c).unwrap_or(out);
+            // Never larger than the image, matching `output_size`.
+            if let Ok(cropped) = center_crop(out.view(), c.min(h).min(w)) {
+                out = cropped;
             }
         }
         if let Some(r) = self.mask_radius {
