@@ -93,6 +93,7 @@ impl SyntheticConfig {
 
     /// Renders, adds noise and processes image `index` of class `label`.
     /// Returns the 8-bit image and its MiraBest-like code.
+    /// `generate(n)` draws image `i` as `generate_one(labels[i], i)`.
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for an invalid configuration.
