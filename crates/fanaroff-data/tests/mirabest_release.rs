@@ -187,3 +187,27 @@ fn basic_release_from_tar_and_md5() {
     // Subsets work on the basic release too (all confident, standard).
     assert_eq!(mb.train().subset(Subset::MbFrConfident).unwrap().len(), 704);
 }
+
+#[test]
+fn extracted_folder_equals_archive() {
+    // The archive's own layout: <dir>/batches/{data_batch_*, test_batch, batches.meta}.
+    let dir = common::scratch("folder-layout");
+    let sub = dir.join("batches");
+    std::fs::create_dir_all(&sub).unwrap();
+    let names = ["batches.meta", "test_batch"]
+        .into_iter()
+        .map(String::from)
+        .chain((1..=7).map(|i| format!("data_batch_{i}")));
+    for n in names {
+        std::fs::write(sub.join(&n), common::tar_member(&common::full_tar(), &n)).unwrap();
+    }
+    // A stray notebook checkpoint folder is ignored.
+    std::fs::create_dir_all(sub.join(".ipynb_checkpoints")).unwrap();
+    std::fs::write(sub.join(".ipynb_checkpoints/test_batch"), b"junk").unwrap();
+    let from_dir = MiraBest::open(&dir).unwrap();
+    let from_tar = MiraBest::open(common::full_tar()).unwrap();
+    assert_eq!(from_dir.train().images(), from_tar.train().images());
+    assert_eq!(from_dir.test().labels(), from_tar.test().labels());
+    assert_eq!(from_dir.test().samples(), from_tar.test().samples());
+    let _ = std::fs::remove_dir_all(&dir);
+}
