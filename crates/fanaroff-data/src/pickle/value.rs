@@ -106,13 +106,15 @@ impl Value {
         }
     }
 
-    /// Looks up a string key in a dict (keys may be `str` or `bytes`).
+    /// Looks up a string key in a dict (keys may be `str` or `bytes`); the
+    /// last entry wins, as in Python.
     pub(crate) fn dict_get(&self, key: &str) -> Option<Value> {
         match self {
             Value::Dict(d) => d
                 .borrow()
                 .items
                 .iter()
+                .rev()
                 .find(|(k, _)| k.as_text().as_deref() == Some(key))
                 .map(|(_, v)| v.clone()),
             _ => None,

@@ -424,19 +424,12 @@ fn set_items(target: &Value, items: Vec<Value>) -> Step<()> {
     let d = &mut d.items;
     let mut it = items.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        let key_text = match &k {
-            Value::Str(_) | Value::Bytes(_) => k.as_text(),
-            Value::Int(i) => Some(format!("#int:{i}")),
-            _ => return Err(format!("unsupported dict key type {}", k.type_name())),
-        };
-        let existing = d.iter().position(|(ek, _)| match (&k, ek) {
-            (Value::Int(a), Value::Int(b)) => a == b,
-            _ => key_text.is_some() && ek.as_text() == key_text,
-        });
-        match existing {
-            Some(i) => d[i].1 = v,
-            None => d.push((k, v)),
+        if !matches!(k, Value::Str(_) | Value::Bytes(_) | Value::Int(_)) {
+            return Err(format!("unsupported dict key type {}", k.type_name()));
         }
+        // Appended without a duplicate scan (O(1)); lookups take the last
+        // entry for a key, which is what Python's dict would hold.
+        d.push((k, v));
     }
     Ok(())
 }
@@ -550,6 +543,14 @@ mod tests {
         assert_eq!(a.len(), 2);
         assert_eq!(a[1].as_int(), Some(2));
         assert_eq!(v.dict_get("b").unwrap().as_text().as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn repeated_key_keeps_last_value() {
+        // {'a': 1} with SETITEM 'a' -> 2 appended by hand.
+        let bytes = b"\x80\x02}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02u.";
+        let v = load(bytes).unwrap();
+        assert_eq!(v.dict_get("a").and_then(|x| x.as_int()), Some(2));
     }
 
     #[test]
