@@ -60,7 +60,8 @@ pub struct LeNetReport {
 }
 
 /// The synthetic task of the examples: clearly resolved FRI/FRII sources
-/// (peak SNR 30-300, half-extent 12-45 px). Harder settings are in
+/// (peak SNR 30-300, half-extent 12-45 px, class-overlap 0.25). Harder
+/// settings (the generator's defaults among them) are in
 /// [`SyntheticConfig`]'s documentation.
 pub fn easy_synthetic(seed: u64) -> SyntheticConfig {
     SyntheticConfig::default()
