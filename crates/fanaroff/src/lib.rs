@@ -8,8 +8,10 @@
 //! | [`nn`] | `fanaroff-nn` | layers, losses, optimisers, checkpoints |
 //! | [`data`] | `fanaroff-data` | MiraBest, FITS, synthetic galaxies, augmentation |
 //! | [`calibrate`] | `fanaroff-calibrate` | calibration and uncertainty metrics |
+//! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO, MC predictive, training loop |
 #![deny(missing_docs)]
 
+pub use fanaroff_bayes as bayes;
 pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
