@@ -22,16 +22,16 @@
 //! synthetic FRI/FRII images with a notice.
 
 use fanaroff::bayes::{
-    BayesModel, Elbo, Estimator, KlWeighting, PredictConfig, PriorSpec, SigmaTransform,
-    TrainConfig, TrainData, Trainer, VariationalConfig, bbb_lenet, per_sample_error,
-    predict_samples, predictive_mean,
+    Elbo, ElboStep, Estimator, KlWeighting, PredictConfig, PriorSpec, SigmaTransform,
+    VariationalConfig, bbb_lenet, num_weights, per_sample_error, predict_samples, predictive_mean,
 };
 use fanaroff::calibrate::{CalibrationReport, Predictions, ReportConfig, normalised_entropy};
 use fanaroff::data::transform::Augment;
-use fanaroff::data::{Dataset, MiraBest, Scaling, Standardize, Subset, SyntheticConfig};
+use fanaroff::data::{Dataset, MiraBest, Subset, SyntheticConfig};
 use fanaroff::nn::models::LeNetConfig;
 use fanaroff::nn::save_model;
-use ndarray::{ArrayD, ArrayViewD};
+use fanaroff::train::{ArrayLoader, Loader, TrainConfig, Trainer, Validation};
+use fanaroff_examples::{SCALING, init_logging};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
@@ -231,13 +231,8 @@ fn load_data(a: &Args) -> Result<Data, Box<dyn std::error::Error>> {
     })
 }
 
-const SCALING: Scaling = Scaling::Standardize(Standardize::MIRABEST);
-
-fn to_train(d: &Dataset) -> Result<TrainData, Box<dyn std::error::Error>> {
-    Ok(TrainData::new(
-        d.to_f32(SCALING).into_dyn(),
-        d.labels().to_vec(),
-    )?)
+fn loader(d: &Dataset) -> Result<ArrayLoader<u8>, Box<dyn std::error::Error>> {
+    Ok(ArrayLoader::from_dataset(d, SCALING)?)
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -271,10 +266,12 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         data.test.len(),
         data.uncertain.len()
     );
-    let train = to_train(&data.train)?;
-    let val = to_train(&data.val)?;
-    let test = to_train(&data.test)?;
-    let uncertain = to_train(&data.uncertain)?;
+    // Rotations act on the raw images (background 0), before scaling.
+    let augment = Augment::default().with_rotation(180.0).check()?;
+    let train = loader(&data.train)?.with_augment(augment);
+    let val = loader(&data.val)?;
+    let (test, uncertain) = (loader(&data.test)?, loader(&data.uncertain)?);
+    let (test_x, uncertain_x) = (test.inputs(), uncertain.inputs());
 
     let vcfg = VariationalConfig::default()
         .prior_spec(a.prior)
@@ -294,31 +291,16 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
     let tcfg = TrainConfig::default()
         .epochs(a.epochs)
         .batch_size(a.batch)
-        .lr(a.lr)
+        .adam(a.lr)
         .seed(a.seed)
-        .elbo(elbo)
-        .val_samples(a.val_samples)
+        .augment(a.augment)
         .early_stopping(a.patience)
         .checkpoint_dir(a.out.join("ckpt"))
         .resume(a.resume)
         .progress(a.progress);
-    // Rotations act on unscaled images (background 0): undo the
-    // standardisation, rotate, redo it.
-    let augment = Augment::default().with_rotation(180.0).check()?;
-    let (mean, std) = (Standardize::MIRABEST.mean(), Standardize::MIRABEST.std());
-    let aug_fn = move |x: ArrayViewD<'_, f32>, rng: &mut StdRng| -> ArrayD<f32> {
-        let unit = x.mapv(|v| v * std + mean);
-        let unit4 = unit
-            .into_dimensionality::<ndarray::Ix4>()
-            .expect("images are [N, 1, H, W]");
-        augment
-            .apply_batch(unit4.view(), rng)
-            .mapv(|v| (v - mean) / std)
-            .into_dyn()
-    };
     eprintln!(
         "model: BBB LeNet, {} weights; prior {}, T = {}, estimator {:?}, sigma {:?}, lr {}, batch {}, {} epochs, augment {}, threads {}",
-        model.num_weights(),
+        num_weights(&model),
         a.prior.label(),
         a.temperature,
         a.estimator,
@@ -330,39 +312,37 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         fanaroff::tensor::num_threads()
     );
     let t0 = Instant::now();
-    let history = Trainer::new(tcfg)?.fit(
-        &mut model,
-        &train,
-        Some(&val),
-        if a.augment { Some(&aug_fn) } else { None },
-    )?;
+    let history = Trainer::new(tcfg)?
+        .step(ElboStep::new(elbo)?)
+        .validation(Validation::new(&val).samples(a.val_samples)?)
+        .fit(&mut model, &train)?;
     let train_secs = t0.elapsed().as_secs_f64();
     let total_epoch_secs: f64 = history.records.iter().map(|r| r.seconds).sum();
-    model.set_sample_mode(fanaroff::bayes::SampleMode::Sample);
 
     let t1 = Instant::now();
     let pcfg = PredictConfig::with_samples(a.samples)
         .batch_size(a.batch)
         .seed(a.seed ^ 0x5eed);
-    let samples = predict_samples(&model, test.x().view(), &pcfg)?;
-    let errs = per_sample_error(samples.view(), test.y())?;
+    let samples = predict_samples(&model, test_x.view(), &pcfg)?;
+    let errs = per_sample_error(samples.view(), test.labels())?;
     let (err_mean, err_std) = mean_std(&errs);
     let mean_probs = predictive_mean(samples.view());
-    let err_pred = fanaroff::bayes::error_rate(mean_probs.view(), test.y());
+    let err_pred = fanaroff::bayes::error_rate(mean_probs.view(), test.labels());
     let report = CalibrationReport::compute(
         &Predictions::from_samples(samples.view()),
-        test.y(),
+        test.labels(),
         &ReportConfig::default(),
     )?;
 
     let ecfg = PredictConfig::with_samples(a.entropy_samples)
         .batch_size(a.batch)
         .seed(a.seed ^ 0xe27);
-    let s_conf = predict_samples(&model, test.x().view(), &ecfg)?;
-    let s_unc = predict_samples(&model, uncertain.x().view(), &ecfg)?;
+    let s_conf = predict_samples(&model, test_x.view(), &ecfg)?;
+    let s_unc = predict_samples(&model, uncertain_x.view(), &ecfg)?;
     let h_conf = mean_normalised_entropy(s_conf.view())?;
     let h_unc = mean_normalised_entropy(s_unc.view())?;
-    let unc_err = fanaroff::bayes::error_rate(predictive_mean(s_unc.view()).view(), uncertain.y());
+    let unc_err =
+        fanaroff::bayes::error_rate(predictive_mean(s_unc.view()).view(), uncertain.labels());
     let eval_secs = t1.elapsed().as_secs_f64();
 
     println!("== mirabest_bbb ({}) ==", data.source);
@@ -431,7 +411,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         "uncertain_error_predictive_mean": unc_err,
         "calibration_report": serde_json::from_str::<serde_json::Value>(&report.to_json()?)?,
     });
-    fanaroff::bayes::write_atomic(
+    fanaroff::train::write_atomic(
         &a.out.join("report.json"),
         serde_json::to_string_pretty(&json)?.as_bytes(),
     )?;
@@ -451,7 +431,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// LeNet, of the deterministic twin, and of the BBB-specific work alone
 /// (drawing all 232k weights and the MC KL, forward + backward).
 fn bench(a: &Args, n: usize) -> Result<(), Box<dyn std::error::Error>> {
-    use fanaroff::bayes::{Deterministic, Elbo as E, KlTerms, Layer};
+    use fanaroff::bayes::{Elbo as E, KlTerms, forward_kl, variational_layers_mut};
     use fanaroff::tensor::Tensor;
     let mut rng = StdRng::seed_from_u64(a.seed);
     let vcfg = VariationalConfig::default()
@@ -459,11 +439,8 @@ fn bench(a: &Args, n: usize) -> Result<(), Box<dyn std::error::Error>> {
         .estimator(a.estimator)
         .sigma(a.sigma)
         .check()?;
-    let bbb = bbb_lenet(&LeNetConfig::default(), &vcfg, &mut rng)?;
-    let twin = Deterministic::new(fanaroff::nn::models::lenet(
-        &LeNetConfig::default(),
-        &mut rng,
-    )?);
+    let mut bbb = bbb_lenet(&LeNetConfig::default(), &vcfg, &mut rng)?;
+    let twin = fanaroff::nn::models::lenet(&LeNetConfig::default(), &mut rng)?;
     let x = Tensor::randn(&[a.batch, 1, 150, 150], &mut rng);
     let y: Vec<usize> = (0..a.batch).map(|i| i % 2).collect();
     let elbo = E::default().temperature(a.temperature).check()?;
@@ -478,24 +455,21 @@ fn bench(a: &Args, n: usize) -> Result<(), Box<dyn std::error::Error>> {
         Ok(median(v))
     };
     let t_bbb = time(&mut || {
-        let (logits, kl) = bbb.forward_kl(&x, &mut rng)?;
+        let (logits, kl) = forward_kl(&bbb, &x, &mut rng)?;
         elbo.loss(&logits, &y, &kl, 0, 12)?.loss.backward()?;
         Ok(())
     })?;
     let t_det = time(&mut || {
-        let (logits, kl) = twin.forward_kl(&x, &mut rng)?;
+        let (logits, kl) = forward_kl(&twin, &x, &mut rng)?;
         elbo.loss(&logits, &y, &kl, 0, 12)?.loss.backward()?;
         Ok(())
     })?;
     let t_kl = time(&mut || {
+        let mut terms: Vec<fanaroff::bayes::Result<KlTerms>> = Vec::new();
+        variational_layers_mut(&mut bbb, &mut |_, l| terms.push(l.kl(&mut rng)));
         let mut total = KlTerms::zero();
-        for (_, l) in bbb.layers() {
-            let k = match l {
-                Layer::Linear(b) => b.kl(&mut rng)?,
-                Layer::Conv(b) => b.kl(&mut rng)?,
-                Layer::Plain(_) => continue,
-            };
-            total = total.add(&k)?;
+        for k in terms {
+            total = total.add(&k?)?;
         }
         total.weighted(1.0, 1.0)?.backward()?;
         Ok(())
@@ -531,6 +505,7 @@ fn bench(a: &Args, n: usize) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
+    init_logging();
     match parse_args() {
         Ok(None) => println!("{HELP}"),
         Ok(Some(a)) => {

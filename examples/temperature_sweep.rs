@@ -12,13 +12,15 @@
 //! data (with a notice) when the MiraBest release is missing.
 
 use fanaroff::bayes::{
-    Elbo, PredictConfig, PriorSpec, TrainConfig, TrainData, Trainer, VariationalConfig, bbb_lenet,
-    per_sample_error, predict_samples,
+    Elbo, ElboStep, PredictConfig, PriorSpec, VariationalConfig, bbb_lenet, per_sample_error,
+    predict_samples,
 };
 use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::calibrate::{CalibrationReport, Predictions, ReportConfig};
-use fanaroff::data::{Dataset, MiraBest, Scaling, Standardize, Subset, SyntheticConfig};
+use fanaroff::data::{Dataset, MiraBest, Subset, SyntheticConfig};
 use fanaroff::nn::models::LeNetConfig;
+use fanaroff::train::{ArrayLoader, Loader, TrainConfig, Trainer, Validation, write_atomic};
+use fanaroff_examples::{SCALING, init_logging};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
@@ -115,13 +117,8 @@ fn parse() -> Result<Option<Args>, String> {
     Ok(Some(a))
 }
 
-const SCALING: Scaling = Scaling::Standardize(Standardize::MIRABEST);
-
-fn td(d: &Dataset) -> Result<TrainData, Box<dyn std::error::Error>> {
-    Ok(TrainData::new(
-        d.to_f32(SCALING).into_dyn(),
-        d.labels().to_vec(),
-    )?)
+fn td(d: &Dataset) -> Result<ArrayLoader<u8>, Box<dyn std::error::Error>> {
+    Ok(ArrayLoader::from_dataset(d, SCALING)?)
 }
 
 struct Result1 {
@@ -163,6 +160,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let (train, val, test) = (td(&train)?, td(&val)?, td(&test)?);
+    let test_x = test.inputs();
     let mut runs: Vec<(String, PriorSpec, f64)> = a
         .temperatures
         .iter()
@@ -213,27 +211,29 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let cfg = TrainConfig::default()
             .epochs(a.epochs)
-            .lr(a.lr)
+            .adam(a.lr)
             .seed(a.seed)
-            .elbo(Elbo::default().temperature(*t).check()?)
             .checkpoint_dir(dir.join("ckpt"))
             .resume(a.resume)
             .progress(false);
-        let hist = Trainer::new(cfg)?.fit(&mut model, &train, Some(&val), None)?;
+        let hist = Trainer::new(cfg)?
+            .step(ElboStep::new(Elbo::default().temperature(*t))?)
+            .validation(Validation::new(&val))
+            .fit(&mut model, &train)?;
         let seconds: f64 = hist.records.iter().map(|r| r.seconds).sum();
         let s = predict_samples(
             &model,
-            test.x().view(),
+            test_x.view(),
             &PredictConfig::with_samples(a.samples).seed(a.seed ^ 0x5eed),
         )?;
-        let errs = per_sample_error(s.view(), test.y())?;
+        let errs = per_sample_error(s.view(), test.labels())?;
         let n = errs.len() as f64;
         let error = errs.iter().sum::<f64>() / n;
         let error_std =
             (errs.iter().map(|e| (e - error).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
         let rep = CalibrationReport::compute(
             &Predictions::from_samples(s.view()),
-            test.y(),
+            test.labels(),
             &ReportConfig::default(),
         )?;
         let r = Result1 {
@@ -262,7 +262,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
             "nll": r.nll, "uce": r.uce, "ece": r.ece, "seconds": r.seconds, "epochs": r.epochs,
             "best_epoch": hist.best_epoch,
         });
-        fanaroff::bayes::write_atomic(&done, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        write_atomic(&done, serde_json::to_string_pretty(&json)?.as_bytes())?;
         results.push(r);
     }
 
@@ -301,7 +301,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
     let md_path = a.docs.join("bayes_temperature_sweep.md");
-    fanaroff::bayes::write_atomic(&md_path, md.as_bytes())?;
+    write_atomic(&md_path, md.as_bytes())?;
     // plot: GMM runs against T
     let gmm: Vec<&Result1> = results
         .iter()
@@ -330,6 +330,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
+    init_logging();
     match parse() {
         Ok(None) => println!("{HELP}"),
         Ok(Some(a)) => {

@@ -6,10 +6,11 @@
 //! cargo run --release --example train_lenet -- [--epochs 5] [--train 1000] [--test 500] [--seed 0] [--threads 2] [--save lenet.safetensors]
 //! ```
 
-use fanaroff_examples::{LeNetRun, flag, train_lenet_synthetic};
+use fanaroff_examples::{LeNetRun, flag, init_logging, train_lenet_synthetic};
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().collect();
+    init_logging();
     let threads: usize = flag("--threads", 2);
     fanaroff::tensor::set_num_threads(threads)?;
     let run = LeNetRun {

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-/// Errors from variational layers, priors, objectives, prediction and training.
+/// Errors from variational layers, priors, objectives and prediction.
 #[derive(Debug, Error)]
 pub enum Error {
     /// A tensor operation failed (usually a shape mismatch).
@@ -10,7 +10,10 @@ pub enum Error {
     Tensor(#[from] fanaroff_tensor::Error),
     /// A layer, loss, optimiser or checkpoint of `fanaroff-nn` failed.
     #[error(transparent)]
-    Nn(#[from] fanaroff_nn::Error),
+    Nn(fanaroff_nn::Error),
+    /// The training loop, a loader or prediction of `fanaroff-train` failed.
+    #[error(transparent)]
+    Train(fanaroff_train::Error),
     /// A hyper-parameter outside its valid range.
     #[error("{what}: {msg}")]
     InvalidConfig {
@@ -27,36 +30,49 @@ pub enum Error {
         /// What was wrong.
         msg: String,
     },
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A training checkpoint or state file that cannot be used.
-    #[error("checkpoint {path}: {msg}")]
-    Checkpoint {
-        /// The file.
-        path: String,
-        /// What was wrong.
-        msg: String,
-    },
-    /// The loss became NaN or infinite during training.
-    #[error("training diverged at epoch {epoch}, step {step}: loss = {loss}")]
-    Diverged {
-        /// Epoch (0-based).
-        epoch: usize,
-        /// Minibatch index inside the epoch.
-        step: usize,
-        /// The offending value.
-        loss: f64,
-    },
 }
 
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Unwraps this crate's own errors that travelled through a forward pass
+/// (`fanaroff_nn::Error::External`), so they keep their type.
+impl From<fanaroff_nn::Error> for Error {
+    fn from(e: fanaroff_nn::Error) -> Self {
+        match e {
+            fanaroff_nn::Error::External(inner) => match inner.downcast::<Error>() {
+                Ok(own) => *own,
+                Err(other) => Error::Nn(fanaroff_nn::Error::External(other)),
+            },
+            other => Error::Nn(other),
+        }
+    }
+}
+
+impl From<fanaroff_train::Error> for Error {
+    fn from(e: fanaroff_train::Error) -> Self {
+        match e {
+            fanaroff_train::Error::Nn(n) => n.into(),
+            fanaroff_train::Error::External(inner) => match inner.downcast::<Error>() {
+                Ok(own) => *own,
+                Err(other) => Error::Train(fanaroff_train::Error::External(other)),
+            },
+            other => Error::Train(other),
+        }
+    }
+}
+
+/// Errors of the ELBO step travel through the training loop as themselves.
+impl From<Error> for fanaroff_train::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Train(t) => t,
+            Error::Nn(n) => fanaroff_train::Error::Nn(n),
+            Error::Tensor(t) => fanaroff_train::Error::Tensor(t),
+            other => fanaroff_train::Error::External(Box::new(other)),
+        }
+    }
+}
 
 pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
     Error::InvalidConfig {

@@ -1,7 +1,7 @@
 //! The minibatch ELBO with KL weighting and temperature.
 
 use crate::error::{Result, config, input};
-use crate::layers::KlTerms;
+use fanaroff_nn::kl::KlTerms;
 use fanaroff_nn::{Reduction, cross_entropy};
 use fanaroff_tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -72,7 +72,8 @@ pub enum Tempering {
 ///
 /// # Example
 /// ```
-/// use fanaroff_bayes::{Elbo, KlTerms};
+/// use fanaroff_bayes::Elbo;
+/// use fanaroff_nn::kl::KlTerms;
 /// use fanaroff_tensor::Tensor;
 /// let elbo = Elbo::default().temperature(1.0).check().unwrap();
 /// let logits = Tensor::from_vec(vec![0.0, 0.0], &[1, 2]).unwrap();
@@ -197,7 +198,7 @@ impl Elbo {
             .map(|v| {
                 v.chunks(k)
                     .zip(targets)
-                    .filter(|(row, t)| argmax(row) == **t)
+                    .filter(|(row, t)| fanaroff_train::argmax(row) == **t)
                     .count()
             })
             .unwrap_or(0);
@@ -209,16 +210,6 @@ impl Elbo {
             correct,
         })
     }
-}
-
-pub(crate) fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (j, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = j;
-        }
-    }
-    best
 }
 
 #[cfg(test)]

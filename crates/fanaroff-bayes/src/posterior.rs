@@ -217,6 +217,18 @@ pub fn perturbation(rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> R
     ))
 }
 
+/// The mask's values in standard order, checked against the weight's shape.
+fn mask_values(mask: Option<&ArrayD<f32>>, mu: &Tensor) -> Result<Option<Vec<f32>>> {
+    match mask {
+        None => Ok(None),
+        Some(k) if k.shape() == mu.shape() => Ok(Some(k.iter().copied().collect())),
+        Some(k) => Err(input(
+            "KL terms",
+            format!("mask {:?} for a weight {:?}", k.shape(), mu.shape()),
+        )),
+    }
+}
+
 /// Per-element derivative coefficients stored by the KL ops:
 /// `[d lnq/d mu, d lnq/d rho, d lnp/d mu, d lnp/d rho]`.
 struct KlOp {
@@ -295,6 +307,9 @@ fn kl_map(n: usize, f: impl Fn(usize) -> ([f32; 4], f64, f64) + Sync) -> (Vec<[f
 /// KL_MC     = mean_s [ ln q(w_s) - ln p(w_s) ]
 /// ```
 ///
+/// Masked weights (`mask` 0) contribute nothing: a pruned weight is a point
+/// mass at zero under both posterior and prior, whose KL is taken as 0.
+///
 /// # Errors
 /// [`Error::InvalidInput`](crate::Error::InvalidInput) for no draws or
 /// mismatched shapes.
@@ -305,6 +320,7 @@ pub fn mc_kl_terms(
     prior: &Arc<dyn Prior>,
     sigma_t: SigmaTransform,
     log_q_grad: LogQGradient,
+    mask: Option<&ArrayD<f32>>,
 ) -> Result<Tensor> {
     if eps.is_empty() {
         return Err(input("mc_kl_terms", "need at least one noise draw"));
@@ -316,7 +332,11 @@ pub fn mc_kl_terms(
     let es: Vec<Vec<f32>> = eps.iter().map(|e| e.iter().copied().collect()).collect();
     let inv_s = 1.0 / es.len() as f64;
     let detach = log_q_grad == LogQGradient::DetachedMu;
+    let keep = mask_values(mask, mu)?;
     let (coef, q, p) = kl_map(m.len(), |i| {
+        if keep.as_ref().is_some_and(|k| k[i] == 0.0) {
+            return ([0.0; 4], 0.0, 0.0);
+        }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
         let sig = sigma_t.sigma(rho);
         let dsig = sigma_t.dsigma(rho);
@@ -362,7 +382,8 @@ pub fn mc_kl_terms(
 /// KL       = E_q ln q - E_q ln p
 /// ```
 ///
-/// Returns `None` when the prior has no closed form.
+/// Masked weights contribute nothing (as in [`mc_kl_terms`]). Returns
+/// `None` when the prior has no closed form.
 ///
 /// # Errors
 /// [`Error::InvalidInput`](crate::Error::InvalidInput) for mismatched shapes.
@@ -371,6 +392,7 @@ pub fn closed_form_kl_terms(
     rho: &Tensor,
     prior: &Arc<dyn Prior>,
     sigma_t: SigmaTransform,
+    mask: Option<&ArrayD<f32>>,
 ) -> Result<Option<Tensor>> {
     if mu.shape() != rho.shape() {
         return Err(input("closed_form_kl_terms", "mu and rho shapes differ"));
@@ -379,7 +401,11 @@ pub fn closed_form_kl_terms(
         return Ok(None);
     }
     let (m, r) = (values(mu), values(rho));
+    let keep = mask_values(mask, mu)?;
     let (coef, q, p) = kl_map(m.len(), |i| {
+        if keep.as_ref().is_some_and(|k| k[i] == 0.0) {
+            return ([0.0; 4], 0.0, 0.0);
+        }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
         let sig = sigma_t.sigma(rho);
         let dsig = sigma_t.dsigma(rho);
@@ -475,6 +501,7 @@ mod tests {
                             prior,
                             sigma,
                             LogQGradient::Total,
+                            None,
                         )
                         .map_err(to_t)
                     },
@@ -488,13 +515,14 @@ mod tests {
                     &Tensor::new(rho.clone()),
                     prior,
                     sigma,
+                    None,
                 )
                 .unwrap()
                 .is_some()
                 {
                     let r = check_gradients(
                         |t| {
-                            Ok(closed_form_kl_terms(&t[0], &t[1], prior, sigma)
+                            Ok(closed_form_kl_terms(&t[0], &t[1], prior, sigma, None)
                                 .map_err(to_t)?
                                 .expect("closed form"))
                         },

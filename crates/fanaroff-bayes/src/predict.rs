@@ -1,176 +1,12 @@
-//! Monte Carlo predictive distributions, as `[S, N, K]` probability samples.
+//! Monte Carlo predictive distributions: the generic ones live in
+//! `fanaroff-train` (re-exported here); the deep ensemble's is here.
 
-use crate::error::{Result, config, input};
+use crate::error::{Result, config};
 use crate::model::Ensemble;
 use fanaroff_nn::Module;
-use fanaroff_tensor::{NoGradGuard, Tensor};
-use ndarray::{Array2, Array3, ArrayView3, ArrayViewD, Axis, s};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use fanaroff_train::mix_seed;
+use ndarray::{Array2, Array3, ArrayViewD, Axis};
 use rayon::prelude::*;
-
-/// Settings of [`predict_samples`].
-///
-/// | name | default | meaning | valid range |
-/// |---|---|---|---|
-/// | `samples` | 100 | Monte Carlo draws `S` | >= 1 |
-/// | `batch_size` | 50 | images per forward pass | >= 1 |
-/// | `seed` | 0 | seeds draw `s` as `StdRng::seed_from_u64(mix(seed, s))` | |
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PredictConfig {
-    /// Number of draws.
-    pub samples: usize,
-    /// Forward-pass batch size.
-    pub batch_size: usize,
-    /// Base seed.
-    pub seed: u64,
-}
-
-impl Default for PredictConfig {
-    fn default() -> Self {
-        PredictConfig {
-            samples: 100,
-            batch_size: 50,
-            seed: 0,
-        }
-    }
-}
-
-impl PredictConfig {
-    /// `samples` draws, other settings default.
-    pub fn with_samples(samples: usize) -> Self {
-        PredictConfig {
-            samples,
-            ..Self::default()
-        }
-    }
-    /// Sets the batch size.
-    pub fn batch_size(mut self, b: usize) -> Self {
-        self.batch_size = b;
-        self
-    }
-    /// Sets the seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-    /// Validates the settings.
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero samples or batch size.
-    pub fn check(self) -> Result<Self> {
-        if self.samples == 0 || self.batch_size == 0 {
-            return Err(config(
-                "PredictConfig",
-                "samples and batch_size must be >= 1",
-            ));
-        }
-        Ok(self)
-    }
-}
-
-/// SplitMix64 of `a` combined with `b`: well-separated seeds from pairs.
-pub fn mix_seed(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(0x632B_E59B_D9B4_E019);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn check_x(x: &ArrayViewD<'_, f32>) -> Result<()> {
-    if x.ndim() < 2 || x.shape()[0] == 0 {
-        return Err(input(
-            "predict",
-            format!("need a non-empty batch [N, ...], got {:?}", x.shape()),
-        ));
-    }
-    if x.iter().any(|v| !v.is_finite()) {
-        return Err(input("predict", "input contains NaN or infinity"));
-    }
-    Ok(())
-}
-
-/// Softmax probabilities `[N, K]` of one pass over `x` in batches; every
-/// batch restarts the RNG from `seed`, so with the one-draw-per-pass
-/// estimator all batches of a draw see the same weights.
-fn one_draw<M: Module + ?Sized>(
-    model: &M,
-    x: &ArrayViewD<'_, f32>,
-    batch: usize,
-    seed: u64,
-) -> Result<Array2<f32>> {
-    let _guard = NoGradGuard::new();
-    let n = x.shape()[0];
-    let mut out: Option<Array2<f32>> = None;
-    let mut start = 0;
-    while start < n {
-        let end = (start + batch).min(n);
-        let xb = Tensor::new(x.slice_axis(Axis(0), (start..end).into()).to_owned());
-        let mut rng = StdRng::seed_from_u64(seed);
-        let logits = model.forward(&xb, &mut rng)?;
-        if logits.ndim() != 2 || logits.shape()[0] != end - start {
-            return Err(input(
-                "predict",
-                format!("model output {:?} is not [N, K]", logits.shape()),
-            ));
-        }
-        let p = logits.softmax(1)?;
-        let k = p.shape()[1];
-        let o = out.get_or_insert_with(|| Array2::zeros((n, k)));
-        let pv = p
-            .data()
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(|e| input("predict", e.to_string()))?;
-        o.slice_mut(s![start..end, ..]).assign(&pv);
-        start = end;
-    }
-    out.ok_or_else(|| input("predict", "empty input"))
-}
-
-/// Monte Carlo predictive samples: `S` stochastic forward passes over `x`
-/// (`[N, ...]`, e.g. `[N, 1, 150, 150]`), softmax of each, stacked as
-/// `[S, N, K]` (the layout `fanaroff-calibrate` splits into aleatoric and
-/// epistemic parts). Draws run in parallel (rayon), each with its own
-/// seeded RNG and gradient recording off, so results depend on the seed
-/// only, not on the number of threads. A deterministic model returns `S`
-/// identical slices.
-///
-/// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty batch,
-/// NaN input or outputs that are not `[N, K]`; model errors.
-///
-/// # Example
-/// ```
-/// use fanaroff_bayes::{predict_samples, BayesLinear, PredictConfig, VariationalConfig};
-/// use ndarray::ArrayD;
-/// use rand::{SeedableRng, rngs::StdRng};
-/// let fc = BayesLinear::new(3, 2, &VariationalConfig::default(), &mut StdRng::seed_from_u64(0)).unwrap();
-/// let x = ArrayD::<f32>::ones(ndarray::IxDyn(&[5, 3]));
-/// let p = predict_samples(&fc, x.view(), &PredictConfig::with_samples(8)).unwrap();
-/// assert_eq!(p.shape(), &[8, 5, 2]);
-/// assert!((p.sum() - 40.0).abs() < 1e-3);
-/// ```
-pub fn predict_samples<M: Module + ?Sized>(
-    model: &M,
-    x: ArrayViewD<'_, f32>,
-    cfg: &PredictConfig,
-) -> Result<Array3<f32>> {
-    let cfg = cfg.check()?;
-    check_x(&x)?;
-    let draws: Vec<Array2<f32>> = (0..cfg.samples)
-        .into_par_iter()
-        .map(|s| one_draw(model, &x, cfg.batch_size, mix_seed(cfg.seed, s as u64)))
-        .collect::<Result<_>>()?;
-    stack(draws)
-}
-
-fn stack(draws: Vec<Array2<f32>>) -> Result<Array3<f32>> {
-    let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
-    ndarray::stack(Axis(0), &views).map_err(|e| input("predict", e.to_string()))
-}
 
 /// The deep-ensemble predictive: member `s` gives slice `s` of the
 /// `[members, N, K]` output (each member run with RNG seed `mix(seed, s)`).
@@ -186,66 +22,31 @@ pub fn predict_ensemble<M: Module>(
     if batch_size == 0 {
         return Err(config("predict_ensemble", "batch_size must be >= 1"));
     }
-    check_x(&x)?;
+    fanaroff_train::check_input(&x)?;
     let draws: Vec<Array2<f32>> = ensemble
         .members
         .par_iter()
         .enumerate()
-        .map(|(s, m)| one_draw(m, &x, batch_size, mix_seed(seed, s as u64)))
-        .collect::<Result<_>>()?;
-    stack(draws)
-}
-
-/// The predictive mean `[N, K]` of samples `[S, N, K]`.
-pub fn predictive_mean(samples: ArrayView3<'_, f32>) -> Array2<f32> {
-    samples
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| Array2::zeros((0, 0)))
-}
-
-/// Error rate of each draw separately (argmax of slice `s` against
-/// `labels`): the paper's "test error, mean over samples" is the mean of
-/// this vector.
-///
-/// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) when `labels` does not have `N` entries.
-pub fn per_sample_error(samples: ArrayView3<'_, f32>, labels: &[usize]) -> Result<Vec<f64>> {
-    if samples.shape()[1] != labels.len() || labels.is_empty() {
-        return Err(input(
-            "per_sample_error",
-            format!("{} labels for samples {:?}", labels.len(), samples.shape()),
-        ));
-    }
-    Ok(samples
-        .outer_iter()
-        .map(|p| error_rate(p.view(), labels))
-        .collect())
-}
-
-/// Error rate of probabilities `[N, K]` against labels.
-pub fn error_rate(probs: ndarray::ArrayView2<'_, f32>, labels: &[usize]) -> f64 {
-    let wrong = probs
-        .outer_iter()
-        .zip(labels)
-        .filter(|(row, y)| {
-            let v: Vec<f32> = row.iter().copied().collect();
-            crate::objective::argmax(&v) != **y
-        })
-        .count();
-    wrong as f64 / labels.len().max(1) as f64
+        .map(|(s, m)| fanaroff_train::one_draw(m, &x, batch_size, mix_seed(seed, s as u64)))
+        .collect::<fanaroff_train::Result<_>>()?;
+    let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
+    ndarray::stack(Axis(0), &views)
+        .map_err(|e| crate::error::input("predict_ensemble", e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::layers::{BayesLinear, VariationalConfig};
-    use ndarray::{ArrayD, IxDyn};
+    use crate::{BayesLinear, VariationalConfig};
+    use fanaroff_nn::LinearConfig;
+    use fanaroff_train::{PredictConfig, per_sample_error, predict_samples};
+    use ndarray::{ArrayD, Axis, IxDyn, s};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
 
     #[test]
     fn deterministic_for_a_seed_and_rows_sum_to_one() {
         let fc = BayesLinear::new(
-            3,
-            2,
+            LinearConfig::new(3, 2),
             &VariationalConfig::default().rho_init(-1.0, -0.5),
             &mut StdRng::seed_from_u64(0),
         )

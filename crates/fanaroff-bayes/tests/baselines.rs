@@ -1,11 +1,11 @@
 //! The baselines in the predictive API, and the sampling modes.
 
 use fanaroff_bayes::{
-    BayesLinear, BayesModel, BayesSequential, Deterministic, Ensemble, PredictConfig, SampleMode,
-    VariationalConfig, mc_dropout_lenet, predict_ensemble, predict_samples,
+    BayesLinear, Ensemble, PredictConfig, SampleMode, VariationalConfig, forward_kl,
+    mc_dropout_lenet, predict_ensemble, predict_samples,
 };
 use fanaroff_nn::models::LeNetConfig;
-use fanaroff_nn::{Activation, Linear, Module};
+use fanaroff_nn::{Activation, Linear, LinearConfig, Module, ModuleExt, Sequential};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn, s};
 use rand::SeedableRng;
@@ -19,13 +19,13 @@ fn x() -> ArrayD<f32> {
 
 #[test]
 fn deterministic_twin_gives_identical_draws_and_ensemble_members_differ() {
-    let twin = Deterministic::new(Linear::new(3, 2, true, &mut StdRng::seed_from_u64(0)).unwrap());
+    let twin = Linear::new(LinearConfig::new(3, 2), &mut StdRng::seed_from_u64(0)).unwrap();
     assert!(!twin.is_stochastic());
     let p = predict_samples(&twin, x().view(), &PredictConfig::with_samples(3)).unwrap();
     assert_eq!(p.slice(s![0, .., ..]), p.slice(s![2, .., ..]));
 
     let members: Vec<Linear> = (0..4)
-        .map(|i| Linear::new(3, 2, true, &mut StdRng::seed_from_u64(i)).unwrap())
+        .map(|i| Linear::new(LinearConfig::new(3, 2), &mut StdRng::seed_from_u64(i)).unwrap())
         .collect();
     let ens = Ensemble::new(members).unwrap();
     let p = predict_ensemble(&ens, x().view(), 2, 0).unwrap();
@@ -70,10 +70,12 @@ fn sample_modes() {
         .check()
         .unwrap();
     let mut rng = StdRng::seed_from_u64(0);
-    let mut net = BayesSequential::new()
-        .linear("fc1", BayesLinear::new(3, 4, &cfg, &mut rng).unwrap())
-        .plain("relu", Activation::Relu)
-        .linear("fc2", BayesLinear::new(4, 2, &cfg, &mut rng).unwrap());
+    let fc1 = BayesLinear::new(LinearConfig::new(3, 4), &cfg, &mut rng).unwrap();
+    let fc2 = BayesLinear::new(LinearConfig::new(4, 2), &cfg, &mut rng).unwrap();
+    let mut net = Sequential::new()
+        .push("fc1", fc1.clone())
+        .push("relu", Activation::Relu)
+        .push("fc2", fc2.clone());
     let xt = Tensor::new(x());
     let a = net.forward(&xt, &mut rng).unwrap().to_vec();
     let b = net.forward(&xt, &mut rng).unwrap().to_vec();
@@ -87,23 +89,17 @@ fn sample_modes() {
     assert_eq!(c, d, "a fixed seed freezes the draw");
     net.set_sample_mode(SampleMode::Mean);
     assert!(!net.is_stochastic());
-    let (e, kl) = net.forward_kl(&xt, &mut rng).unwrap();
+    let (e, kl) = forward_kl(&net, &xt, &mut rng).unwrap();
     assert_eq!(kl.kl_value(), 0.0);
+    assert_eq!(kl.layers(), 0, "no layer records a KL in mean mode");
     // mean mode = the deterministic network with weights mu
-    let mut h = xt.clone();
-    for (name, layer) in net.layers() {
-        h = match layer {
-            fanaroff_bayes::Layer::Linear(l) => {
-                fanaroff_nn::linear(&h, &l.params().weight_mu, Some(&l.params().bias_mu)).unwrap()
-            }
-            _ => {
-                assert_eq!(name, "relu");
-                h.relu()
-            }
-        };
-    }
+    let (p1, p2) = (fc1.params(), fc2.params());
+    let h = fanaroff_nn::linear(&xt, &p1.weight_mu, Some(&p1.bias_mu))
+        .unwrap()
+        .relu();
+    let h = fanaroff_nn::linear(&h, &p2.weight_mu, Some(&p2.bias_mu)).unwrap();
     assert_eq!(e.to_vec(), h.to_vec());
     // wrong input width is an error, not a panic
-    assert!(net.forward_kl(&Tensor::zeros(&[2, 5]), &mut rng).is_err());
-    assert!(net.forward_kl(&Tensor::zeros(&[0, 3]), &mut rng).is_err());
+    assert!(forward_kl(&net, &Tensor::zeros(&[2, 5]), &mut rng).is_err());
+    assert!(forward_kl(&net, &Tensor::zeros(&[0, 3]), &mut rng).is_err());
 }

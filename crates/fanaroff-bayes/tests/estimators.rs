@@ -3,10 +3,10 @@
 //! function), for both sigma maps and for closed-form and Monte Carlo KL.
 
 use fanaroff_bayes::{
-    BayesConv2d, BayesLinear, BayesModel, BayesSequential, Elbo, Estimator, KlEstimator, PriorSpec,
-    SigmaTransform, VariationalConfig, VariationalParams,
+    BayesConv2d, BayesLinear, Elbo, Estimator, KlEstimator, PriorSpec, SigmaTransform,
+    VariationalConfig, VariationalParams, forward_kl,
 };
-use fanaroff_nn::Flatten;
+use fanaroff_nn::{Conv2dConfig, Flatten, LinearConfig, Module, Sequential};
 use fanaroff_tensor::Tensor;
 use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
 use ndarray::ArrayD;
@@ -41,8 +41,8 @@ fn check(estimator: Estimator, sigma: SigmaTransform, prior: PriorSpec, kl: KlEs
         .unwrap();
     let mut rng = StdRng::seed_from_u64(3);
     // conv 1 -> 2 channels, 3x3, pad 1 on 4x4 images; linear 32 -> 3
-    let conv = BayesConv2d::new(1, 2, 3, 1, 1, &cfg, &mut rng).unwrap();
-    let fc = BayesLinear::new(32, 3, &cfg, &mut rng).unwrap();
+    let conv = BayesConv2d::new(Conv2dConfig::new(1, 2, 3).padding(1), &cfg, &mut rng).unwrap();
+    let fc = BayesLinear::new(LinearConfig::new(32, 3), &cfg, &mut rng).unwrap();
     let mut inputs: Vec<ArrayD<f32>> = Vec::new();
     for p in [conv.params(), fc.params()] {
         for t in [&p.weight_mu, &p.weight_rho, &p.bias_mu, &p.bias_rho] {
@@ -53,19 +53,19 @@ fn check(estimator: Estimator, sigma: SigmaTransform, prior: PriorSpec, kl: KlEs
     let y = [0usize, 2, 1];
     let elbo = Elbo::default().temperature(1.0).check().unwrap();
     let f = |t: &[Tensor]| -> fanaroff_tensor::Result<Tensor> {
-        let net = BayesSequential::new()
-            .conv(
+        let net = Sequential::new()
+            .push(
                 "conv",
                 BayesConv2d::from_params(params(&t[0..4]), 1, 1, &cfg).map_err(to_t)?,
             )
-            .plain("flatten", Flatten)
-            .linear(
+            .push("flatten", Flatten)
+            .push(
                 "fc",
                 BayesLinear::from_params(params(&t[4..8]), &cfg).map_err(to_t)?,
             );
         // the fixed noise draw
         let mut r = StdRng::seed_from_u64(11);
-        let (logits, kl) = net.forward_kl(&x, &mut r).map_err(to_t)?;
+        let (logits, kl) = forward_kl(&net, &x, &mut r).map_err(to_t)?;
         Ok(elbo.loss(&logits, &y, &kl, 0, 2).map_err(to_t)?.loss)
     };
     let report = check_gradients(
@@ -156,7 +156,12 @@ fn estimators_agree_in_mean_for_a_linear_layer() {
         .rho_init(-1.5, -1.0)
         .check()
         .unwrap();
-    let fc = BayesLinear::new(6, 3, &base, &mut StdRng::seed_from_u64(0)).unwrap();
+    let fc = BayesLinear::new(
+        LinearConfig::new(6, 3),
+        &base,
+        &mut StdRng::seed_from_u64(0),
+    )
+    .unwrap();
     let x = Tensor::randn(&[4, 6], &mut StdRng::seed_from_u64(1));
     let p = fc.params();
     let exact = fanaroff_nn::linear(&x, &p.weight_mu, Some(&p.bias_mu)).unwrap();
@@ -172,7 +177,7 @@ fn estimators_agree_in_mean_for_a_linear_layer() {
         let mut acc = ndarray::Array2::<f64>::zeros((4, 3));
         let mut acc2 = ndarray::Array2::<f64>::zeros((4, 3));
         for _ in 0..n {
-            let (y, _) = layer.forward_kl(&x, &mut rng, false).unwrap();
+            let y = layer.forward(&x, &mut rng).unwrap();
             let y = y
                 .data()
                 .view()

@@ -2,6 +2,7 @@
 //! Laplace priors), and the multi-sample estimator averages single draws.
 
 use fanaroff_bayes::{BayesLinear, KlEstimator, PriorSpec, SigmaTransform, VariationalConfig};
+use fanaroff_nn::LinearConfig;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -14,7 +15,12 @@ fn layer(prior: PriorSpec, kl: KlEstimator, sigma: SigmaTransform) -> BayesLinea
         .mu_init(-0.3, 0.3)
         .check()
         .unwrap();
-    BayesLinear::new(10, 5, &cfg, &mut StdRng::seed_from_u64(42)).unwrap()
+    BayesLinear::new(
+        LinearConfig::new(10, 5),
+        &cfg,
+        &mut StdRng::seed_from_u64(42),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -65,7 +71,7 @@ fn closed_form_kl_is_zero_when_posterior_equals_prior() {
         .rho_init(s.ln() as f32 - 1e-7, s.ln() as f32 + 1e-7)
         .check()
         .unwrap();
-    let l = BayesLinear::new(3, 2, &cfg, &mut StdRng::seed_from_u64(0)).unwrap();
+    let l = BayesLinear::new(LinearConfig::new(3, 2), &cfg, &mut StdRng::seed_from_u64(0)).unwrap();
     let kl = l.kl(&mut StdRng::seed_from_u64(0)).unwrap().kl_value();
     assert!(kl.abs() < 1e-4, "{kl}");
 }

@@ -98,6 +98,18 @@ impl TensorFile {
         Ok(TensorFile { path: p, tensors })
     }
 
+    /// Named arrays held in memory as if read from a file (`label` names it
+    /// in errors): snapshots restored with [`load_from`].
+    pub fn from_arrays(label: &str, arrays: Vec<(String, ArrayD<f32>)>) -> Self {
+        TensorFile {
+            path: label.to_string(),
+            tensors: arrays
+                .into_iter()
+                .map(|(n, a)| (n, StoredTensor::F32(a)))
+                .collect(),
+        }
+    }
+
     /// Names of the stored tensors, sorted.
     pub fn names(&self) -> Vec<&str> {
         self.tensors.keys().map(String::as_str).collect()
@@ -176,20 +188,33 @@ pub fn write_tensors(path: impl AsRef<Path>, tensors: &[(String, ArrayD<f32>)]) 
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-/// Saves a model's parameters and buffers under their dotted names.
+/// A model's state by name: parameters, buffers and the masks that are set
+/// (`<layer>.weight_mask`), as written by [`save_model`].
+pub fn model_tensors(model: &dyn Module) -> Vec<(String, ArrayD<f32>)> {
+    let mut v = Vec::new();
+    model.visit_params("", &mut |n, t| v.push((n.to_string(), t.data().clone())));
+    model.visit_buffers("", &mut |n, t| v.push((n.to_string(), t.data().clone())));
+    model.visit_masks("", &mut |n, m| {
+        if let Some(a) = m.get() {
+            v.push((n.to_string(), a.clone()));
+        }
+    });
+    v
+}
+
+/// Saves a model's parameters, buffers and masks under their dotted names.
 ///
 /// # Errors
 /// As [`write_tensors`].
 pub fn save_model(model: &dyn Module, path: impl AsRef<Path>) -> Result<()> {
-    let mut v = Vec::new();
-    model.visit_params("", &mut |n, t| v.push((n.to_string(), t.data().clone())));
-    model.visit_buffers("", &mut |n, t| v.push((n.to_string(), t.data().clone())));
-    write_tensors(path, &v)
+    write_tensors(path, &model_tensors(model))
 }
 
-/// Loads parameters and buffers by name into a model built with the same
-/// architecture. Every model tensor must be present with the same shape;
-/// extra entries in the file are an error too when `strict`.
+/// Loads parameters, buffers and masks by name into a model built with the
+/// same architecture. Every parameter and buffer must be present with the
+/// same shape; a mask slot takes the file's mask when there is one and is
+/// cleared otherwise; extra entries in the file are an error too when
+/// `strict`.
 ///
 /// # Errors
 /// [`Error::Checkpoint`] naming the first missing, mis-shaped or (strict)
@@ -232,6 +257,7 @@ pub fn load_from(model: &mut dyn Module, file: &TensorFile, strict: bool) -> Res
     if let Some(e) = err {
         return Err(e);
     }
+    load_masks(model, file, &mut used)?;
     if strict && let Some(extra) = file.names().into_iter().find(|n| !used.contains(*n)) {
         return Err(ckpt_err(
             &file.path,
@@ -239,4 +265,33 @@ pub fn load_from(model: &mut dyn Module, file: &TensorFile, strict: bool) -> Res
         ));
     }
     Ok(())
+}
+
+/// Sets every mask slot from the file (or clears it when the file has none).
+fn load_masks(
+    model: &mut dyn Module,
+    file: &TensorFile,
+    used: &mut std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let mut err: Option<Error> = None;
+    model.visit_masks_mut("", &mut |n, m| {
+        if err.is_some() {
+            return;
+        }
+        if !file.tensors.contains_key(n) {
+            m.clear();
+            return;
+        }
+        let set = file.f32(n).and_then(|a| {
+            m.set(a)
+                .map_err(|e| ckpt_err(&file.path, format!("{n}: {e}")))
+        });
+        match set {
+            Ok(()) => {
+                used.insert(n.to_string());
+            }
+            Err(e) => err = Some(e),
+        }
+    });
+    err.map_or(Ok(()), Err)
 }

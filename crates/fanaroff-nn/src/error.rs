@@ -32,6 +32,10 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An error of a layer defined in another crate (e.g. a variational
+    /// layer of `fanaroff-bayes`), kept as its own type.
+    #[error(transparent)]
+    External(Box<dyn std::error::Error + Send + Sync>),
     /// A checkpoint that cannot be used with this model.
     #[error("checkpoint {path}: {msg}")]
     Checkpoint {

@@ -10,16 +10,16 @@
 //! One training step:
 //!
 //! ```
-//! use fanaroff_nn::{Activation, AdamConfig, Linear, Module, Optimizer, Reduction, Sequential, cross_entropy};
+//! use fanaroff_nn::{Activation, AdamConfig, Linear, LinearConfig, Module, Optimizer, Reduction, Sequential, cross_entropy};
 //! use fanaroff_tensor::Tensor;
 //! use rand::{SeedableRng, rngs::StdRng};
 //!
 //! # fn main() -> fanaroff_nn::Result<()> {
 //! let mut rng = StdRng::seed_from_u64(0);
 //! let mut model = Sequential::new()
-//!     .push("fc1", Linear::new(2, 16, true, &mut rng)?)
+//!     .push("fc1", Linear::new(LinearConfig::new(2, 16), &mut rng)?)
 //!     .push("relu", Activation::Relu)
-//!     .push("fc2", Linear::new(16, 2, true, &mut rng)?);
+//!     .push("fc2", Linear::new(LinearConfig::new(16, 2), &mut rng)?);
 //! let mut opt = AdamConfig::with_lr(0.05).build()?;
 //! // XOR-like data
 //! let x = Tensor::from_vec(vec![0., 0., 0., 1., 1., 0., 1., 1.], &[4, 2])?;
@@ -47,20 +47,26 @@ pub mod checkpoint;
 mod error;
 mod grad_accum;
 pub mod init;
+pub mod kl;
 mod layers;
 mod loss;
+mod mask;
 pub mod models;
 mod module;
 mod optim;
 
-pub use checkpoint::{TensorFile, load_from, load_model, save_model, write_tensors};
+pub use checkpoint::{TensorFile, load_from, load_model, model_tensors, save_model, write_tensors};
 pub use error::{Error, Result};
 pub use grad_accum::GradAccumulator;
 pub use layers::{
-    Activation, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Sequential, linear,
+    Activation, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Flatten, Linear, LinearConfig,
+    MaxPool2d, Sequential, linear,
 };
 pub use loss::{Reduction, cross_entropy, gaussian_nll_loss, mse_loss, nll_loss};
-pub use module::{Module, ModuleExt, join};
+pub use mask::Mask;
+pub use module::{
+    Module, ModuleExt, SampleMode, is_stochastic, join, set_sample_mode, walk, walk_mut,
+};
 pub use optim::{
     Adam, AdamConfig, CosineLr, LrScheduler, Optimizer, ReduceOnPlateau, Sgd, SgdConfig, StepLr,
 };

@@ -1,18 +1,78 @@
 //! The [`Module`] trait and the parameter registry built on it.
 
 use crate::error::Result;
+use crate::mask::Mask;
 use fanaroff_tensor::{Gradients, Tensor};
 use rand::RngCore;
+use std::any::Any;
+
+/// How a stochastic layer (variational weights, MC dropout) behaves in a
+/// forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum SampleMode {
+    /// Draw noise from the caller's RNG (training and MC prediction).
+    #[default]
+    Sample,
+    /// No noise: the posterior mean of variational weights, dropout off.
+    /// Variational layers record no KL in this mode.
+    Mean,
+    /// Draw from an RNG seeded with this value on every call: the same
+    /// weights each time (a frozen sample). [`ModuleExt::set_sample_mode`]
+    /// gives the `i`-th stochastic layer of a model the seed `seed + i`.
+    Fixed(u64),
+}
 
 /// A layer or a model: a forward function plus named parameters.
 ///
 /// Parameters are leaf tensors that require gradients; their names are
 /// dotted paths (`conv1.weight`) that map one-to-one onto PyTorch
 /// `state_dict` keys and safetensors entries. Buffers are non-trained state
-/// (batch-norm running statistics) saved in checkpoints alongside.
+/// (batch-norm running statistics) saved in checkpoints alongside; masks are
+/// optional 0/1 tensors over weights (pruning), saved as `<layer>.weight_mask`.
+///
+/// A **container** (a model built from layers) implements
+/// [`forward`](Module::forward) and the two child visitors; every other
+/// method then recurses into the children by default. A **leaf layer**
+/// implements `forward` and the parameter visitors (and, where it has them,
+/// buffers, masks and a sample mode).
 ///
 /// `forward` takes `&self` so one model can serve several threads at once
 /// (Monte Carlo prediction); anything random draws from the `rng` argument.
+/// Variational layers add their KL terms to the collector of
+/// [`collect_kl`](crate::kl::collect_kl) when one is active on this thread.
+///
+/// # Example: a custom model with a skip path
+/// ```
+/// use fanaroff_nn::{Linear, LinearConfig, Module, ModuleExt, Result};
+/// use fanaroff_tensor::Tensor;
+/// use rand::{RngCore, SeedableRng, rngs::StdRng};
+///
+/// struct Residual { fc: Linear, out: Linear }
+///
+/// impl Module for Residual {
+///     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+///         let h = self.fc.forward(x, rng)?.relu().add(x)?; // skip path
+///         self.out.forward(&h, rng)
+///     }
+///     fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
+///         f(&fanaroff_nn::join(p, "fc"), &self.fc);
+///         f(&fanaroff_nn::join(p, "out"), &self.out);
+///     }
+///     fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
+///         f(&fanaroff_nn::join(p, "fc"), &mut self.fc);
+///         f(&fanaroff_nn::join(p, "out"), &mut self.out);
+///     }
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let m = Residual {
+///     fc: Linear::new(LinearConfig::new(4, 4), &mut rng)?,
+///     out: Linear::new(LinearConfig::new(4, 2), &mut rng)?,
+/// };
+/// assert_eq!(m.named_parameters()[2].0, "out.weight");
+/// assert_eq!(m.forward(&Tensor::ones(&[3, 4]), &mut rng)?.shape(), &[3, 2]);
+/// # Ok::<(), fanaroff_nn::Error>(())
+/// ```
 pub trait Module: Send + Sync {
     /// Computes the output for a batch.
     ///
@@ -20,20 +80,72 @@ pub trait Module: Send + Sync {
     /// Shape mismatches and invalid inputs, as [`Error`](crate::Error).
     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor>;
 
-    /// Calls `f` with the name and tensor of every parameter, in a fixed order.
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor));
+    /// Calls `f` with the dotted name and a handle of every direct
+    /// sub-module (containers only).
+    fn visit_children(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &dyn Module)) {}
+
+    /// Calls `f` with the dotted name and a mutable handle of every direct
+    /// sub-module (containers only).
+    fn visit_children_mut(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, &mut dyn Module)) {}
+
+    /// Calls `f` with the name and tensor of every parameter, in a fixed
+    /// order. Default: the children's parameters.
+    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        self.visit_children(prefix, &mut |p, m| m.visit_params(p, f));
+    }
 
     /// Calls `f` with the name and a mutable handle of every parameter.
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor));
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        self.visit_children_mut(prefix, &mut |p, m| m.visit_params_mut(p, f));
+    }
 
     /// Calls `f` with every buffer (state that is saved but not trained).
-    fn visit_buffers(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Tensor)) {}
+    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+        self.visit_children(prefix, &mut |p, m| m.visit_buffers(p, f));
+    }
 
     /// Calls `f` with a mutable handle of every buffer.
-    fn visit_buffers_mut(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, &mut Tensor)) {}
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+        self.visit_children_mut(prefix, &mut |p, m| m.visit_buffers_mut(p, f));
+    }
+
+    /// Calls `f` with the name (`<layer>.weight_mask`) and mask slot of
+    /// every maskable weight tensor.
+    fn visit_masks(&self, prefix: &str, f: &mut dyn FnMut(&str, &Mask)) {
+        self.visit_children(prefix, &mut |p, m| m.visit_masks(p, f));
+    }
+
+    /// Calls `f` with a mutable handle of every mask slot.
+    fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
+        self.visit_children_mut(prefix, &mut |p, m| m.visit_masks_mut(p, f));
+    }
+
+    /// Sets the stored values of masked weights to exactly zero (the loop
+    /// calls this after every optimiser step). Default: the children.
+    fn enforce_masks(&mut self) {
+        self.visit_children_mut("", &mut |_, m| m.enforce_masks());
+    }
 
     /// Switches training behaviour (dropout, batch-norm statistics) on or off.
-    fn set_training(&mut self, _training: bool) {}
+    fn set_training(&mut self, training: bool) {
+        self.visit_children_mut("", &mut |_, m| m.set_training(training));
+    }
+
+    /// This layer's own sampling mode, `None` for layers without noise.
+    /// Containers keep the default; see [`ModuleExt::is_stochastic`].
+    fn sample_mode(&self) -> Option<SampleMode> {
+        None
+    }
+
+    /// Sets this layer's own sampling mode (no-op for layers without noise);
+    /// use [`ModuleExt::set_sample_mode`] for a whole model.
+    fn set_own_sample_mode(&mut self, _mode: SampleMode) {}
+
+    /// This module as [`Any`], so that model-wide walks can find layers of a
+    /// given type (e.g. to change the estimator of every variational layer).
+    fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
+        None
+    }
 }
 
 /// Joins a prefix and a name with a dot (no dot for an empty prefix).
@@ -43,6 +155,44 @@ pub fn join(prefix: &str, name: &str) -> String {
     } else {
         format!("{prefix}.{name}")
     }
+}
+
+/// Calls `f` on `m` and every module below it (pre-order), with dotted names.
+pub fn walk(m: &dyn Module, prefix: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
+    f(prefix, m);
+    m.visit_children(prefix, &mut |p, c| walk(c, p, f));
+}
+
+/// Calls `f` on `m` and every module below it (pre-order), mutably.
+pub fn walk_mut(m: &mut dyn Module, prefix: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
+    f(prefix, m);
+    m.visit_children_mut(prefix, &mut |p, c| walk_mut(c, p, f));
+}
+
+/// Sets the sampling mode of every stochastic layer of a model (the `i`-th
+/// one in walk order gets `Fixed(seed + i)` for `Fixed(seed)`).
+pub fn set_sample_mode(model: &mut dyn Module, mode: SampleMode) {
+    let mut i = 0u64;
+    walk_mut(model, "", &mut |_, m| {
+        if m.sample_mode().is_some() {
+            m.set_own_sample_mode(match mode {
+                SampleMode::Fixed(s) => SampleMode::Fixed(s.wrapping_add(i)),
+                other => other,
+            });
+            i += 1;
+        }
+    });
+}
+
+/// Whether two forward passes of `model` on the same input can differ in
+/// evaluation mode (some layer samples from the caller's RNG): decides
+/// whether prediction needs more than one draw.
+pub fn is_stochastic(model: &dyn Module) -> bool {
+    let mut any = false;
+    walk(model, "", &mut |_, m| {
+        any |= matches!(m.sample_mode(), Some(SampleMode::Sample));
+    });
+    any
 }
 
 /// Conveniences every [`Module`] gets for free.
@@ -61,6 +211,17 @@ pub trait ModuleExt: Module {
         v
     }
 
+    /// Every set mask with its name (`<layer>.weight_mask`).
+    fn named_masks(&self) -> Vec<(String, ndarray::ArrayD<f32>)> {
+        let mut v = Vec::new();
+        self.visit_masks("", &mut |n, m| {
+            if let Some(a) = m.get() {
+                v.push((n.to_string(), a.clone()));
+            }
+        });
+        v
+    }
+
     /// Total number of scalar parameters.
     fn num_parameters(&self) -> usize {
         let mut n = 0;
@@ -76,6 +237,22 @@ pub trait ModuleExt: Module {
     /// Switches to evaluation mode.
     fn eval(&mut self) {
         self.set_training(false);
+    }
+
+    /// Sets the sampling mode of every stochastic layer; see [`set_sample_mode`].
+    fn set_sample_mode(&mut self, mode: SampleMode)
+    where
+        Self: Sized,
+    {
+        set_sample_mode(self, mode)
+    }
+
+    /// Whether the model has a stochastic layer; see [`is_stochastic`].
+    fn is_stochastic(&self) -> bool
+    where
+        Self: Sized,
+    {
+        is_stochastic(self)
     }
 
     /// Freezes or unfreezes every parameter (whether gradients reach it).
@@ -107,6 +284,12 @@ impl<M: Module + ?Sized> Module for Box<M> {
     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
         (**self).forward(x, rng)
     }
+    fn visit_children(&self, prefix: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
+        (**self).visit_children(prefix, f)
+    }
+    fn visit_children_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
+        (**self).visit_children_mut(prefix, f)
+    }
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
         (**self).visit_params(prefix, f)
     }
@@ -119,7 +302,25 @@ impl<M: Module + ?Sized> Module for Box<M> {
     fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
         (**self).visit_buffers_mut(prefix, f)
     }
+    fn visit_masks(&self, prefix: &str, f: &mut dyn FnMut(&str, &Mask)) {
+        (**self).visit_masks(prefix, f)
+    }
+    fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
+        (**self).visit_masks_mut(prefix, f)
+    }
+    fn enforce_masks(&mut self) {
+        (**self).enforce_masks()
+    }
     fn set_training(&mut self, training: bool) {
         (**self).set_training(training)
+    }
+    fn sample_mode(&self) -> Option<SampleMode> {
+        (**self).sample_mode()
+    }
+    fn set_own_sample_mode(&mut self, mode: SampleMode) {
+        (**self).set_own_sample_mode(mode)
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
+        (**self).as_any_mut()
     }
 }

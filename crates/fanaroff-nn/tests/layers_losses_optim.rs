@@ -206,7 +206,7 @@ fn dropout_modes() {
 #[test]
 fn linear_and_conv_layers_gradcheck() {
     let mut r = rng();
-    let fc = Linear::new(5, 3, true, &mut r).unwrap();
+    let fc = Linear::new(LinearConfig::new(5, 3), &mut r).unwrap();
     let x = uniform(&[4, 5], &mut r);
     let (w, b) = (
         fc.weight.data().clone(),
@@ -219,11 +219,11 @@ fn linear_and_conv_layers_gradcheck() {
     )
     .unwrap();
     assert!(rep.passed(), "{rep:?}");
-    let conv = Conv2d::new(2, 3, 3, 2, 1, true, &mut r).unwrap();
+    let conv = Conv2d::new(Conv2dConfig::new(2, 3, 3).stride(2).padding(1), &mut r).unwrap();
     let y = conv.forward(&Tensor::zeros(&[1, 2, 7, 7]), &mut r).unwrap();
     assert_eq!(y.shape(), &[1, 3, 4, 4]);
-    assert!(Conv2d::new(0, 3, 3, 1, 1, true, &mut r).is_err());
-    assert!(Linear::new(3, 0, true, &mut r).is_err());
+    assert!(Conv2d::new(Conv2dConfig::new(0, 3, 3).padding(1), &mut r).is_err());
+    assert!(Linear::new(LinearConfig::new(3, 0), &mut r).is_err());
 }
 
 /// A model with one parameter vector, for optimiser arithmetic.
@@ -366,7 +366,8 @@ fn sgd_momentum_by_hand() {
 #[test]
 fn frozen_parameters_are_not_updated() {
     let mut r = rng();
-    let mut net = Sequential::new().push("fc", Linear::new(3, 2, true, &mut r).unwrap());
+    let mut net =
+        Sequential::new().push("fc", Linear::new(LinearConfig::new(3, 2), &mut r).unwrap());
     net.set_requires_grad(false);
     let before = net.named_parameters()[0].1.to_vec();
     let x = Tensor::ones(&[1, 3]).requires_grad(true);

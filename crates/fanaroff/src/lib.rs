@@ -8,7 +8,8 @@
 //! | [`nn`] | `fanaroff-nn` | layers, losses, optimisers, checkpoints |
 //! | [`data`] | `fanaroff-data` | MiraBest, FITS, synthetic galaxies, augmentation |
 //! | [`calibrate`] | `fanaroff-calibrate` | calibration and uncertainty metrics |
-//! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO, MC predictive, training loop |
+//! | [`train`] | `fanaroff-train` | the one training loop: steps, callbacks, loaders, checkpoints, MC predictive |
+//! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
 #![deny(missing_docs)]
 
 pub use fanaroff_bayes as bayes;
@@ -16,3 +17,4 @@ pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
 pub use fanaroff_tensor as tensor;
+pub use fanaroff_train as train;

@@ -7,7 +7,7 @@ mod sequential;
 mod simple;
 
 pub use batchnorm::BatchNorm2d;
-pub use conv::Conv2d;
-pub use linear::{Linear, linear};
+pub use conv::{Conv2d, Conv2dConfig};
+pub use linear::{Linear, LinearConfig, linear};
 pub use sequential::Sequential;
 pub use simple::{Activation, Dropout, Flatten, MaxPool2d};

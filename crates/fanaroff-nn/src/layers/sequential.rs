@@ -11,14 +11,14 @@ use rand::RngCore;
 ///
 /// # Example
 /// ```
-/// use fanaroff_nn::{Activation, Linear, Module, ModuleExt, Sequential};
+/// use fanaroff_nn::{Activation, Linear, LinearConfig, Module, ModuleExt, Sequential};
 /// use fanaroff_tensor::Tensor;
 /// use rand::{SeedableRng, rngs::StdRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mlp = Sequential::new()
-///     .push("fc1", Linear::new(4, 8, true, &mut rng).unwrap())
+///     .push("fc1", Linear::new(LinearConfig::new(4, 8), &mut rng).unwrap())
 ///     .push("act", Activation::Relu)
-///     .push("fc2", Linear::new(8, 2, true, &mut rng).unwrap());
+///     .push("fc2", Linear::new(LinearConfig::new(8, 2), &mut rng).unwrap());
 /// assert_eq!(mlp.num_parameters(), 4 * 8 + 8 + 8 * 2 + 2);
 /// assert_eq!(mlp.named_parameters()[2].0, "fc2.weight");
 /// let y = mlp.forward(&Tensor::ones(&[5, 4]), &mut rng).unwrap();
@@ -47,6 +47,21 @@ impl Sequential {
     pub fn push(mut self, name: &str, layer: impl Module + 'static) -> Self {
         self.layers.push((name.to_string(), Box::new(layer)));
         self
+    }
+
+    /// Appends an already boxed layer under `name` (layers from a
+    /// [`LayerFactory`](crate::models::LayerFactory)).
+    pub fn push_boxed(mut self, name: &str, layer: Box<dyn Module>) -> Self {
+        self.layers.push((name.to_string(), layer));
+        self
+    }
+
+    /// The layer called `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&dyn Module> {
+        self.layers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.as_ref())
     }
 
     /// Number of layers.
@@ -82,29 +97,14 @@ impl Module for Sequential {
     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
         self.forward_until(x, self.layers.len(), rng)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
+    fn visit_children(&self, prefix: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         for (n, l) in &self.layers {
-            l.visit_params(&join(prefix, n), f);
+            f(&join(prefix, n), l.as_ref());
         }
     }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
+    fn visit_children_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
         for (n, l) in &mut self.layers {
-            l.visit_params_mut(&join(prefix, n), f);
-        }
-    }
-    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
-        for (n, l) in &self.layers {
-            l.visit_buffers(&join(prefix, n), f);
-        }
-    }
-    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Tensor)) {
-        for (n, l) in &mut self.layers {
-            l.visit_buffers_mut(&join(prefix, n), f);
-        }
-    }
-    fn set_training(&mut self, training: bool) {
-        for (_, l) in &mut self.layers {
-            l.set_training(training);
+            f(&join(prefix, n), l.as_mut());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Parameter-free layers: activations, pooling, flattening, dropout.
 
 use crate::error::{Result, config};
-use crate::module::Module;
+use crate::module::{Module, SampleMode};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
 
@@ -27,8 +27,6 @@ impl Module for Activation {
             Activation::Softplus => x.softplus(),
         })
     }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
-    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
 }
 
 /// Max pooling with a square window (no padding, floor mode).
@@ -57,8 +55,6 @@ impl Module for MaxPool2d {
     fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
         Ok(x.max_pool2d((self.kernel, self.kernel), (self.stride, self.stride))?)
     }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
-    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
 }
 
 /// Flattens `[N, ...]` into `[N, prod(...)]`.
@@ -69,8 +65,6 @@ impl Module for Flatten {
     fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
         Ok(x.flatten(1)?)
     }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
-    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
 }
 
 /// Inverted dropout: in training mode zeroes each value with probability `p`
@@ -116,9 +110,21 @@ impl Module for Dropout {
             Ok(x.clone())
         }
     }
-    fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Tensor)) {}
-    fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Tensor)) {}
     fn set_training(&mut self, training: bool) {
         self.training = training;
+    }
+    /// `Sample` when dropout stays active at prediction time (MC dropout),
+    /// `Mean` otherwise.
+    fn sample_mode(&self) -> Option<SampleMode> {
+        Some(if self.mc {
+            SampleMode::Sample
+        } else {
+            SampleMode::Mean
+        })
+    }
+    /// `Mean` switches MC dropout off; `Sample` and `Fixed` switch it on
+    /// (`Fixed` draws from the caller's RNG like `Sample`).
+    fn set_own_sample_mode(&mut self, mode: SampleMode) {
+        self.mc = mode != SampleMode::Mean;
     }
 }

@@ -1,9 +1,10 @@
 //! The LeNet-style CNN of the radio-galaxy Bayes-by-backprop study
 //! (Mohan et al. 2022), with ordinary layers.
 
+use super::factory::{LayerFactory, PlainLayers};
 use crate::error::{Result, config};
-use crate::layers::{Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential};
-use rand::Rng;
+use crate::layers::{Activation, Conv2dConfig, Flatten, LinearConfig, MaxPool2d, Sequential};
+use rand::RngCore;
 
 /// Sizes of [`lenet`].
 ///
@@ -14,7 +15,8 @@ use rand::Rng;
 /// | `classes` | 2 | outputs (FRI, FRII) |
 /// | `channels` | [6, 16, 26, 32] | widths of the four conv layers |
 /// | `hidden` | [120, 84] | widths of the two hidden fc layers |
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LeNetConfig {
     /// Image channels.
     pub in_channels: usize,
@@ -74,10 +76,65 @@ impl LeNetConfig {
     }
 }
 
-/// Builds the LeNet: four blocks of conv 5x5 (padding 1) -> ReLU -> max-pool
-/// 2x2, flatten, fc -> ReLU -> fc -> ReLU -> fc. Returns logits; apply
-/// `log_softmax` or [`cross_entropy`](crate::cross_entropy). Parameter names
-/// (`conv1.weight` ... `fc3.bias`) match the PyTorch reference model.
+impl LeNetConfig {
+    /// Builds the LeNet with the layers of `factory`: four blocks of conv
+    /// 5x5 (padding 1) -> ReLU -> max-pool 2x2, flatten, fc -> ReLU -> fc ->
+    /// ReLU -> fc. Returns logits. Parameter names (`conv1.weight` ...
+    /// `fc3.bias`, or `conv1.weight_mu` ... for variational layers) match
+    /// the PyTorch reference models; a factory's extra layer before each fc
+    /// layer is named `drop1`..`drop3`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for sizes that
+    /// do not fit; the factory's errors.
+    ///
+    /// # Example
+    /// ```
+    /// use fanaroff_nn::{ModuleExt, models::{LeNetConfig, McDropoutLayers}};
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let net = LeNetConfig::default().build(&mut McDropoutLayers::new(0.5, &mut rng)?)?;
+    /// assert_eq!(net.num_parameters(), 232_444);
+    /// assert!(net.is_stochastic());
+    /// # Ok::<(), fanaroff_nn::Error>(())
+    /// ```
+    pub fn build<F: LayerFactory>(
+        &self,
+        factory: &mut F,
+    ) -> std::result::Result<Sequential, F::Error> {
+        let side = self.feature_side()?;
+        let mut net = Sequential::new();
+        let mut cin = self.in_channels;
+        for (i, &cout) in self.channels.iter().enumerate() {
+            let conv = factory.conv2d(Conv2dConfig::new(cin, cout, 5).padding(1))?;
+            net = net
+                .push_boxed(&format!("conv{}", i + 1), conv)
+                .push(&format!("relu{}", i + 1), Activation::Relu)
+                .push(&format!("pool{}", i + 1), MaxPool2d::new(2, 2)?);
+            cin = cout;
+        }
+        net = net.push("flatten", Flatten);
+        let widths = [
+            cin * side * side,
+            self.hidden[0],
+            self.hidden[1],
+            self.classes,
+        ];
+        for i in 0..3 {
+            if let Some(extra) = factory.before_linear()? {
+                net = net.push_boxed(&format!("drop{}", i + 1), extra);
+            }
+            let fc = factory.linear(LinearConfig::new(widths[i], widths[i + 1]))?;
+            net = net.push_boxed(&format!("fc{}", i + 1), fc);
+            if i < 2 {
+                net = net.push(&format!("relu{}", i + 5), Activation::Relu);
+            }
+        }
+        Ok(net)
+    }
+}
+
+/// The LeNet with ordinary layers: `cfg.build(&mut PlainLayers::new(rng))`.
 ///
 /// With the defaults: 232,444 parameters, input `[N, 1, 150, 150]`.
 ///
@@ -91,26 +148,6 @@ impl LeNetConfig {
 /// let net = lenet(&LeNetConfig::default(), &mut StdRng::seed_from_u64(0)).unwrap();
 /// assert_eq!(net.num_parameters(), 232_444);
 /// ```
-pub fn lenet<R: Rng + ?Sized>(cfg: &LeNetConfig, rng: &mut R) -> Result<Sequential> {
-    let side = cfg.feature_side()?;
-    let mut net = Sequential::new();
-    let mut cin = cfg.in_channels;
-    for (i, &cout) in cfg.channels.iter().enumerate() {
-        net = net
-            .push(
-                &format!("conv{}", i + 1),
-                Conv2d::new(cin, cout, 5, 1, 1, true, rng)?,
-            )
-            .push(&format!("relu{}", i + 1), Activation::Relu)
-            .push(&format!("pool{}", i + 1), MaxPool2d::new(2, 2)?);
-        cin = cout;
-    }
-    let flat = cin * side * side;
-    Ok(net
-        .push("flatten", Flatten)
-        .push("fc1", Linear::new(flat, cfg.hidden[0], true, rng)?)
-        .push("relu5", Activation::Relu)
-        .push("fc2", Linear::new(cfg.hidden[0], cfg.hidden[1], true, rng)?)
-        .push("relu6", Activation::Relu)
-        .push("fc3", Linear::new(cfg.hidden[1], cfg.classes, true, rng)?))
+pub fn lenet(cfg: &LeNetConfig, rng: &mut dyn RngCore) -> Result<Sequential> {
+    cfg.build(&mut PlainLayers::new(rng))
 }

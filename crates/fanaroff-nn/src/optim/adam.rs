@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 /// | `eps` | 1e-8 | added to sqrt(v) | > 0 |
 /// | `weight_decay` | 0 | L2 penalty (Adam) or decoupled decay (AdamW) | >= 0 |
 /// | `decoupled` | false | AdamW: decay the weights directly | |
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AdamConfig {
     /// Step size.
     pub lr: f32,

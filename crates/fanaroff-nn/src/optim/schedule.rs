@@ -1,6 +1,7 @@
 //! Learning-rate schedules, stepped once per epoch.
 
 use crate::error::{Result, config, non_negative, positive};
+use serde::{Deserialize, Serialize};
 
 /// A rule that gives the learning rate for the next epoch.
 pub trait LrScheduler {
@@ -13,12 +14,16 @@ pub trait LrScheduler {
 }
 
 /// Multiplies the rate by `gamma` every `step_size` epochs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepLr {
-    base: f32,
-    step_size: usize,
-    gamma: f32,
-    epoch: usize,
+    /// Rate at epoch 0.
+    pub base: f32,
+    /// Epochs between decays.
+    pub step_size: usize,
+    /// Decay factor.
+    pub gamma: f32,
+    /// Epochs stepped so far.
+    pub epoch: usize,
 }
 
 impl StepLr {
@@ -56,12 +61,16 @@ impl LrScheduler for StepLr {
 /// ```text
 /// lr_t = eta_min + (base - eta_min) (1 + cos(pi t / t_max)) / 2
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CosineLr {
-    base: f32,
-    eta_min: f32,
-    t_max: usize,
-    epoch: usize,
+    /// Rate at epoch 0.
+    pub base: f32,
+    /// Floor of the rate.
+    pub eta_min: f32,
+    /// Epochs of one half cosine.
+    pub t_max: usize,
+    /// Epochs stepped so far.
+    pub epoch: usize,
 }
 
 impl CosineLr {
@@ -100,15 +109,23 @@ impl LrScheduler for CosineLr {
 /// than `patience` epochs (PyTorch's `ReduceLROnPlateau`, mode "min",
 /// threshold mode "rel", no cooldown). The BBB paper uses factor 0.95,
 /// patience 3.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReduceOnPlateau {
-    lr: f32,
-    factor: f32,
-    patience: usize,
-    threshold: f64,
-    min_lr: f32,
-    best: f64,
-    bad_epochs: usize,
+    /// The current rate.
+    pub lr: f32,
+    /// Multiplier on a plateau.
+    pub factor: f32,
+    /// Epochs without improvement tolerated.
+    pub patience: usize,
+    /// Relative improvement that counts.
+    pub threshold: f64,
+    /// Floor of the rate.
+    pub min_lr: f32,
+    /// Best monitored value so far (`f64::MAX` before the first, so that the
+    /// state is valid JSON).
+    pub best: f64,
+    /// Epochs since the last improvement.
+    pub bad_epochs: usize,
 }
 
 impl ReduceOnPlateau {
@@ -133,7 +150,7 @@ impl ReduceOnPlateau {
             patience,
             threshold,
             min_lr,
-            best: f64::INFINITY,
+            best: f64::MAX,
             bad_epochs: 0,
         })
     }
@@ -149,7 +166,7 @@ impl LrScheduler for ReduceOnPlateau {
         let Some(m) = metric.filter(|m| !m.is_nan()) else {
             return self.lr;
         };
-        if m < self.best * (1.0 - self.threshold) || self.best.is_infinite() {
+        if self.best == f64::MAX || m < self.best * (1.0 - self.threshold) {
             self.best = m;
             self.bad_epochs = 0;
         } else {

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 /// | `momentum` | 0 | velocity decay | [0, 1) |
 /// | `weight_decay` | 0 | L2 penalty added to the gradient | >= 0 |
 /// | `nesterov` | false | Nesterov momentum | needs momentum > 0 |
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SgdConfig {
     /// Step size.
     pub lr: f32,

@@ -1,0 +1,254 @@
+//! Settings of variational layers: estimators, KL estimation, priors, initialisation.
+
+use crate::error::{Error, Result, config};
+use crate::posterior::{LogQGradient, SigmaTransform};
+use crate::prior::{Prior, PriorSpec};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How a forward pass turns the posterior into outputs.
+///
+/// ```text
+/// Reparam:       w = mu + sigma * eps, one draw per forward pass, shared by
+///                the whole minibatch (the paper's estimator)
+/// LocalReparam:  sample pre-activations: a ~ N(x.mu + b_mu, x^2.sigma^2 + b_sigma^2),
+///                independent per example (linear and conv)
+/// Flipout:       w_n = mu + delta o (s_n r_n^T), one shared delta = sigma * eps and
+///                random signs per example (per input/output channel for conv)
+/// ```
+///
+/// With `Reparam` and `Flipout` the single-sample KL uses the same draw as
+/// the forward pass; with `LocalReparam` there is no weight draw, so the KL
+/// is closed form when the prior allows it and otherwise uses fresh draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Estimator {
+    /// One weight draw per forward pass (Blundell et al.; the paper).
+    #[default]
+    Reparam,
+    /// Local reparameterisation (Kingma et al. 2015).
+    LocalReparam,
+    /// Flipout (Wen et al. 2018).
+    Flipout,
+}
+
+impl std::str::FromStr for Estimator {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "reparam" | "bbb" | "plain" => Ok(Estimator::Reparam),
+            "local" | "local_reparam" | "lrt" => Ok(Estimator::LocalReparam),
+            "flipout" => Ok(Estimator::Flipout),
+            _ => Err(config(
+                "Estimator",
+                format!("unknown estimator {s:?}; use reparam, local or flipout"),
+            )),
+        }
+    }
+}
+
+/// How the KL term is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum KlEstimator {
+    /// Closed form where the prior has one, else single-sample Monte Carlo.
+    #[default]
+    Auto,
+    /// Monte Carlo with this many draws (the first is the forward pass's
+    /// draw when there is one). `MonteCarlo(1)` is the paper's.
+    MonteCarlo(usize),
+}
+
+/// Settings shared by the variational layers of a model.
+///
+/// | name | default | meaning | valid range |
+/// |---|---|---|---|
+/// | `sigma` | `Exp` | `sigma = exp(rho)` or `softplus(rho)` | |
+/// | `prior` | GMM 0.75, 1, 9e-4 | prior over every weight and bias | see [`PriorSpec`] |
+/// | `estimator` | `Reparam` | gradient estimator | |
+/// | `kl` | `Auto` | closed form or Monte Carlo KL | MC draws >= 1 |
+/// | `mu_init` | (-0.1, 0.1) | `mu ~ U(lo, hi)` | lo < hi |
+/// | `rho_init` | (-5, -4) | `rho ~ U(lo, hi)` | lo < hi |
+/// | `log_q_gradient` | `Total` | see [`LogQGradient`] | |
+///
+/// # Example
+/// ```
+/// use fanaroff_bayes::{VariationalConfig, Estimator, SigmaTransform};
+/// let cfg = VariationalConfig::default()
+///     .estimator(Estimator::Flipout)
+///     .sigma(SigmaTransform::Softplus)
+///     .check()
+///     .unwrap();
+/// assert_eq!(cfg.estimator, Estimator::Flipout);
+/// assert!(VariationalConfig::default().rho_init(-4.0, -5.0).check().is_err());
+/// // settings are data (a user-defined prior cannot be written out)
+/// let json = serde_json::to_string(&cfg).unwrap();
+/// let back: VariationalConfig = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back.estimator, Estimator::Flipout);
+/// ```
+#[derive(Debug, Clone)]
+pub struct VariationalConfig {
+    /// `sigma(rho)` map.
+    pub sigma: SigmaTransform,
+    /// The prior (built).
+    pub prior: Arc<dyn Prior>,
+    /// The prior's description, when it came from a [`PriorSpec`].
+    pub prior_spec: Option<PriorSpec>,
+    /// Gradient estimator.
+    pub estimator: Estimator,
+    /// KL estimator.
+    pub kl: KlEstimator,
+    /// Range of the uniform initialisation of `mu`.
+    pub mu_init: (f32, f32),
+    /// Range of the uniform initialisation of `rho`.
+    pub rho_init: (f32, f32),
+    /// Gradient convention of `ln q`.
+    pub log_q_gradient: LogQGradient,
+}
+
+impl Default for VariationalConfig {
+    fn default() -> Self {
+        let spec = PriorSpec::default();
+        VariationalConfig {
+            sigma: SigmaTransform::Exp,
+            prior: spec.build().expect("default prior is valid"),
+            prior_spec: Some(spec),
+            estimator: Estimator::Reparam,
+            kl: KlEstimator::Auto,
+            mu_init: (-0.1, 0.1),
+            rho_init: (-5.0, -4.0),
+            log_q_gradient: LogQGradient::Total,
+        }
+    }
+}
+
+impl VariationalConfig {
+    /// Sets the `sigma(rho)` map.
+    pub fn sigma(mut self, s: SigmaTransform) -> Self {
+        self.sigma = s;
+        self
+    }
+    /// Sets a built-in prior (checked in [`check`](Self::check)).
+    pub fn prior_spec(mut self, spec: PriorSpec) -> Self {
+        self.prior_spec = Some(spec);
+        if let Ok(p) = spec.build() {
+            self.prior = p;
+        }
+        self
+    }
+    /// Sets any prior, including user-defined ones.
+    pub fn prior(mut self, prior: Arc<dyn Prior>) -> Self {
+        self.prior = prior;
+        self.prior_spec = None;
+        self
+    }
+    /// Sets the estimator.
+    pub fn estimator(mut self, e: Estimator) -> Self {
+        self.estimator = e;
+        self
+    }
+    /// Sets the KL estimator.
+    pub fn kl(mut self, k: KlEstimator) -> Self {
+        self.kl = k;
+        self
+    }
+    /// Sets the `mu` initialisation range.
+    pub fn mu_init(mut self, lo: f32, hi: f32) -> Self {
+        self.mu_init = (lo, hi);
+        self
+    }
+    /// Sets the `rho` initialisation range.
+    pub fn rho_init(mut self, lo: f32, hi: f32) -> Self {
+        self.rho_init = (lo, hi);
+        self
+    }
+    /// Sets the `ln q` gradient convention.
+    pub fn log_q_gradient(mut self, g: LogQGradient) -> Self {
+        self.log_q_gradient = g;
+        self
+    }
+    /// Validates the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for empty or non-finite ranges, zero MC
+    /// draws or invalid prior parameters.
+    pub fn check(self) -> Result<Self> {
+        for (name, (lo, hi)) in [("mu_init", self.mu_init), ("rho_init", self.rho_init)] {
+            if !(lo < hi && lo.is_finite() && hi.is_finite()) {
+                return Err(config(
+                    "VariationalConfig",
+                    format!("{name} = ({lo}, {hi}) must be a finite range lo < hi"),
+                ));
+            }
+        }
+        if self.kl == KlEstimator::MonteCarlo(0) {
+            return Err(config("VariationalConfig", "MonteCarlo KL needs >= 1 draw"));
+        }
+        if let Some(s) = self.prior_spec {
+            s.build()?;
+        }
+        Ok(self)
+    }
+}
+
+/// The serialised form of [`VariationalConfig`]: the prior as a [`PriorSpec`].
+#[derive(Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct VariationalFile {
+    sigma: SigmaTransform,
+    prior: PriorSpec,
+    estimator: Estimator,
+    kl: KlEstimator,
+    mu_init: (f32, f32),
+    rho_init: (f32, f32),
+    log_q_gradient: LogQGradient,
+}
+
+impl Default for VariationalFile {
+    fn default() -> Self {
+        let d = VariationalConfig::default();
+        VariationalFile {
+            sigma: d.sigma,
+            prior: PriorSpec::default(),
+            estimator: d.estimator,
+            kl: d.kl,
+            mu_init: d.mu_init,
+            rho_init: d.rho_init,
+            log_q_gradient: d.log_q_gradient,
+        }
+    }
+}
+
+impl Serialize for VariationalConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let Some(prior) = self.prior_spec else {
+            return Err(serde::ser::Error::custom(
+                "a user-defined prior cannot be serialised; use a PriorSpec",
+            ));
+        };
+        VariationalFile {
+            sigma: self.sigma,
+            prior,
+            estimator: self.estimator,
+            kl: self.kl,
+            mu_init: self.mu_init,
+            rho_init: self.rho_init,
+            log_q_gradient: self.log_q_gradient,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for VariationalConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let f = VariationalFile::deserialize(d)?;
+        VariationalConfig::default()
+            .sigma(f.sigma)
+            .prior_spec(f.prior)
+            .estimator(f.estimator)
+            .kl(f.kl)
+            .mu_init(f.mu_init.0, f.mu_init.1)
+            .rho_init(f.rho_init.0, f.rho_init.1)
+            .log_q_gradient(f.log_q_gradient)
+            .check()
+            .map_err(serde::de::Error::custom)
+    }
+}

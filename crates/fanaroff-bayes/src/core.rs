@@ -1,0 +1,231 @@
+//! The machinery both variational layers share: sampling, the three
+//! estimators, masks and the KL terms.
+
+use crate::config::{Estimator, KlEstimator, VariationalConfig};
+use crate::error::{Result, input};
+use crate::params::{VariationalParams, WeightNoise};
+use crate::posterior::{closed_form_kl_terms, mc_kl_terms, perturbation, sample_weight};
+use fanaroff_nn::kl::{KlTerms, is_collecting, record_kl};
+use fanaroff_nn::{Mask, SampleMode};
+use fanaroff_tensor::Tensor;
+use ndarray::{ArrayD, IxDyn};
+use rand::rngs::StdRng;
+use rand::{Rng, RngCore, SeedableRng};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Kind {
+    Linear,
+    Conv { stride: usize, padding: usize },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Core {
+    pub params: VariationalParams,
+    pub cfg: VariationalConfig,
+    pub mode: SampleMode,
+    pub kind: Kind,
+    pub mask: Mask,
+}
+
+fn randn_array<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
+    let t = Tensor::randn(shape, rng);
+    t.data().clone()
+}
+
+fn signs<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
+    ArrayD::from_shape_simple_fn(
+        IxDyn(shape),
+        || if rng.random::<bool>() { 1.0 } else { -1.0 },
+    )
+}
+
+impl Core {
+    pub fn new(params: VariationalParams, cfg: VariationalConfig, kind: Kind) -> Self {
+        Core {
+            mask: Mask::new(params.weight_mu.shape()),
+            params,
+            cfg,
+            mode: SampleMode::Sample,
+            kind,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Linear => "BayesLinear",
+            Kind::Conv { .. } => "BayesConv2d",
+        }
+    }
+
+    fn apply(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
+        let w = self.mask.apply(w)?;
+        Ok(match self.kind {
+            Kind::Linear => fanaroff_nn::linear(x, &w, b)?,
+            Kind::Conv { stride, padding } => {
+                x.conv2d(&w, b, (stride, stride), (padding, padding))?
+            }
+        })
+    }
+
+    pub fn check_input(&self, x: &Tensor) -> Result<()> {
+        let ws = self.params.weight_mu.shape();
+        let rank = match self.kind {
+            Kind::Linear => 2,
+            Kind::Conv { .. } => 4,
+        };
+        if x.ndim() != rank || x.shape()[1] != ws[1] {
+            return Err(input(
+                self.name(),
+                format!("input {:?} does not fit weight {:?}", x.shape(), ws),
+            ));
+        }
+        if x.shape()[0] == 0 {
+            return Err(input(self.name(), "empty batch"));
+        }
+        Ok(())
+    }
+
+    fn kl_mc(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<KlTerms> {
+        let p = &self.params;
+        let s = match self.cfg.kl {
+            KlEstimator::MonteCarlo(s) => s.max(1),
+            KlEstimator::Auto => 1,
+        };
+        let mut draws: Vec<WeightNoise> = Vec::with_capacity(s);
+        if let Some(f) = first {
+            draws.push(f.clone());
+        }
+        while draws.len() < s {
+            draws.push(WeightNoise {
+                weight_eps: randn_array(p.weight_mu.shape(), rng),
+                bias_eps: randn_array(p.bias_mu.shape(), rng),
+            });
+        }
+        let we: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.weight_eps).collect();
+        let be: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.bias_eps).collect();
+        let (prior, sig, lq) = (&self.cfg.prior, self.cfg.sigma, self.cfg.log_q_gradient);
+        let tw = mc_kl_terms(
+            &p.weight_mu,
+            &p.weight_rho,
+            &we,
+            prior,
+            sig,
+            lq,
+            self.mask.get(),
+        )?;
+        let tb = mc_kl_terms(&p.bias_mu, &p.bias_rho, &be, prior, sig, lq, None)?;
+        Ok(KlTerms::from_tensor(tw.add(&tb)?)?)
+    }
+
+    fn kl_closed(&self) -> Result<Option<KlTerms>> {
+        if self.cfg.kl != KlEstimator::Auto {
+            return Ok(None);
+        }
+        let p = &self.params;
+        let (prior, sig) = (&self.cfg.prior, self.cfg.sigma);
+        let tw = closed_form_kl_terms(&p.weight_mu, &p.weight_rho, prior, sig, self.mask.get())?;
+        let tb = closed_form_kl_terms(&p.bias_mu, &p.bias_rho, prior, sig, None)?;
+        match (tw, tb) {
+            (Some(a), Some(b)) => Ok(Some(KlTerms::from_tensor(a.add(&b)?)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// KL terms alone, for a given first draw (or fresh draws).
+    pub fn kl(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<KlTerms> {
+        if let Some(k) = self.kl_closed()? {
+            return Ok(k);
+        }
+        self.kl_mc(first, rng)
+    }
+
+    /// Records this layer's KL into the active collector (if any).
+    fn record(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<()> {
+        if is_collecting() {
+            record_kl(&self.kl(first, rng)?)?;
+        }
+        Ok(())
+    }
+
+    pub fn forward_noise(
+        &self,
+        x: &Tensor,
+        noise: &WeightNoise,
+        rng: &mut dyn RngCore,
+    ) -> Result<Tensor> {
+        let p = &self.params;
+        let w = sample_weight(
+            &p.weight_mu,
+            &p.weight_rho,
+            &noise.weight_eps,
+            self.cfg.sigma,
+        )?;
+        let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, self.cfg.sigma)?;
+        let y = self.apply(x, &w, Some(&b))?;
+        self.record(Some(noise), rng)?;
+        Ok(y)
+    }
+
+    pub fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        self.check_input(x)?;
+        match self.mode {
+            SampleMode::Mean => {
+                let p = &self.params;
+                self.apply(x, &p.weight_mu, Some(&p.bias_mu))
+            }
+            SampleMode::Fixed(seed) => self.forward_sampled(x, &mut StdRng::seed_from_u64(seed)),
+            SampleMode::Sample => self.forward_sampled(x, rng),
+        }
+    }
+
+    fn draw(&self, rng: &mut dyn RngCore) -> WeightNoise {
+        let p = &self.params;
+        WeightNoise {
+            weight_eps: randn_array(p.weight_mu.shape(), rng),
+            bias_eps: randn_array(p.bias_mu.shape(), rng),
+        }
+    }
+
+    fn forward_sampled(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        match self.cfg.estimator {
+            Estimator::Reparam => {
+                let noise = self.draw(rng);
+                self.forward_noise(x, &noise, rng)
+            }
+            Estimator::LocalReparam => self.forward_local(x, rng),
+            Estimator::Flipout => self.forward_flipout(x, rng),
+        }
+    }
+
+    fn forward_local(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let (p, sig) = (&self.params, self.cfg.sigma);
+        let mean = self.apply(x, &p.weight_mu, Some(&p.bias_mu))?;
+        let wvar = sig.apply(&p.weight_rho).square();
+        let bvar = sig.apply(&p.bias_rho).square();
+        let var = self.apply(&x.square(), &wvar, Some(&bvar))?;
+        let eps = Tensor::randn(mean.shape(), rng);
+        let y = mean.add(&var.sqrt().mul(&eps)?)?;
+        self.record(None, rng)?;
+        Ok(y)
+    }
+
+    fn forward_flipout(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let (p, sig) = (&self.params, self.cfg.sigma);
+        let noise = self.draw(rng);
+        let n = x.shape()[0];
+        let (cin, cout) = (p.weight_mu.shape()[1], p.weight_mu.shape()[0]);
+        let (sin_shape, sout_shape): (Vec<usize>, Vec<usize>) = match self.kind {
+            Kind::Linear => (vec![n, cin], vec![n, cout]),
+            Kind::Conv { .. } => (vec![n, cin, 1, 1], vec![n, cout, 1, 1]),
+        };
+        let s_in = Tensor::new(signs(&sin_shape, rng));
+        let s_out = Tensor::new(signs(&sout_shape, rng));
+        let delta = perturbation(&p.weight_rho, &noise.weight_eps, sig)?;
+        let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, sig)?;
+        let mean = self.apply(x, &p.weight_mu, Some(&b))?;
+        let pert = self.apply(&x.mul(&s_in)?, &delta, None)?.mul(&s_out)?;
+        let y = mean.add(&pert)?;
+        self.record(Some(&noise), rng)?;
+        Ok(y)
+    }
+}

@@ -1,0 +1,90 @@
+//! The crate's error type.
+
+use thiserror::Error;
+
+/// Errors of the training loop, loaders, steps and checkpoints.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A tensor operation failed (usually a shape mismatch).
+    #[error(transparent)]
+    Tensor(#[from] fanaroff_tensor::Error),
+    /// A layer, loss, optimiser or checkpoint of `fanaroff-nn` failed.
+    #[error(transparent)]
+    Nn(#[from] fanaroff_nn::Error),
+    /// A data-set operation of `fanaroff-data` failed.
+    #[error(transparent)]
+    Data(#[from] fanaroff_data::Error),
+    /// A calibration metric of `fanaroff-calibrate` failed.
+    #[error(transparent)]
+    Calibrate(#[from] fanaroff_calibrate::Error),
+    /// A training step or callback defined in another crate failed (e.g. the
+    /// ELBO of `fanaroff-bayes`), kept as its own type.
+    #[error(transparent)]
+    External(Box<dyn std::error::Error + Send + Sync>),
+    /// A setting outside its valid range.
+    #[error("{what}: {msg}")]
+    InvalidConfig {
+        /// Which setting or type.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// Input data the loop cannot use (empty set, wrong shape, label out of range, NaN ...).
+    #[error("{what}: {msg}")]
+    InvalidInput {
+        /// Which function.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A training checkpoint that cannot be used (corrupt, or saved with other settings).
+    #[error("checkpoint {path}: {msg}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        msg: String,
+    },
+    /// The loss became NaN or infinite.
+    #[error("training diverged at epoch {epoch}, step {step}: loss = {loss}")]
+    Diverged {
+        /// Epoch (0-based).
+        epoch: usize,
+        /// Minibatch index inside the epoch.
+        step: usize,
+        /// The offending value.
+        loss: f64,
+    },
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        what,
+        msg: msg.into(),
+    }
+}
+
+pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        what,
+        msg: msg.into(),
+    }
+}
+
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
