@@ -163,3 +163,107 @@ fn early_stopping_and_best_restore() {
     .unwrap();
     assert_eq!(now["val_nll"], best_nll, "the best weights were restored");
 }
+
+/// Records the model's parameters and buffers at the end of every epoch
+/// (user callbacks run after the built-in ones).
+struct Snapshots(std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, Vec<f32>)>>>>);
+
+impl<M: Module> fanaroff::train::Callback<M> for Snapshots {
+    fn name(&self) -> String {
+        "snapshots".into()
+    }
+    fn on_epoch_end(
+        &mut self,
+        ctx: &mut fanaroff::train::EpochContext<'_, M>,
+    ) -> fanaroff::train::Result<()> {
+        self.0.lock().unwrap().push(common::state(&*ctx.model));
+        Ok(())
+    }
+}
+
+#[test]
+fn restoring_the_best_epoch_restores_batchnorm_statistics_too() {
+    use fanaroff::nn::{Activation, BatchNorm2d, Conv2d, Conv2dConfig, Flatten};
+    let (train, val) = (common::images(32, 1, 6, 0), common::images(16, 1, 6, 1));
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut net = Sequential::new()
+        .push(
+            "conv",
+            Conv2d::new(Conv2dConfig::new(1, 2, 3).padding(1), &mut rng).unwrap(),
+        )
+        .push("bn", BatchNorm2d::new(2).unwrap())
+        .push("relu", Activation::Relu)
+        .push("flatten", Flatten)
+        .push(
+            "fc",
+            Linear::new(LinearConfig::new(72, 2), &mut rng).unwrap(),
+        );
+    let snaps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // a large rate makes validation jump around, so the best epoch is not the last
+    let h = Trainer::new(quiet(8).adam(0.5))
+        .unwrap()
+        .validation(Validation::new(&val))
+        .callback(Snapshots(std::sync::Arc::clone(&snaps)))
+        .fit(&mut net, &train)
+        .unwrap();
+    let best = h.best_epoch.unwrap();
+    let snaps = snaps.lock().unwrap();
+    assert_eq!(
+        common::state(&net),
+        snaps[best - 1],
+        "best epoch {best} not restored"
+    );
+    let names: Vec<&str> = snaps[0].iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"bn.running_mean") && names.contains(&"bn.running_var"));
+    if best < h.records.len() {
+        assert_ne!(snaps[best - 1], snaps[h.records.len() - 1]);
+    }
+}
+
+#[test]
+fn configs_are_data() {
+    use fanaroff::bayes::{Elbo, Estimator, PriorSpec, VariationalConfig};
+    use fanaroff::nn::Conv2dConfig;
+    let train = TrainConfig::default()
+        .epochs(7)
+        .adam(3e-4)
+        .early_stopping(Some(4));
+    let back: TrainConfig = serde_json::from_str(&serde_json::to_string(&train).unwrap()).unwrap();
+    assert_eq!(back, train);
+    let v = VariationalConfig::default()
+        .prior_spec(PriorSpec::Laplace { b: 0.5 })
+        .estimator(Estimator::LocalReparam);
+    let vb: VariationalConfig = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+    assert_eq!((vb.prior_spec, vb.estimator), (v.prior_spec, v.estimator));
+    // a bad prior in a file is an error, not a silent default
+    assert!(
+        serde_json::from_str::<VariationalConfig>(r#"{"prior": {"Gaussian": {"s": -1.0}}}"#)
+            .is_err()
+    );
+    let e = Elbo::default().temperature(0.5);
+    assert_eq!(
+        serde_json::from_str::<Elbo>(&serde_json::to_string(&e).unwrap()).unwrap(),
+        e
+    );
+    let l = LeNetConfig {
+        image_size: 64,
+        ..LeNetConfig::default()
+    };
+    assert_eq!(
+        serde_json::from_str::<LeNetConfig>(&serde_json::to_string(&l).unwrap()).unwrap(),
+        l
+    );
+    assert!(
+        LeNetConfig {
+            image_size: 10,
+            ..LeNetConfig::default()
+        }
+        .check()
+        .is_err()
+    );
+    let c = Conv2dConfig::new(1, 6, 5).padding(1);
+    assert_eq!(
+        serde_json::from_str::<Conv2dConfig>(&serde_json::to_string(&c).unwrap()).unwrap(),
+        c
+    );
+}

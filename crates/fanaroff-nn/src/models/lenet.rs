@@ -43,6 +43,26 @@ impl Default for LeNetConfig {
 }
 
 impl LeNetConfig {
+    /// Validates the sizes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero
+    /// channels or widths, or an image too small for four stages.
+    pub fn check(self) -> Result<Self> {
+        let zero = self.in_channels == 0
+            || self.classes == 0
+            || self.channels.contains(&0)
+            || self.hidden.contains(&0);
+        if zero {
+            return Err(config(
+                "LeNetConfig",
+                "channels, widths and classes must be positive",
+            ));
+        }
+        self.feature_side()?;
+        Ok(self)
+    }
+
     /// Side of the feature map after the four conv (5x5, pad 1) + pool (2x2)
     /// stages: 150 -> 148 -> 74 -> 72 -> 36 -> 34 -> 17 -> 15 -> 7.
     ///
