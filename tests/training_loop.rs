@@ -166,7 +166,9 @@ fn early_stopping_and_best_restore() {
 
 /// Records the model's parameters and buffers at the end of every epoch
 /// (user callbacks run after the built-in ones).
-struct Snapshots(std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, Vec<f32>)>>>>);
+type State = Vec<(String, Vec<f32>)>;
+
+struct Snapshots(std::sync::Arc<std::sync::Mutex<Vec<State>>>);
 
 impl<M: Module> fanaroff::train::Callback<M> for Snapshots {
     fn name(&self) -> String {
