@@ -41,8 +41,7 @@ pub struct ArrayLoader<T> {
     x: Arc<ArrayD<T>>,
     y: Vec<usize>,
     classes: usize,
-    scale: fn(Scaling, f32) -> f32,
-    scaling: Scaling,
+    scaling: Option<Scaling>,
     augment: Option<Arc<AugmentFn>>,
 }
 
@@ -55,14 +54,6 @@ impl<T> std::fmt::Debug for ArrayLoader<T> {
             .field("augment", &self.augment.is_some())
             .finish()
     }
-}
-
-fn scale_with(s: Scaling, v: f32) -> f32 {
-    s.apply_value(v)
-}
-
-fn identity(_: Scaling, v: f32) -> f32 {
-    v
 }
 
 impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
@@ -103,19 +94,17 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
             return Err(input("ArrayLoader", "inputs contain NaN or infinity"));
         }
         Ok(ArrayLoader {
-            x: Arc::new(x),
+            x: Arc::new(x.as_standard_layout().into_owned()),
             y,
             classes,
-            scale: identity,
-            scaling: Scaling::Raw,
+            scaling: None,
             augment: None,
         })
     }
 
     /// Scales every value after augmentation.
     pub fn with_scaling(mut self, scaling: Scaling) -> Self {
-        self.scaling = scaling;
-        self.scale = scale_with;
+        self.scaling = Some(scaling);
         self
     }
 
@@ -136,8 +125,9 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
     /// Every example prepared as the loop sees it without augmentation
     /// (converted and scaled), `[N, ...]`: inputs for prediction.
     pub fn inputs(&self) -> ArrayD<f32> {
-        let (scale, s) = (self.scale, self.scaling);
-        self.x.mapv(|v| scale(s, v.into()))
+        let all: Vec<usize> = (0..self.len()).collect();
+        self.plain_batch(&all)
+            .expect("shape of the stored examples")
     }
 
     /// The labels.
@@ -150,14 +140,61 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
         &self.x
     }
 
-    fn prepare(&self, i: usize, seed: u64, augment: bool) -> ArrayD<f32> {
+    /// Example `i` as stored (standard layout, so one contiguous row).
+    fn row(&self, i: usize) -> &[T] {
+        let len = self.x.len() / self.x.shape()[0];
+        let all = self.x.as_slice().expect("stored in standard layout");
+        &all[i * len..(i + 1) * len]
+    }
+
+    /// Converts and scales `src` into `out` (same length).
+    fn scale_into(&self, src: impl Iterator<Item = f32>, out: &mut [f32]) {
+        match self.scaling {
+            None => out.iter_mut().zip(src).for_each(|(o, v)| *o = v),
+            Some(s) => out
+                .iter_mut()
+                .zip(src)
+                .for_each(|(o, v)| *o = s.apply_value(v)),
+        }
+    }
+
+    /// Example `i`, augmented with its own seeded RNG, scaled.
+    fn prepare_augmented(&self, f: &AugmentFn, i: usize, seed: u64) -> ArrayD<f32> {
         let raw = self.x.index_axis(Axis(0), i).mapv(Into::into);
-        let img = match (&self.augment, augment) {
-            (Some(f), true) => f(raw.view(), &mut StdRng::seed_from_u64(seed)),
-            _ => raw,
-        };
-        let (scale, s) = (self.scale, self.scaling);
-        img.mapv(|v| scale(s, v))
+        let img = f(raw.view(), &mut StdRng::seed_from_u64(seed));
+        let mut out = vec![0.0; img.len()];
+        self.scale_into(img.iter().copied(), &mut out);
+        ArrayD::from_shape_vec(img.raw_dim(), out).expect("same length")
+    }
+
+    /// The examples at `indices` without augmentation, straight into one
+    /// `[B, ...]` buffer.
+    fn plain_batch(&self, indices: &[usize]) -> Result<ArrayD<f32>> {
+        let len = self.x.len() / self.x.shape()[0];
+        let mut flat = vec![0.0f32; indices.len() * len];
+        flat.par_chunks_mut(len.max(1))
+            .zip(indices.par_iter())
+            .for_each(|(out, &i)| self.scale_into(self.row(i).iter().map(|&v| v.into()), out));
+        let mut full = vec![indices.len()];
+        full.extend_from_slice(&self.x.shape()[1..]);
+        ArrayD::from_shape_vec(IxDyn(&full), flat)
+            .map_err(|e| input("ArrayLoader::batch", e.to_string()))
+    }
+
+    /// The examples at `indices`, each augmented in parallel.
+    fn augmented_batch(&self, f: &AugmentFn, indices: &[usize], seed: u64) -> Result<ArrayD<f32>> {
+        let examples: Vec<ArrayD<f32>> = indices
+            .par_iter()
+            .enumerate()
+            .map(|(k, &i)| self.prepare_augmented(f, i, mix_seed(seed, k as u64)))
+            .collect();
+        let views: Vec<_> = examples.iter().map(|e| e.view()).collect();
+        ndarray::stack(Axis(0), &views).map_err(|_| {
+            input(
+                "ArrayLoader::batch",
+                "augmentation gave examples of different shapes",
+            )
+        })
     }
 }
 
@@ -223,26 +260,10 @@ impl<T: Copy + Into<f32> + Send + Sync> Loader for ArrayLoader<T> {
                 format!("index {bad} out of range for {n} examples"),
             ));
         }
-        let examples: Vec<ArrayD<f32>> = indices
-            .par_iter()
-            .enumerate()
-            .map(|(k, &i)| self.prepare(i, mix_seed(seed, k as u64), augment))
-            .collect();
-        let shape = examples[0].shape().to_vec();
-        if let Some(e) = examples.iter().find(|e| e.shape() != shape.as_slice()) {
-            return Err(input(
-                "ArrayLoader::batch",
-                format!(
-                    "augmentation gave examples of shapes {shape:?} and {:?}",
-                    e.shape()
-                ),
-            ));
-        }
-        let mut full = vec![indices.len()];
-        full.extend_from_slice(&shape);
-        let flat: Vec<f32> = examples.into_iter().flat_map(|e| e.into_iter()).collect();
-        let inputs = ArrayD::from_shape_vec(IxDyn(&full), flat)
-            .map_err(|e| input("ArrayLoader::batch", e.to_string()))?;
+        let inputs = match (&self.augment, augment) {
+            (Some(f), true) => self.augmented_batch(f.as_ref(), indices, seed)?,
+            _ => self.plain_batch(indices)?,
+        };
         Ok(Batch {
             inputs: Tensor::new(inputs),
             labels: indices.iter().map(|&i| self.y[i]).collect(),
