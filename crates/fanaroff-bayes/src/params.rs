@@ -109,7 +109,7 @@ impl VariationalParams {
     }
 }
 
-/// Noise for one forward pass with the [`Estimator::Reparam`] estimator.
+/// Noise for one forward pass with the [`Estimator::Reparam`](crate::Estimator::Reparam) estimator.
 #[derive(Debug, Clone)]
 pub struct WeightNoise {
     /// `eps` of the weights (shape of `weight_mu`).

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 /// `[members, N, K]` output (each member run with RNG seed `mix(seed, s)`).
 ///
 /// # Errors
-/// As [`predict_samples`].
+/// As [`predict_samples`](crate::predict_samples).
 pub fn predict_ensemble<M: Module>(
     ensemble: &Ensemble<M>,
     x: ArrayViewD<'_, f32>,

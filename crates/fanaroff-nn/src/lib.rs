@@ -1,11 +1,16 @@
 //! # fanaroff-nn
 //!
 //! Neural-network building blocks on [`fanaroff_tensor`]: the [`Module`]
-//! trait with a named parameter registry, layers ([`Linear`], [`Conv2d`],
-//! [`BatchNorm2d`], [`Dropout`], [`MaxPool2d`], [`Flatten`],
-//! [`Sequential`]), losses, optimisers ([`Sgd`], [`Adam`]/AdamW),
-//! learning-rate schedules, initialisers and safetensors checkpoints whose
-//! names and layouts match PyTorch's `state_dict`.
+//! trait with a named parameter registry (containers only name their
+//! children; parameters, buffers, masks and modes recurse), layers
+//! ([`Linear`], [`Conv2d`], [`BatchNorm2d`], [`Dropout`], [`MaxPool2d`],
+//! [`Flatten`], [`Sequential`]) built from config structs ([`LinearConfig`],
+//! [`Conv2dConfig`]), pruning [`Mask`]s, the KL collector of variational
+//! layers ([`kl`]), models written once against a
+//! [`LayerFactory`](models::LayerFactory) ([`models::LeNetConfig::build`]),
+//! losses, optimisers ([`Sgd`], [`Adam`]/AdamW), learning-rate schedules
+//! with public state, initialisers and safetensors checkpoints whose names
+//! and layouts match PyTorch's `state_dict`.
 //!
 //! One training step:
 //!
