@@ -100,6 +100,22 @@ fn sample_modes() {
     let h = fanaroff_nn::linear(&h, &p2.weight_mu, Some(&p2.bias_mu)).unwrap();
     assert_eq!(e.to_vec(), h.to_vec());
     // wrong input width is an error, not a panic
-    assert!(forward_kl(&net, &Tensor::zeros(&[2, 5]), &mut rng).is_err());
+    let err = forward_kl(&net, &Tensor::zeros(&[2, 5]), &mut rng).unwrap_err();
+    // the layer's own error type survives the trip through Module::forward
+    assert!(
+        matches!(
+            err,
+            fanaroff_bayes::Error::InvalidInput {
+                what: "BayesLinear",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let nn_err = net.forward(&Tensor::zeros(&[2, 5]), &mut rng).unwrap_err();
+    assert!(
+        matches!(nn_err, fanaroff_nn::Error::External(_)),
+        "{nn_err:?}"
+    );
     assert!(forward_kl(&net, &Tensor::zeros(&[0, 3]), &mut rng).is_err());
 }
