@@ -53,6 +53,18 @@ impl SigmaTransform {
         }
     }
 
+    /// `(sigma(rho), d sigma / d rho)`; one `exp` for [`SigmaTransform::Exp`].
+    #[inline]
+    pub fn sigma_and_dsigma(self, rho: f64) -> (f64, f64) {
+        match self {
+            SigmaTransform::Exp => {
+                let s = rho.exp();
+                (s, s)
+            }
+            SigmaTransform::Softplus => (self.sigma(rho), self.dsigma(rho)),
+        }
+    }
+
     /// `d sigma / d rho`.
     #[inline]
     pub fn dsigma(self, rho: f64) -> f64 {
@@ -338,16 +350,16 @@ pub fn mc_kl_terms(
             return ([0.0; 4], 0.0, 0.0);
         }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
-        let sig = sigma_t.sigma(rho);
-        let dsig = sigma_t.dsigma(rho);
+        let (sig, dsig) = sigma_t.sigma_and_dsigma(rho);
+        let ln_sig = sig.ln();
         let (mut lq, mut lp, mut c) = (0.0, 0.0, [0f64; 4]);
         for e in &es {
             let e = e[i] as f64;
             // The draw in f32, exactly as the forward pass uses it.
             let w = (mu as f32 + sig as f32 * e as f32) as f64;
-            lq += -0.5 * e * e - sig.ln() - LN_SQRT_2PI;
-            lp += prior.log_density(w);
-            let gp = prior.grad_log_density(w);
+            lq += -0.5 * e * e - ln_sig - LN_SQRT_2PI;
+            let (lpw, gp) = prior.log_density_and_grad(w);
+            lp += lpw;
             if detach {
                 c[0] += -e / sig;
             }
