@@ -161,7 +161,8 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
         Ok(elbo.loss(&logits, y, &kl, 0, nb)?.loss)
     };
     record("bbb_fwd_bwd", &mut || {
-        Ok(drop(bbb_loss(&bbb, &mut rng)?.backward()?))
+        bbb_loss(&bbb, &mut rng)?.backward()?;
+        Ok(())
     })?;
     record("bbb_step", &mut || {
         let g = bbb_loss(&bbb, &mut rng)?.backward()?;
@@ -171,7 +172,8 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
         Ok(cross_entropy(&m.forward(x, r)?, y, Reduction::Sum)?)
     };
     record("det_fwd_bwd", &mut || {
-        Ok(drop(det_loss(&det, &mut rng)?.backward()?))
+        det_loss(&det, &mut rng)?.backward()?;
+        Ok(())
     })?;
     record("det_step", &mut || {
         let g = det_loss(&det, &mut rng)?.backward()?;
@@ -179,11 +181,13 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
     })?;
     record("bbb_fwd_nograd", &mut || {
         let _g = NoGradGuard::new();
-        Ok(drop(bbb.forward(x, &mut rng)?))
+        bbb.forward(x, &mut rng)?;
+        Ok(())
     })?;
     record("det_fwd_nograd", &mut || {
         let _g = NoGradGuard::new();
-        Ok(drop(det.forward(x, &mut rng)?))
+        det.forward(x, &mut rng)?;
+        Ok(())
     })?;
     record("bbb_sample_kl_fwd_bwd", &mut || {
         let mut terms = Vec::new();
@@ -192,7 +196,10 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
         for k in terms {
             total = total.add(&k?)?;
         }
-        Ok(drop(total.weighted(1.0, 1.0)?.backward()?))
+        {
+            total.weighted(1.0, 1.0)?.backward()?;
+            Ok(())
+        }
     })?;
     Ok(Value::Object(out))
 }
@@ -217,13 +224,21 @@ fn epochs_and_predictive(
     let Models { mut bbb, mut det } = models()?;
     let mut tb =
         Trainer::new(epoch_config())?.step(ElboStep::new(Elbo::default().temperature(1e-2))?);
-    let ep_b = timed(&mut || Ok(drop(tb.fit(&mut bbb, train)?)), a.repeats, 1)?;
+    let ep_b = timed(
+        &mut || tb.fit(&mut bbb, train).map(|_| ()).map_err(Into::into),
+        a.repeats,
+        1,
+    )?;
     println!(
         "epoch BBB  median {:.3} s  {ep_b:.3?}",
         median(ep_b.clone())
     );
     let mut td = Trainer::new(epoch_config())?.step(CrossEntropyStep);
-    let ep_d = timed(&mut || Ok(drop(td.fit(&mut det, train)?)), a.repeats, 1)?;
+    let ep_d = timed(
+        &mut || td.fit(&mut det, train).map(|_| ()).map_err(Into::into),
+        a.repeats,
+        1,
+    )?;
     println!(
         "epoch det  median {:.3} s  {ep_d:.3?}",
         median(ep_d.clone())
@@ -231,7 +246,10 @@ fn epochs_and_predictive(
     let n_test = test_x.shape()[0];
     let pcfg = PredictConfig::with_samples(a.samples).batch_size(n_test);
     let inf = timed(
-        &mut || Ok(drop(predict_samples(&bbb, test_x.view(), &pcfg)?)),
+        &mut || {
+            predict_samples(&bbb, test_x.view(), &pcfg)?;
+            Ok(())
+        },
         a.repeats,
         1,
     )?;
