@@ -16,8 +16,72 @@
 //! that are shifted views of one padded image ("implicit im2col"), so the
 //! unfolded matrix is never written out.
 //!
-//! On x86-64 with AVX2 and FMA (checked at run time) the tiles use those
-//! instructions; elsewhere a portable loop computes the same sums.
+//! The instruction set is chosen at run time ([`Kernel`]): AVX-512F tiles
+//! of 6 x 32 for `gemm_nn` where the CPU has them, AVX2 + FMA tiles
+//! otherwise, and a portable loop elsewhere. The AVX-512 and AVX2 paths give
+//! bit-identical results (each output is the same chain of fused
+//! multiply-adds over the inner dimension, and the same last `n % 8` columns
+//! take the portable loop in both).
+
+use std::cell::Cell;
+
+/// The instruction set of the GEMM kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Portable loops.
+    Scalar,
+    /// AVX2 + FMA (x86-64).
+    Avx2,
+    /// AVX-512F (x86-64; `gemm_nt` uses the AVX2 tiles).
+    Avx512,
+}
+
+impl Kernel {
+    /// The best instruction set of this CPU.
+    pub fn detected() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f") {
+                return Kernel::Avx512;
+            }
+            if has_avx2_fma() {
+                return Kernel::Avx2;
+            }
+        }
+        Kernel::Scalar
+    }
+
+    /// Every instruction set this CPU can run, the portable loops first.
+    pub fn supported() -> Vec<Kernel> {
+        let best = Kernel::detected();
+        [Kernel::Scalar, Kernel::Avx2, Kernel::Avx512]
+            .into_iter()
+            .filter(|k| *k as u8 <= best as u8)
+            .collect()
+    }
+}
+
+thread_local! {
+    static FORCED: Cell<Option<Kernel>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the GEMM kernels *of this thread* forced to `kernel`
+/// (tests of every path; the caller checks [`Kernel::supported`]).
+pub fn with_kernel<T>(kernel: Kernel, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Kernel>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED.with(|c| c.replace(Some(kernel))));
+    f()
+}
+
+/// The kernel to use now: the forced one, else the detected one.
+fn active() -> Kernel {
+    FORCED.with(Cell::get).unwrap_or_else(Kernel::detected)
+}
 
 /// Offsets `0, ld, 2 ld, ...` of the rows of a plain row-major matrix.
 pub(crate) fn row_offsets(rows: usize, ld: usize) -> Vec<usize> {
@@ -69,7 +133,27 @@ pub(crate) fn gemm_nn(
     }
     assert!((m - 1) * ldc + n <= c.len(), "gemm_nn: C too short");
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if active() == Kernel::Avx512 {
+        // SAFETY: the CPU has the features; every index was bounds-checked above.
+        unsafe {
+            avx512::gemm_nn(
+                m,
+                n,
+                k,
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr(),
+                b_rows.as_ptr(),
+                c.as_mut_ptr(),
+                ldc,
+                accumulate,
+            )
+        };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if active() == Kernel::Avx2 {
         // SAFETY: the CPU has the features; every index was bounds-checked above.
         unsafe {
             avx2::gemm_nn(
@@ -132,7 +216,7 @@ pub(crate) fn gemm_nt(
     }
     assert!((m - 1) * ldc + n <= c.len(), "gemm_nt: C too short");
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if active() != Kernel::Scalar {
         // SAFETY: the CPU has the features; every index was bounds-checked above.
         unsafe {
             avx2::gemm_nt(
@@ -448,6 +532,129 @@ mod avx2 {
     }
 }
 
+// AVX-512 tiles of `gemm_nn`: the AVX2 tiles with 16-wide registers.
+#[allow(clippy::needless_range_loop)]
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Rows of A per register tile.
+    const MR: usize = 6;
+
+    /// One `R x (16 V)` tile of `C = A B` over the full inner dimension.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_nn<const R: usize, const V: usize>(
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        b_rows: *const usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            for p in 0..k {
+                let bp = b.add(*b_rows.add(p));
+                let mut bv = [_mm512_setzero_ps(); V];
+                for v in 0..V {
+                    bv[v] = _mm512_loadu_ps(bp.add(16 * v));
+                }
+                for r in 0..R {
+                    let av = _mm512_set1_ps(*a.add(r * rsa + p * csa));
+                    for v in 0..V {
+                        acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..R {
+                for v in 0..V {
+                    let cp = c.add(r * ldc + 16 * v);
+                    let val = if accumulate {
+                        _mm512_add_ps(acc[r][v], _mm512_loadu_ps(cp))
+                    } else {
+                        acc[r][v]
+                    };
+                    _mm512_storeu_ps(cp, val);
+                }
+            }
+        }
+    }
+
+    /// All rows, `MR` at a time, for one block of `16 V` columns.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn column_block<const V: usize>(
+        m: usize,
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        b_rows: *const usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut i = 0;
+            while i + MR <= m {
+                let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
+                tile_nn::<MR, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate);
+                i += MR;
+            }
+            let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
+            match m - i {
+                0 => {}
+                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+            }
+        }
+    }
+
+    /// Columns in blocks of 32 and 16; the last `n % 16` go to the AVX2
+    /// kernel, so both paths treat every column alike.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_nn(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        b_rows: *const usize,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe {
+            let mut j = 0;
+            while j + 32 <= n {
+                let (bj, cj) = (b.add(j), c.add(j));
+                column_block::<2>(m, k, a, rsa, csa, bj, b_rows, cj, ldc, accumulate);
+                j += 32;
+            }
+            if j + 16 <= n {
+                let (bj, cj) = (b.add(j), c.add(j));
+                column_block::<1>(m, k, a, rsa, csa, bj, b_rows, cj, ldc, accumulate);
+                j += 16;
+            }
+            if j < n {
+                let (bj, cj) = (b.add(j), c.add(j));
+                super::avx2::gemm_nn(m, n - j, k, a, rsa, csa, bj, b_rows, cj, ldc, accumulate);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,6 +731,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every instruction set this CPU has gives the reference's sums, and
+    /// the vector paths agree bit for bit.
+    #[test]
+    fn every_supported_kernel_matches() {
+        let mut r = StdRng::seed_from_u64(2);
+        let kernels = Kernel::supported();
+        assert_eq!(kernels[0], Kernel::Scalar);
+        for &(m, n, k) in &[
+            (6, 32, 7),
+            (7, 57, 25),
+            (13, 100, 9),
+            (1, 15, 3),
+            (6, 47, 150),
+        ] {
+            let a = rand_vec(m * k, &mut r);
+            let b = rand_vec(n + 2 * k, &mut r);
+            let rows: Vec<usize> = (0..k).map(|p| 2 * p).collect();
+            let c0 = rand_vec(m * n, &mut r);
+            let mut want = c0.clone();
+            reference_nn(m, n, k, &a, k, 1, &b, &rows, &mut want, true);
+            let mut outs = Vec::new();
+            for &kern in &kernels {
+                let mut c = c0.clone();
+                with_kernel(kern, || {
+                    gemm_nn(m, n, k, &a, k, 1, &b, &rows, &mut c, n, true)
+                });
+                for (x, y) in c.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() < 1e-3 * (1.0 + y.abs()),
+                        "{kern:?} m{m} n{n} k{k}"
+                    );
+                }
+                let l = 40;
+                let (a2, b2) = (rand_vec(m * l, &mut r), rand_vec(n * l, &mut r));
+                let mut c2 = vec![0.0; m * n];
+                with_kernel(kern, || {
+                    gemm_nt(m, n, l, &a2, l, &b2, &row_offsets(n, l), &mut c2, n, false)
+                });
+                for i in 0..m {
+                    for j in 0..n {
+                        let s: f32 = (0..l).map(|p| a2[i * l + p] * b2[j * l + p]).sum();
+                        assert!(
+                            (c2[i * n + j] - s).abs() < 1e-3 * (1.0 + s.abs()),
+                            "{kern:?} nt"
+                        );
+                    }
+                }
+                outs.push((kern, c));
+            }
+            let vector: Vec<&Vec<f32>> = outs
+                .iter()
+                .filter(|(k, _)| *k != Kernel::Scalar)
+                .map(|(_, c)| c)
+                .collect();
+            for w in vector.windows(2) {
+                assert_eq!(w[0], w[1], "AVX2 and AVX-512 differ for m{m} n{n} k{k}");
+            }
+        }
+        // the override is scoped to the closure
+        with_kernel(Kernel::Scalar, || assert_eq!(active(), Kernel::Scalar));
+        assert_eq!(active(), Kernel::detected());
     }
 
     #[test]

@@ -111,10 +111,10 @@ impl Canvas {
 
     /// Set one pixel (ignored outside the image).
     pub fn set(&mut self, x: i64, y: i64, c: Color) {
-        if let Some((x0, y0, x1, y1)) = self.clip {
-            if x < x0 || x > x1 || y < y0 || y > y1 {
-                return;
-            }
+        if let Some((x0, y0, x1, y1)) = self.clip
+            && (x < x0 || x > x1 || y < y0 || y > y1)
+        {
+            return;
         }
         if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
             let i = (y as usize * self.width + x as usize) * 3;

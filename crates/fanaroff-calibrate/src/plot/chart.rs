@@ -618,10 +618,10 @@ fn draw_series(c: &mut Canvas, s: &Series, xa: &Axis, ya: &Axis, plot: &Rect) {
                 }
                 prev = p;
             }
-            if s.xs.len() == 1 {
-                if let Some(p) = pt(s.xs[0], s.ys[0]) {
-                    c.disc(p.0, p.1, 3, s.color);
-                }
+            if s.xs.len() == 1
+                && let Some(p) = pt(s.xs[0], s.ys[0])
+            {
+                c.disc(p.0, p.1, 3, s.color);
             }
         }
         Kind::Points => {

@@ -115,7 +115,7 @@ impl LabelCode {
 
     /// `true` for confident (second digit 0), `false` for uncertain.
     pub fn is_confident(self) -> bool {
-        (self.0 / 10) % 10 == 0
+        (self.0 / 10).is_multiple_of(10)
     }
 
     /// Morphology (third digit).

@@ -368,13 +368,13 @@ impl MiraBest {
             .get("batches.meta")
             .ok_or_else(|| missing("batches.meta"))?;
         let meta = BatchesMeta::from_bytes(meta_bytes, meta_label)?;
-        if let Some(v) = meta.num_vis {
-            if v != 150 * 150 {
-                return Err(Error::format(
-                    meta_label.clone(),
-                    format!("num_vis is {v}, expected 22500 (150 x 150)"),
-                ));
-            }
+        if let Some(v) = meta.num_vis
+            && v != 150 * 150
+        {
+            return Err(Error::format(
+                meta_label.clone(),
+                format!("num_vis is {v}, expected 22500 (150 x 150)"),
+            ));
         }
         let kind = if meta.label_names == ["FRI", "FRII"] {
             ReleaseKind::Basic

@@ -90,12 +90,11 @@ impl Dtype {
             Some("<" | "|" | "=") => self.big_endian = false,
             _ => return Err("dtype state has no valid byte order".into()),
         }
-        if matches!(self.kind, DtypeKind::Unicode | DtypeKind::Bytes) {
-            if let Some(elsize) = items.get(5).and_then(Value::as_int) {
-                if elsize >= 0 {
-                    self.itemsize = usize::try_from(elsize).map_err(|_| "bad element size")?;
-                }
-            }
+        if matches!(self.kind, DtypeKind::Unicode | DtypeKind::Bytes)
+            && let Some(elsize) = items.get(5).and_then(Value::as_int)
+            && elsize >= 0
+        {
+            self.itemsize = usize::try_from(elsize).map_err(|_| "bad element size")?;
         }
         Ok(())
     }

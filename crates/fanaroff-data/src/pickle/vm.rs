@@ -404,7 +404,7 @@ fn new_dict() -> Value {
 }
 
 fn set_items(target: &Value, items: Vec<Value>) -> Step<()> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err("SETITEMS with an odd number of items".into());
     }
     let Value::Dict(d) = target else {

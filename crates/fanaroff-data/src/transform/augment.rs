@@ -130,10 +130,10 @@ impl Augment {
         if self.crop == Some(0) {
             return Err(Error::param("crop", "0; must be >= 1"));
         }
-        if let Some(r) = self.mask_radius {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(Error::param("mask_radius", format!("{r}; must be > 0")));
-            }
+        if let Some(r) = self.mask_radius
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(Error::param("mask_radius", format!("{r}; must be > 0")));
         }
         Ok(self)
     }
