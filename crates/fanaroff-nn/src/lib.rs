@@ -65,7 +65,7 @@ pub use error::{Error, Result};
 pub use grad_accum::GradAccumulator;
 pub use layers::{
     Activation, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Flatten, Linear, LinearConfig,
-    MaxPool2d, Sequential, linear,
+    MaxPool2d, ReluMaxPool2d, Sequential, linear,
 };
 pub use loss::{Reduction, cross_entropy, gaussian_nll_loss, mse_loss, nll_loss};
 pub use mask::Mask;

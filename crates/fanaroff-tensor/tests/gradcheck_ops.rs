@@ -426,6 +426,14 @@ fn pooling() {
             std::slice::from_ref(&x),
             fine(),
         );
+        // values half a step away from the ReLU kink at 0
+        let shifted = x.mapv(|v| v + 0.005);
+        assert_grads(
+            &format!("relu_max_pool2d {h}x{w} k{k:?} s{s:?}"),
+            |t| t[0].relu_max_pool2d(k, s),
+            std::slice::from_ref(&shifted),
+            fine(),
+        );
         assert_grads(
             &format!("avg_pool2d {h}x{w} k{k:?} s{s:?}"),
             |t| t[0].avg_pool2d(k, s),
@@ -433,6 +441,30 @@ fn pooling() {
             cfg(),
         );
     }
+}
+
+/// The fused ReLU + max pooling gives exactly the values and gradients of
+/// the two ops, ties, zeros and NaN included.
+#[test]
+fn fused_relu_max_pool_equals_the_two_ops() {
+    let mut r = rng(17);
+    let mut v: Vec<f32> = (0..2 * 3 * 9 * 8)
+        .map(|_| r.random_range(-1.0f32..1.0))
+        .collect();
+    v[..8].fill(0.0); // a window of zeros, and ties
+    v[9] = f32::NAN;
+    v[20] = -0.0;
+    let x = Tensor::from_vec(v, &[2, 3, 9, 8])
+        .unwrap()
+        .requires_grad(true);
+    let w = Tensor::randn(&[2, 3, 4, 4], &mut r);
+    let fused = x.relu_max_pool2d((2, 2), (2, 2)).unwrap();
+    let two = x.relu().max_pool2d((2, 2), (2, 2)).unwrap();
+    let bits = |t: &Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&fused), bits(&two));
+    let g1 = fused.mul(&w).unwrap().sum().backward().unwrap();
+    let g2 = two.mul(&w).unwrap().sum().backward().unwrap();
+    assert_eq!(g1.get(&x).unwrap(), g2.get(&x).unwrap());
 }
 
 #[test]

@@ -10,4 +10,4 @@ pub use batchnorm::BatchNorm2d;
 pub use conv::{Conv2d, Conv2dConfig};
 pub use linear::{Linear, LinearConfig, linear};
 pub use sequential::Sequential;
-pub use simple::{Activation, Dropout, Flatten, MaxPool2d};
+pub use simple::{Activation, Dropout, Flatten, MaxPool2d, ReluMaxPool2d};

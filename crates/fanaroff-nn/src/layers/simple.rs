@@ -57,6 +57,34 @@ impl Module for MaxPool2d {
     }
 }
 
+/// ReLU followed by max pooling, fused into one pass
+/// ([`Tensor::relu_max_pool2d`]): the values and gradients of
+/// [`Activation::Relu`] then [`MaxPool2d`], without the ReLU's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReluMaxPool2d {
+    /// The pooling after the ReLU.
+    pub pool: MaxPool2d,
+}
+
+impl ReluMaxPool2d {
+    /// ReLU then a `kernel x kernel` max pool with step `stride`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    pub fn new(kernel: usize, stride: usize) -> Result<Self> {
+        Ok(ReluMaxPool2d {
+            pool: MaxPool2d::new(kernel, stride)?,
+        })
+    }
+}
+
+impl Module for ReluMaxPool2d {
+    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        let (k, s) = (self.pool.kernel, self.pool.stride);
+        Ok(x.relu_max_pool2d((k, k), (s, s))?)
+    }
+}
+
 /// Flattens `[N, ...]` into `[N, prod(...)]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flatten;

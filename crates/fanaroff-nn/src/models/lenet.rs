@@ -3,7 +3,7 @@
 
 use super::factory::{LayerFactory, PlainLayers};
 use crate::error::{Result, config};
-use crate::layers::{Activation, Conv2dConfig, Flatten, LinearConfig, MaxPool2d, Sequential};
+use crate::layers::{Activation, Conv2dConfig, Flatten, LinearConfig, ReluMaxPool2d, Sequential};
 use rand::RngCore;
 
 /// Sizes of [`lenet`].
@@ -98,7 +98,7 @@ impl LeNetConfig {
 
 impl LeNetConfig {
     /// Builds the LeNet with the layers of `factory`: four blocks of conv
-    /// 5x5 (padding 1) -> ReLU -> max-pool 2x2, flatten, fc -> ReLU -> fc ->
+    /// 5x5 (padding 1) -> ReLU -> max-pool 2x2 (fused: `relu_pool1`..), flatten, fc -> ReLU -> fc ->
     /// ReLU -> fc. Returns logits. Parameter names (`conv1.weight` ...
     /// `fc3.bias`, or `conv1.weight_mu` ... for variational layers) match
     /// the PyTorch reference models; a factory's extra layer before each fc
@@ -129,8 +129,7 @@ impl LeNetConfig {
             let conv = factory.conv2d(Conv2dConfig::new(cin, cout, 5).padding(1))?;
             net = net
                 .push_boxed(&format!("conv{}", i + 1), conv)
-                .push(&format!("relu{}", i + 1), Activation::Relu)
-                .push(&format!("pool{}", i + 1), MaxPool2d::new(2, 2)?);
+                .push(&format!("relu_pool{}", i + 1), ReluMaxPool2d::new(2, 2)?);
             cin = cout;
         }
         net = net.push("flatten", Flatten);

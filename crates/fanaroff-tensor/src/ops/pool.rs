@@ -85,6 +85,45 @@ impl Backward for MaxPoolOp {
     }
 }
 
+struct ReluMaxPoolOp {
+    argmax: Vec<u32>,
+    g: PoolGeom,
+}
+
+impl Backward for ReluMaxPoolOp {
+    fn name(&self) -> &'static str {
+        "relu_max_pool2d"
+    }
+    /// The output gradient goes to each window's maximum where the output
+    /// is positive (ReLU's gradient is 0 at and below 0).
+    fn backward(
+        &self,
+        grad: &ArrayD<f32>,
+        parents: &[Tensor],
+        output: &ArrayD<f32>,
+    ) -> Vec<Option<ArrayD<f32>>> {
+        let (hw_in, hw_out) = (self.g.h * self.g.w, self.g.ho * self.g.wo);
+        let gs = grad.as_standard_layout();
+        let gs = gs.as_slice().expect("standard layout");
+        let ys = output.as_standard_layout();
+        let ys = ys.as_slice().expect("standard layout");
+        let mut dx = crate::pool::take_zeroed(parents[0].len());
+        dx.par_chunks_mut(hw_in)
+            .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
+            .zip(ys.par_chunks(hw_out))
+            .for_each(|((d, (g, a)), y)| {
+                for ((&gv, &i), &yv) in g.iter().zip(a).zip(y) {
+                    if yv > 0.0 {
+                        d[i as usize] += gv;
+                    }
+                }
+            });
+        vec![Some(
+            ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
+        )]
+    }
+}
+
 /// `b` replaces `a` as the running maximum: larger, or NaN (NaN propagates,
 /// and the first maximum wins ties).
 #[inline(always)]
@@ -92,8 +131,21 @@ fn beats(b: f32, a: f32) -> bool {
     b > a || (b.is_nan() && !a.is_nan())
 }
 
-/// Maximum and its flat position for each window of one plane.
-fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32]) {
+/// `max(x, 0)` exactly as [`Tensor::relu`] computes it (NaN becomes 0).
+#[inline(always)]
+fn relu(x: f32) -> f32 {
+    x.max(0.0)
+}
+
+#[inline(always)]
+fn identity(x: f32) -> f32 {
+    x
+}
+
+/// Maximum of `f(x)` and its flat position for each window of one plane
+/// (`f` = identity for max pooling, ReLU for the fused ReLU + max pooling).
+#[inline(always)]
+fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32], f: impl Fn(f32) -> f32) {
     if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
         // The common 2x2/2 case: selects instead of a window loop.
         let w = g.w;
@@ -104,7 +156,8 @@ fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32]) {
             let ys = &mut yp[oy * g.wo..(oy + 1) * g.wo];
             let is = &mut ap[oy * g.wo..(oy + 1) * g.wo];
             for ox in 0..g.wo {
-                let (a, b, c, d) = (r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+                let (a, b) = (f(r0[2 * ox]), f(r0[2 * ox + 1]));
+                let (c, d) = (f(r1[2 * ox]), f(r1[2 * ox + 1]));
                 let (m01, i01) = if beats(b, a) { (b, 1) } else { (a, 0) };
                 let (m23, i23) = if beats(d, c) { (d, w + 1) } else { (c, w) };
                 let (m, i) = if beats(m23, m01) {
@@ -125,6 +178,7 @@ fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32]) {
             for ky in 0..g.kh {
                 let row = (oy * g.sh + ky) * g.w + ox * g.sw;
                 for (kx, &v) in xp[row..row + g.kw].iter().enumerate() {
+                    let v = f(v);
                     if beats(v, best) {
                         best = v;
                         at = row + kx;
@@ -205,7 +259,7 @@ impl Tensor {
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
             .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap));
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, identity));
         let mut shape = self.shape().to_vec();
         shape[2] = g.ho;
         shape[3] = g.wo;
@@ -214,6 +268,49 @@ impl Tensor {
             y,
             vec![self.clone()],
             MaxPoolOp { argmax, g },
+        ))
+    }
+
+    /// `max_pool2d(relu(x))` in one pass, without the ReLU's output: the
+    /// same values and gradients as the two ops (ReLU is monotone, so the
+    /// window maximum of `relu(x)` is `relu` of the first maximum; the
+    /// gradient reaches that position when the output is positive).
+    ///
+    /// # Errors
+    /// As [`max_pool2d`](Tensor::max_pool2d).
+    ///
+    /// # Example
+    /// ```
+    /// use fanaroff_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![-1., -2., -3., -4., 1., -2., 3., 0.], &[1, 2, 2, 2]).unwrap();
+    /// let y = x.relu_max_pool2d((2, 2), (2, 2)).unwrap();
+    /// assert_eq!(y.to_vec(), x.relu().max_pool2d((2, 2), (2, 2)).unwrap().to_vec());
+    /// assert_eq!(y.to_vec(), vec![0., 3.]);
+    /// ```
+    pub fn relu_max_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+    ) -> Result<Tensor> {
+        let g = geometry("relu_max_pool2d", self, kernel, stride)?;
+        let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
+        let planes = self.shape()[0] * self.shape()[1];
+        let xs = self.data().as_standard_layout();
+        let xs = xs.as_slice().expect("standard layout");
+        let mut y = crate::pool::take_dirty(planes * hw_out);
+        let mut argmax = vec![0u32; planes * hw_out];
+        y.par_chunks_mut(hw_out)
+            .zip(argmax.par_chunks_mut(hw_out))
+            .zip(xs.par_chunks(hw_in))
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, relu));
+        let mut shape = self.shape().to_vec();
+        shape[2] = g.ho;
+        shape[3] = g.wo;
+        let y = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("output shape");
+        Ok(Tensor::from_op(
+            y,
+            vec![self.clone()],
+            ReluMaxPoolOp { argmax, g },
         ))
     }
 
