@@ -99,6 +99,22 @@ fn has_avx2_fma() -> bool {
     }
 }
 
+/// The signature of the vector `gemm_nn` kernels.
+#[cfg(target_arch = "x86_64")]
+type VectorNn = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *const f32,
+    usize,
+    usize,
+    *const f32,
+    *const usize,
+    *mut f32,
+    usize,
+    bool,
+);
+
 /// `C = A B` (or `C += A B` when `accumulate`).
 ///
 /// # Panics
@@ -133,44 +149,19 @@ pub(crate) fn gemm_nn(
     }
     assert!((m - 1) * ldc + n <= c.len(), "gemm_nn: C too short");
     #[cfg(target_arch = "x86_64")]
-    if active() == Kernel::Avx512 {
-        // SAFETY: the CPU has the features; every index was bounds-checked above.
-        unsafe {
-            avx512::gemm_nn(
-                m,
-                n,
-                k,
-                a.as_ptr(),
-                rsa,
-                csa,
-                b.as_ptr(),
-                b_rows.as_ptr(),
-                c.as_mut_ptr(),
-                ldc,
-                accumulate,
-            )
+    {
+        let kernel: Option<VectorNn> = match active() {
+            Kernel::Avx512 => Some(avx512::gemm_nn),
+            Kernel::Avx2 => Some(avx2::gemm_nn),
+            Kernel::Scalar => None,
         };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if active() == Kernel::Avx2 {
-        // SAFETY: the CPU has the features; every index was bounds-checked above.
-        unsafe {
-            avx2::gemm_nn(
-                m,
-                n,
-                k,
-                a.as_ptr(),
-                rsa,
-                csa,
-                b.as_ptr(),
-                b_rows.as_ptr(),
-                c.as_mut_ptr(),
-                ldc,
-                accumulate,
-            )
-        };
-        return;
+        if let Some(f) = kernel {
+            let (ap, bp, rp, cp) = (a.as_ptr(), b.as_ptr(), b_rows.as_ptr(), c.as_mut_ptr());
+            // SAFETY: `active` only names kernels the CPU has; every index
+            // was bounds-checked above.
+            unsafe { f(m, n, k, ap, rsa, csa, bp, rp, cp, ldc, accumulate) };
+            return;
+        }
     }
     for i in 0..m {
         let row = &mut c[i * ldc..i * ldc + n];

@@ -249,21 +249,7 @@ impl Tensor {
     /// assert_eq!(y.to_vec(), vec![5., 7., 13., 15.]);
     /// ```
     pub fn max_pool2d(&self, kernel: (usize, usize), stride: (usize, usize)) -> Result<Tensor> {
-        let g = geometry("max_pool2d", self, kernel, stride)?;
-        let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
-        let planes = self.shape()[0] * self.shape()[1];
-        let xs = self.data().as_standard_layout();
-        let xs = xs.as_slice().expect("standard layout");
-        let mut y = crate::pool::take_dirty(planes * hw_out);
-        let mut argmax = vec![0u32; planes * hw_out];
-        y.par_chunks_mut(hw_out)
-            .zip(argmax.par_chunks_mut(hw_out))
-            .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, identity));
-        let mut shape = self.shape().to_vec();
-        shape[2] = g.ho;
-        shape[3] = g.wo;
-        let y = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("output shape");
+        let (y, argmax, g) = self.window_max("max_pool2d", kernel, stride, identity)?;
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
@@ -292,7 +278,23 @@ impl Tensor {
         kernel: (usize, usize),
         stride: (usize, usize),
     ) -> Result<Tensor> {
-        let g = geometry("relu_max_pool2d", self, kernel, stride)?;
+        let (y, argmax, g) = self.window_max("relu_max_pool2d", kernel, stride, relu)?;
+        Ok(Tensor::from_op(
+            y,
+            vec![self.clone()],
+            ReluMaxPoolOp { argmax, g },
+        ))
+    }
+
+    /// Window maxima of `f(x)` (values and flat positions), in parallel over planes.
+    fn window_max(
+        &self,
+        op: &'static str,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        f: impl Fn(f32) -> f32 + Sync + Copy,
+    ) -> Result<(ArrayD<f32>, Vec<u32>, PoolGeom)> {
+        let g = geometry(op, self, kernel, stride)?;
         let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
         let planes = self.shape()[0] * self.shape()[1];
         let xs = self.data().as_standard_layout();
@@ -302,16 +304,12 @@ impl Tensor {
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
             .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, relu));
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, f));
         let mut shape = self.shape().to_vec();
         shape[2] = g.ho;
         shape[3] = g.wo;
         let y = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("output shape");
-        Ok(Tensor::from_op(
-            y,
-            vec![self.clone()],
-            ReluMaxPoolOp { argmax, g },
-        ))
+        Ok((y, argmax, g))
     }
 
     /// Average pooling with window `kernel` and step `stride` (rows, cols).
