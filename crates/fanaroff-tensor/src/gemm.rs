@@ -238,6 +238,95 @@ pub(crate) fn gemm_nt(
     }
 }
 
+/// The register tiles of `gemm_nn` for one vector width: `MR` rows of A
+/// times `V` registers of `W` columns, accumulated by fused multiply-adds
+/// over the whole inner dimension (the same chain for every width, so the
+/// widths give the same bits).
+#[cfg(target_arch = "x86_64")]
+macro_rules! nn_tiles {
+    ($reg:ty, $w:expr, $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $add:ident) => {
+        /// Rows of A per register tile.
+        const MR: usize = 6;
+
+        /// One `R x (W V)` tile of `C = A B` over the full inner dimension.
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn tile_nn<const R: usize, const V: usize>(
+            k: usize,
+            a: *const f32,
+            rsa: usize,
+            csa: usize,
+            b: *const f32,
+            b_rows: *const usize,
+            c: *mut f32,
+            ldc: usize,
+            accumulate: bool,
+        ) {
+            unsafe {
+                let mut acc: [[$reg; V]; R] = [[$zero(); V]; R];
+                for p in 0..k {
+                    let bp = b.add(*b_rows.add(p));
+                    let mut bv: [$reg; V] = [$zero(); V];
+                    for v in 0..V {
+                        bv[v] = $load(bp.add($w * v));
+                    }
+                    for r in 0..R {
+                        let av = $set1(*a.add(r * rsa + p * csa));
+                        for v in 0..V {
+                            acc[r][v] = $fma(av, bv[v], acc[r][v]);
+                        }
+                    }
+                }
+                for r in 0..R {
+                    for v in 0..V {
+                        let cp = c.add(r * ldc + $w * v);
+                        let val = if accumulate {
+                            $add(acc[r][v], $load(cp))
+                        } else {
+                            acc[r][v]
+                        };
+                        $store(cp, val);
+                    }
+                }
+            }
+        }
+
+        /// All rows, `MR` at a time, for one block of `W V` columns.
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn column_block<const V: usize>(
+            m: usize,
+            k: usize,
+            a: *const f32,
+            rsa: usize,
+            csa: usize,
+            b: *const f32,
+            b_rows: *const usize,
+            c: *mut f32,
+            ldc: usize,
+            accumulate: bool,
+        ) {
+            unsafe {
+                let mut i = 0;
+                while i + MR <= m {
+                    let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
+                    tile_nn::<MR, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate);
+                    i += MR;
+                }
+                let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
+                match m - i {
+                    0 => {}
+                    1 => tile_nn::<1, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                    2 => tile_nn::<2, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                    3 => tile_nn::<3, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                    4 => tile_nn::<4, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                    _ => tile_nn::<5, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
+                }
+            }
+        }
+    };
+}
+
 // Register tiles are indexed by their (constant) row and column: index
 // loops read better here than iterator chains.
 #[allow(clippy::needless_range_loop)]
@@ -245,94 +334,16 @@ pub(crate) fn gemm_nt(
 mod avx2 {
     use std::arch::x86_64::*;
 
-    /// Rows of A per register tile in `gemm_nn`.
-    const MR: usize = 6;
-
-    /// One `R x (8 V)` tile of `C = A B` over the full inner dimension.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_nn<const R: usize, const V: usize>(
-        k: usize,
-        a: *const f32,
-        rsa: usize,
-        csa: usize,
-        b: *const f32,
-        b_rows: *const usize,
-        c: *mut f32,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        unsafe {
-            let mut acc = [[_mm256_setzero_ps(); V]; R];
-            for p in 0..k {
-                let bp = b.add(*b_rows.add(p));
-                let mut bv = [_mm256_setzero_ps(); V];
-                for v in 0..V {
-                    bv[v] = _mm256_loadu_ps(bp.add(8 * v));
-                }
-                for r in 0..R {
-                    let av = _mm256_set1_ps(*a.add(r * rsa + p * csa));
-                    for v in 0..V {
-                        acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
-                    }
-                }
-            }
-            for r in 0..R {
-                for v in 0..V {
-                    let cp = c.add(r * ldc + 8 * v);
-                    let val = if accumulate {
-                        _mm256_add_ps(acc[r][v], _mm256_loadu_ps(cp))
-                    } else {
-                        acc[r][v]
-                    };
-                    _mm256_storeu_ps(cp, val);
-                }
-            }
-        }
-    }
-
-    /// All rows, `MR` at a time, for one block of `8 V` columns.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn column_block<const V: usize>(
-        m: usize,
-        k: usize,
-        a: *const f32,
-        rsa: usize,
-        csa: usize,
-        b: *const f32,
-        b_rows: *const usize,
-        c: *mut f32,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        unsafe {
-            let mut i = 0;
-            while i + MR <= m {
-                tile_nn::<MR, V>(
-                    k,
-                    a.add(i * rsa),
-                    rsa,
-                    csa,
-                    b,
-                    b_rows,
-                    c.add(i * ldc),
-                    ldc,
-                    accumulate,
-                );
-                i += MR;
-            }
-            let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
-            match m - i {
-                0 => {}
-                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-            }
-        }
-    }
+    nn_tiles!(
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps
+    );
 
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
@@ -529,85 +540,16 @@ mod avx2 {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    /// Rows of A per register tile.
-    const MR: usize = 6;
-
-    /// One `R x (16 V)` tile of `C = A B` over the full inner dimension.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_nn<const R: usize, const V: usize>(
-        k: usize,
-        a: *const f32,
-        rsa: usize,
-        csa: usize,
-        b: *const f32,
-        b_rows: *const usize,
-        c: *mut f32,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        unsafe {
-            let mut acc = [[_mm512_setzero_ps(); V]; R];
-            for p in 0..k {
-                let bp = b.add(*b_rows.add(p));
-                let mut bv = [_mm512_setzero_ps(); V];
-                for v in 0..V {
-                    bv[v] = _mm512_loadu_ps(bp.add(16 * v));
-                }
-                for r in 0..R {
-                    let av = _mm512_set1_ps(*a.add(r * rsa + p * csa));
-                    for v in 0..V {
-                        acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-                    }
-                }
-            }
-            for r in 0..R {
-                for v in 0..V {
-                    let cp = c.add(r * ldc + 16 * v);
-                    let val = if accumulate {
-                        _mm512_add_ps(acc[r][v], _mm512_loadu_ps(cp))
-                    } else {
-                        acc[r][v]
-                    };
-                    _mm512_storeu_ps(cp, val);
-                }
-            }
-        }
-    }
-
-    /// All rows, `MR` at a time, for one block of `16 V` columns.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn column_block<const V: usize>(
-        m: usize,
-        k: usize,
-        a: *const f32,
-        rsa: usize,
-        csa: usize,
-        b: *const f32,
-        b_rows: *const usize,
-        c: *mut f32,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        unsafe {
-            let mut i = 0;
-            while i + MR <= m {
-                let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
-                tile_nn::<MR, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate);
-                i += MR;
-            }
-            let (ar, cr) = (a.add(i * rsa), c.add(i * ldc));
-            match m - i {
-                0 => {}
-                1 => tile_nn::<1, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                2 => tile_nn::<2, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                3 => tile_nn::<3, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                4 => tile_nn::<4, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-                _ => tile_nn::<5, V>(k, ar, rsa, csa, b, b_rows, cr, ldc, accumulate),
-            }
-        }
-    }
+    nn_tiles!(
+        __m512,
+        16,
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps
+    );
 
     /// Columns in blocks of 32 and 16; the last `n % 16` go to the AVX2
     /// kernel, so both paths treat every column alike.

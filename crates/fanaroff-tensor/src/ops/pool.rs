@@ -56,46 +56,19 @@ struct MaxPoolOp {
     /// Flat index inside its input plane of each output's maximum.
     argmax: Vec<u32>,
     g: PoolGeom,
+    /// Fused ReLU before the pooling: the gradient passes only where the
+    /// output is positive (ReLU's gradient is 0 at and below 0).
+    relu: bool,
 }
 
 impl Backward for MaxPoolOp {
     fn name(&self) -> &'static str {
-        "max_pool2d"
+        if self.relu {
+            "relu_max_pool2d"
+        } else {
+            "max_pool2d"
+        }
     }
-    fn backward(
-        &self,
-        grad: &ArrayD<f32>,
-        parents: &[Tensor],
-        _: &ArrayD<f32>,
-    ) -> Vec<Option<ArrayD<f32>>> {
-        let (hw_in, hw_out) = (self.g.h * self.g.w, self.g.ho * self.g.wo);
-        let gs = grad.as_standard_layout();
-        let gs = gs.as_slice().expect("standard layout");
-        let mut dx = crate::pool::take_zeroed(parents[0].len());
-        dx.par_chunks_mut(hw_in)
-            .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
-            .for_each(|(d, (g, a))| {
-                for (&gv, &i) in g.iter().zip(a) {
-                    d[i as usize] += gv;
-                }
-            });
-        vec![Some(
-            ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
-        )]
-    }
-}
-
-struct ReluMaxPoolOp {
-    argmax: Vec<u32>,
-    g: PoolGeom,
-}
-
-impl Backward for ReluMaxPoolOp {
-    fn name(&self) -> &'static str {
-        "relu_max_pool2d"
-    }
-    /// The output gradient goes to each window's maximum where the output
-    /// is positive (ReLU's gradient is 0 at and below 0).
     fn backward(
         &self,
         grad: &ArrayD<f32>,
@@ -108,16 +81,26 @@ impl Backward for ReluMaxPoolOp {
         let ys = output.as_standard_layout();
         let ys = ys.as_slice().expect("standard layout");
         let mut dx = crate::pool::take_zeroed(parents[0].len());
-        dx.par_chunks_mut(hw_in)
+        let chunks = dx
+            .par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
-            .zip(ys.par_chunks(hw_out))
-            .for_each(|((d, (g, a)), y)| {
+            .zip(ys.par_chunks(hw_out));
+        // two loops, so plain max pooling does not test the output
+        if self.relu {
+            chunks.for_each(|((d, (g, a)), y)| {
                 for ((&gv, &i), &yv) in g.iter().zip(a).zip(y) {
                     if yv > 0.0 {
                         d[i as usize] += gv;
                     }
                 }
             });
+        } else {
+            chunks.for_each(|((d, (g, a)), _)| {
+                for (&gv, &i) in g.iter().zip(a) {
+                    d[i as usize] += gv;
+                }
+            });
+        }
         vec![Some(
             ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
         )]
@@ -253,7 +236,11 @@ impl Tensor {
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
-            MaxPoolOp { argmax, g },
+            MaxPoolOp {
+                argmax,
+                g,
+                relu: false,
+            },
         ))
     }
 
@@ -282,7 +269,11 @@ impl Tensor {
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
-            ReluMaxPoolOp { argmax, g },
+            MaxPoolOp {
+                argmax,
+                g,
+                relu: true,
+            },
         ))
     }
 
