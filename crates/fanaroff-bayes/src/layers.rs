@@ -126,6 +126,22 @@ macro_rules! layer_common {
             fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
                 f(&join(prefix, "weight_mask"), &mut self.core.mask)
             }
+            fn visit_weights(
+                &self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &fanaroff_nn::WeightView<'_>),
+            ) {
+                let p = &self.core.params;
+                f(
+                    prefix,
+                    &fanaroff_nn::WeightView {
+                        param: join(prefix, "weight_mu"),
+                        mean: p.weight_mu.data(),
+                        std: Some(p.weight_sigma(self.core.cfg.sigma)),
+                        mask: &self.core.mask,
+                    },
+                )
+            }
             /// Zeroes `weight_mu` where masked (`weight_rho` is kept; it
             /// never reaches the output of a masked weight).
             fn enforce_masks(&mut self) {

@@ -58,6 +58,13 @@ impl VariationalParams {
         self.weight_mu.len() + self.bias_mu.len()
     }
 
+    /// Posterior standard deviation `sigma(rho)` of every weight (not the biases).
+    pub fn weight_sigma(&self, sigma: SigmaTransform) -> ArrayD<f32> {
+        self.weight_rho
+            .data()
+            .mapv(|r| sigma.sigma(r as f64) as f32)
+    }
+
     /// Signal-to-noise ratio `|mu| / sigma` of every weight (not the biases).
     pub fn weight_snr(&self, sigma: SigmaTransform) -> ArrayD<f32> {
         let mut out = self.weight_mu.data().mapv(f32::abs);

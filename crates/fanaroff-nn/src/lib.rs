@@ -59,6 +59,7 @@ mod mask;
 pub mod models;
 mod module;
 mod optim;
+mod weights;
 
 pub use checkpoint::{TensorFile, load_from, load_model, model_tensors, save_model, write_tensors};
 pub use error::{Error, Result};
@@ -75,3 +76,4 @@ pub use module::{
 pub use optim::{
     Adam, AdamConfig, CosineLr, LrScheduler, Optimizer, ReduceOnPlateau, Sgd, SgdConfig, StepLr,
 };
+pub use weights::WeightView;

@@ -2,6 +2,7 @@
 
 use crate::error::Result;
 use crate::mask::Mask;
+use crate::weights::WeightView;
 use fanaroff_tensor::{Gradients, Tensor};
 use rand::RngCore;
 use std::any::Any;
@@ -118,6 +119,13 @@ pub trait Module: Send + Sync {
     /// Calls `f` with a mutable handle of every mask slot.
     fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
         self.visit_children_mut(prefix, &mut |p, m| m.visit_masks_mut(p, f));
+    }
+
+    /// Calls `f` with the layer name (`fc1`) and a [`WeightView`] of every
+    /// maskable weight tensor: what pruning criteria score. Leaf layers with
+    /// a mask implement it; default: the children.
+    fn visit_weights(&self, prefix: &str, f: &mut dyn FnMut(&str, &WeightView<'_>)) {
+        self.visit_children(prefix, &mut |p, m| m.visit_weights(p, f));
     }
 
     /// Sets the stored values of masked weights to exactly zero (the loop
@@ -307,6 +315,9 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
         (**self).visit_masks_mut(prefix, f)
+    }
+    fn visit_weights(&self, prefix: &str, f: &mut dyn FnMut(&str, &WeightView<'_>)) {
+        (**self).visit_weights(prefix, f)
     }
     fn enforce_masks(&mut self) {
         (**self).enforce_masks()

@@ -10,11 +10,13 @@
 //! | [`calibrate`] | `fanaroff-calibrate` | calibration and uncertainty metrics |
 //! | [`train`] | `fanaroff-train` | the one training loop: steps, callbacks, loaders, checkpoints, MC predictive |
 //! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
+//! | [`prune`] | `fanaroff-prune` | pruning criteria (SNR, Fisher, magnitude, random), masks, sparse files |
 #![deny(missing_docs)]
 
 pub use fanaroff_bayes as bayes;
 pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
+pub use fanaroff_prune as prune;
 pub use fanaroff_tensor as tensor;
 pub use fanaroff_train as train;

@@ -166,6 +166,21 @@ macro_rules! weight_bias_visitors {
         fn visit_masks_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Mask)) {
             f(&join(prefix, "weight_mask"), &mut self.mask);
         }
+        fn visit_weights(
+            &self,
+            prefix: &str,
+            f: &mut dyn FnMut(&str, &crate::weights::WeightView<'_>),
+        ) {
+            f(
+                prefix,
+                &crate::weights::WeightView {
+                    param: join(prefix, "weight"),
+                    mean: self.weight.data(),
+                    std: None,
+                    mask: &self.mask,
+                },
+            );
+        }
         fn enforce_masks(&mut self) {
             self.mask.zero_masked(&mut self.weight);
         }
