@@ -33,14 +33,18 @@ const MASK: &str = ".weight_mask";
 pub struct SparseSize {
     /// Bytes of the sparse file.
     pub sparse_bytes: usize,
-    /// Bytes [`save_model`](fanaroff_nn::save_model) writes for the same model.
+    /// Bytes [`save_model`](fanaroff_nn::save_model) writes for the same
+    /// model (masks included, as F32).
     pub dense_bytes: usize,
+    /// Bytes of a dense file of the parameters and buffers alone (no masks):
+    /// the size of the unpruned model's file.
+    pub unmasked_bytes: usize,
 }
 
 impl SparseSize {
-    /// `sparse / dense`.
+    /// `sparse / unmasked`: the saving against the unpruned model's file.
     pub fn ratio(&self) -> f64 {
-        self.sparse_bytes as f64 / self.dense_bytes as f64
+        self.sparse_bytes as f64 / self.unmasked_bytes as f64
     }
 }
 
@@ -125,18 +129,20 @@ fn pack_bits(bits: impl Iterator<Item = bool>) -> Vec<u8> {
     out
 }
 
-fn serialize(entries: &BTreeMap<String, Entry>, path: &str) -> Result<Vec<u8>> {
+fn serialize(entries: &BTreeMap<String, Entry>, path: &str, sparse: bool) -> Result<Vec<u8>> {
     let mut views = BTreeMap::new();
     for (n, e) in entries {
         let v = TensorView::new(e.dtype, e.shape.clone(), &e.bytes)
             .map_err(|err| format_err(path, format!("{n}: {err}")))?;
         views.insert(n.clone(), v);
     }
-    let meta = HashMap::from([
-        ("format".to_string(), FORMAT.to_string()),
-        ("version".to_string(), "1".to_string()),
-    ]);
-    safetensors::serialize(views, Some(meta)).map_err(|e| format_err(path, e.to_string()))
+    let meta = sparse.then(|| {
+        HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("version".to_string(), "1".to_string()),
+        ])
+    });
+    safetensors::serialize(views, meta).map_err(|e| format_err(path, e.to_string()))
 }
 
 fn format_err(path: &str, msg: impl Into<String>) -> Error {
@@ -146,28 +152,21 @@ fn format_err(path: &str, msg: impl Into<String>) -> Error {
     }
 }
 
-/// Bytes of the dense safetensors file of `model` (what `save_model` writes).
+/// Bytes of the dense safetensors file of `model` (what `save_model` writes,
+/// masks included).
 ///
 /// # Errors
 /// Serialisation errors.
 pub fn dense_size(model: &dyn Module) -> Result<usize> {
-    let dense: BTreeMap<String, Entry> = model_tensors(model)
+    dense_bytes(model_tensors(model))
+}
+
+fn dense_bytes(tensors: Vec<(String, ArrayD<f32>)>) -> Result<usize> {
+    let dense: BTreeMap<String, Entry> = tensors
         .iter()
         .map(|(n, a)| (n.clone(), f32_entry(a.shape(), a.iter().copied())))
         .collect();
-    let views: BTreeMap<String, TensorView<'_>> = dense
-        .iter()
-        .map(|(n, e)| {
-            Ok((
-                n.clone(),
-                TensorView::new(e.dtype, e.shape.clone(), &e.bytes)
-                    .map_err(|err| format_err("<dense>", err.to_string()))?,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    Ok(safetensors::serialize(views, None)
-        .map_err(|e| format_err("<dense>", e.to_string()))?
-        .len())
+    Ok(serialize(&dense, "<dense>", false)?.len())
 }
 
 /// Saves `model` in the sparse layout (see the module docs), atomically.
@@ -178,11 +177,16 @@ pub fn dense_size(model: &dyn Module) -> Result<usize> {
 pub fn save_sparse(model: &dyn Module, path: impl AsRef<Path>) -> Result<SparseSize> {
     let path = path.as_ref();
     let p = path.display().to_string();
-    let data = serialize(&encode(model), &p)?;
+    let data = serialize(&encode(model), &p, true)?;
     fanaroff_train::write_atomic(path, &data)?;
+    let unmasked = model_tensors(model)
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with(MASK))
+        .collect();
     Ok(SparseSize {
         sparse_bytes: data.len(),
         dense_bytes: dense_size(model)?,
+        unmasked_bytes: dense_bytes(unmasked)?,
     })
 }
 

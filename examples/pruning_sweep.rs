@@ -1,0 +1,640 @@
+//! Prunes trained BBB LeNets 0..90 % with each criterion and measures test
+//! error, NLL, UCE and per-class UCE (FRI, FRII) on MBFRConfident's test set
+//! (Mohan et al. 2022, section "pruning").
+//!
+//! ```text
+//! # from models trained by mirabest_bbb (one folder per training seed)
+//! cargo run --release --example mirabest_bbb -- --seed 0 --out runs/s0   # ... s1, s2
+//! cargo run --release --example pruning_sweep -- --model runs/s0 --model runs/s1 --model runs/s2 --docs docs
+//! # or let it train quick models itself (3 seeds, 30 epochs)
+//! cargo run --release --example pruning_sweep
+//! ```
+//!
+//! Every point starts from the trained model, prunes the fully connected
+//! weights (per layer, by default) and predicts with the same weight-draw
+//! seed, so the curves of different criteria are paired. Writes
+//! `points.csv` (one row per seed, criterion and fraction),
+//! `pruning_sweep.md` and three PNG figures (test error, UCE of FRI and of
+//! FRII sources against the pruned fraction).
+
+use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
+use fanaroff::calibrate::plot::{Color, LineChart};
+use fanaroff::calibrate::{CalibrationReport, Predictions, ReportConfig};
+use fanaroff::data::transform::Augment;
+use fanaroff::data::{Dataset, MiraBest, Subset, SyntheticConfig};
+use fanaroff::nn::models::LeNetConfig;
+use fanaroff::nn::{Sequential, load_model, save_model};
+use fanaroff::prune::{
+    Criterion, Fisher, FisherPass, LayerSet, Magnitude, PruneConfig, Random, Scope, Snr, prune,
+    save_sparse,
+};
+use fanaroff::train::{
+    ArrayLoader, Loader, PredictConfig, TrainConfig, Trainer, Validation, per_sample_error,
+    predict_samples, write_atomic,
+};
+use fanaroff_examples::SCALING;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+const HELP: &str = "pruning_sweep: prune trained BBB LeNets 0..90 % with each criterion
+
+options (defaults in brackets):
+  --model DIR          a mirabest_bbb output folder (model.safetensors, report.json, ckpt/);
+                       repeat for several training seeds [train --seeds quick models]
+  --seeds N            quick models to train when no --model is given [3]
+  --epochs N           epochs of a quick model [30]
+  --data PATH          MiraBest full release [../shared/data/mirabest/MiraBest_full_batches.tar.gz;
+                       synthetic images with a notice when the default is absent]
+  --synthetic N        use N synthetic galaxies [off]
+  --criteria LIST      of snr, snr-db, fisher-adam, fisher-grad, magnitude, random
+                       [snr,fisher-adam,fisher-grad,magnitude,random]
+  --fractions LIST     pruned fractions [0,0.1,...,0.9]
+  --layers L           fc | conv | all | NAME,NAME,... [fc]
+  --scope S            per-layer | global [per-layer]
+  --samples N          weight draws per prediction [100]
+  --finetune-epochs N  fine-tune each pruned model this many epochs [0]
+  --threads N          rayon threads [all]
+  --out DIR            points.csv, models of quick runs [target/pruning_sweep]
+  --docs DIR           where pruning_sweep.md and the PNGs go [--out]
+  --help";
+
+#[derive(Debug, Clone)]
+struct Args {
+    models: Vec<PathBuf>,
+    seeds: u64,
+    epochs: usize,
+    data: Option<PathBuf>,
+    synthetic: Option<usize>,
+    criteria: Vec<String>,
+    fractions: Vec<f64>,
+    layers: LayerSet,
+    scope: Scope,
+    samples: usize,
+    finetune_epochs: usize,
+    threads: Option<usize>,
+    out: PathBuf,
+    docs: Option<PathBuf>,
+}
+
+const CRITERIA: [&str; 6] = [
+    "snr",
+    "snr-db",
+    "fisher-adam",
+    "fisher-grad",
+    "magnitude",
+    "random",
+];
+
+fn default_args() -> Args {
+    Args {
+        models: Vec::new(),
+        seeds: 3,
+        epochs: 30,
+        data: None,
+        synthetic: None,
+        criteria: ["snr", "fisher-adam", "fisher-grad", "magnitude", "random"]
+            .map(String::from)
+            .to_vec(),
+        fractions: (0..10).map(|i| f64::from(i) / 10.0).collect(),
+        layers: LayerSet::FullyConnected,
+        scope: Scope::PerLayer,
+        samples: 100,
+        finetune_epochs: 0,
+        threads: None,
+        out: PathBuf::from("target/pruning_sweep"),
+        docs: None,
+    }
+}
+
+/// Strict parsing: an unknown flag or a bad value is an error.
+fn parse_args(argv: &[String]) -> Res<Args> {
+    let mut a = default_args();
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{HELP}");
+            std::process::exit(0);
+        }
+        let v = it.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = |e: &dyn std::fmt::Display| format!("{flag} {v}: {e}");
+        match flag.as_str() {
+            "--model" => a.models.push(PathBuf::from(v)),
+            "--seeds" => a.seeds = v.parse().map_err(|e| bad(&e))?,
+            "--epochs" => a.epochs = v.parse().map_err(|e| bad(&e))?,
+            "--data" => a.data = Some(PathBuf::from(v)),
+            "--synthetic" => a.synthetic = Some(v.parse().map_err(|e| bad(&e))?),
+            "--criteria" => a.criteria = parse_criteria(v)?,
+            "--fractions" => a.fractions = parse_fractions(v)?,
+            "--layers" => a.layers = parse_layers(v),
+            "--scope" => a.scope = parse_scope(v)?,
+            "--samples" => a.samples = v.parse().map_err(|e| bad(&e))?,
+            "--finetune-epochs" => a.finetune_epochs = v.parse().map_err(|e| bad(&e))?,
+            "--threads" => a.threads = Some(v.parse().map_err(|e| bad(&e))?),
+            "--out" => a.out = PathBuf::from(v),
+            "--docs" => a.docs = Some(PathBuf::from(v)),
+            other => return Err(format!("unknown option {other} (see --help)").into()),
+        }
+    }
+    if a.models.is_empty() && a.seeds == 0 {
+        return Err("--seeds must be at least 1 without --model".into());
+    }
+    Ok(a)
+}
+
+fn parse_criteria(v: &str) -> Res<Vec<String>> {
+    let list: Vec<String> = v.split(',').map(|s| s.trim().to_string()).collect();
+    match list.iter().find(|c| !CRITERIA.contains(&c.as_str())) {
+        Some(c) => Err(format!("unknown criterion {c}; choose from {CRITERIA:?}").into()),
+        None => Ok(list),
+    }
+}
+
+fn parse_fractions(v: &str) -> Res<Vec<f64>> {
+    let f: Vec<f64> = v
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--fractions {v}: {e}"))?;
+    match f.iter().find(|x| !(0.0..=1.0).contains(*x)) {
+        Some(x) => Err(format!("--fractions: {x} is outside [0, 1]").into()),
+        None => Ok(f),
+    }
+}
+
+fn parse_layers(v: &str) -> LayerSet {
+    match v {
+        "fc" => LayerSet::FullyConnected,
+        "conv" => LayerSet::Convolutional,
+        "all" => LayerSet::All,
+        names => LayerSet::Names(names.split(',').map(String::from).collect()),
+    }
+}
+
+fn parse_scope(v: &str) -> Res<Scope> {
+    match v {
+        "per-layer" => Ok(Scope::PerLayer),
+        "global" => Ok(Scope::Global),
+        _ => Err(format!("--scope {v}: choose per-layer or global").into()),
+    }
+}
+
+/// MBFRConfident: the training split of a seed (for Fisher and
+/// fine-tuning), its validation split and the fixed test set.
+struct Data {
+    source: String,
+    train: ArrayLoader<u8>,
+    val: ArrayLoader<u8>,
+    test: ArrayLoader<u8>,
+}
+
+const DEFAULT_DATA: &str = "../shared/data/mirabest/MiraBest_full_batches.tar.gz";
+
+/// The split of mirabest_bbb for `seed` (stratified 20 % validation).
+fn load_data(a: &Args, seed: u64) -> Res<Data> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (source, trainval, test) = match (a.synthetic, &a.data) {
+        (Some(n), _) => synthetic(n, seed, &mut rng)?,
+        (None, Some(p)) => mirabest(p)?,
+        (None, None) if Path::new(DEFAULT_DATA).exists() => mirabest(Path::new(DEFAULT_DATA))?,
+        (None, None) => {
+            eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
+            synthetic(832, seed, &mut rng)?
+        }
+    };
+    let (train, val) = trainval.stratified_split(0.2, &mut rng)?;
+    let l = |d: &Dataset| ArrayLoader::from_dataset(d, SCALING);
+    Ok(Data {
+        source,
+        train: l(&train)?,
+        val: l(&val)?,
+        test: l(&test)?,
+    })
+}
+
+fn mirabest(p: &Path) -> Res<(String, Dataset, Dataset)> {
+    let mb = MiraBest::open(p).map_err(|e| format!("--data {}: {e}", p.display()))?;
+    Ok((
+        format!("MiraBest MBFRConfident ({})", p.display()),
+        mb.train().subset(Subset::MbFrConfident)?,
+        mb.test().subset(Subset::MbFrConfident)?,
+    ))
+}
+
+fn synthetic(n: usize, seed: u64, rng: &mut StdRng) -> Res<(String, Dataset, Dataset)> {
+    let all = SyntheticConfig::default().with_seed(seed).generate(n)?;
+    let (trainval, test) = all.stratified_split(0.125, rng)?;
+    Ok((format!("synthetic ({n} images)"), trainval, test))
+}
+
+/// A trained model: where its weights are, its seed, its Adam state.
+struct Trained {
+    seed: u64,
+    dir: PathBuf,
+    vcfg: VariationalConfig,
+}
+
+impl Trained {
+    fn model(&self) -> Res<Sequential> {
+        let mut m = bbb_lenet(
+            &LeNetConfig::default(),
+            &self.vcfg,
+            &mut StdRng::seed_from_u64(0),
+        )?;
+        load_model(&mut m, self.dir.join("model.safetensors"), true)?;
+        Ok(m)
+    }
+}
+
+/// Reads a mirabest_bbb folder: seed and sigma map from report.json.
+fn from_folder(dir: &Path) -> Res<Trained> {
+    let text = std::fs::read_to_string(dir.join("report.json"))
+        .map_err(|e| format!("{}/report.json: {e}", dir.display()))?;
+    let r: serde_json::Value = serde_json::from_str(&text)?;
+    let seed = r["seed"].as_u64().ok_or("report.json has no seed")?;
+    let sigma = match r["sigma"].as_str() {
+        Some("Softplus") => fanaroff::bayes::SigmaTransform::Softplus,
+        _ => fanaroff::bayes::SigmaTransform::Exp,
+    };
+    Ok(Trained {
+        seed,
+        dir: dir.to_path_buf(),
+        vcfg: VariationalConfig::default().sigma(sigma).check()?,
+    })
+}
+
+/// Trains a quick model with mirabest_bbb's defaults (rotations, GMM prior,
+/// T = 0.01, lr 5e-4) and saves it like mirabest_bbb does.
+fn train_quick(a: &Args, seed: u64, data: &Data) -> Res<Trained> {
+    let dir = a.out.join(format!("seed{seed}"));
+    let t = Trained {
+        seed,
+        dir: dir.clone(),
+        vcfg: VariationalConfig::default(),
+    };
+    if dir.join("model.safetensors").exists() {
+        eprintln!("seed {seed}: reusing {}", dir.display());
+        return Ok(t);
+    }
+    let mut model = bbb_lenet(
+        &LeNetConfig::default(),
+        &t.vcfg,
+        &mut StdRng::seed_from_u64(seed),
+    )?;
+    let train = data
+        .train
+        .clone()
+        .with_augment(Augment::default().with_rotation(180.0).check()?);
+    let cfg = TrainConfig::default()
+        .epochs(a.epochs)
+        .adam(5e-4)
+        .seed(seed)
+        .checkpoint_dir(dir.join("ckpt"))
+        .resume(true);
+    Trainer::new(cfg)?
+        .step(ElboStep::new(Elbo::default())?)
+        .validation(Validation::new(&data.val).samples(4)?)
+        .fit(&mut model, &train)?;
+    save_model(&model, dir.join("model.safetensors"))?;
+    Ok(t)
+}
+
+/// One point of the sweep.
+#[derive(Debug, Clone)]
+struct Point {
+    seed: u64,
+    criterion: String,
+    fraction: f64,
+    sparsity: f64,
+    err_mean: f64,
+    err_std: f64,
+    nll: f64,
+    ece: f64,
+    uce: f64,
+    uce_fri: f64,
+    uce_frii: f64,
+    sparse_bytes: usize,
+    dense_bytes: usize,
+    unmasked_bytes: usize,
+}
+
+/// Test error over weight draws, NLL, ECE, UCE and per-class UCE.
+fn evaluate(model: &Sequential, test: &ArrayLoader<u8>, samples: usize) -> Res<[f64; 7]> {
+    let pcfg = PredictConfig::with_samples(samples)
+        .batch_size(50)
+        .seed(0x5eed);
+    let s = predict_samples(model, test.inputs().view(), &pcfg)?;
+    let errs = per_sample_error(s.view(), test.labels())?;
+    let n = errs.len() as f64;
+    let mean = errs.iter().sum::<f64>() / n;
+    let std = (errs.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    let r = CalibrationReport::compute(
+        &Predictions::from_samples(s.view()),
+        test.labels(),
+        &ReportConfig::default(),
+    )?;
+    let class = |k: usize| r.class_uce.per_class[k].unwrap_or(f64::NAN);
+    Ok([mean, std, r.nll, r.ece, r.uce, class(0), class(1)])
+}
+
+/// Builds a criterion by name (the Fisher estimates of one trained model).
+fn criterion(name: &str, t: &Trained, fisher_grad: &Option<Fisher>) -> Res<Box<dyn Criterion>> {
+    Ok(match name {
+        "snr" => Box::new(Snr::ratio()),
+        "snr-db" => Box::new(Snr::db()),
+        "fisher-adam" => Box::new(Fisher::from_checkpoint(t.dir.join("ckpt"))?),
+        "fisher-grad" => Box::new(fisher_grad.clone().ok_or("no Fisher pass")?),
+        "magnitude" => Box::new(Magnitude),
+        "random" => Box::new(Random::new(t.seed ^ 0xbad5eed)),
+        other => return Err(format!("unknown criterion {other}").into()),
+    })
+}
+
+/// Prunes a fresh copy of the model, fine-tunes it if asked, evaluates it.
+fn one_point(a: &Args, t: &Trained, data: &Data, crit: &mut dyn Criterion, f: f64) -> Res<Point> {
+    let mut m = t.model()?;
+    let cfg = PruneConfig {
+        layers: a.layers.clone(),
+        scope: a.scope,
+        amount: fanaroff::prune::Amount::Fraction(f),
+    };
+    let report = prune(&mut m, crit, &cfg)?;
+    if a.finetune_epochs > 0 && f > 0.0 {
+        let tcfg = TrainConfig::default()
+            .epochs(a.finetune_epochs)
+            .adam(5e-4)
+            .seed(t.seed + 1000)
+            .progress(false)
+            .log_epochs(false);
+        Trainer::new(tcfg)?
+            .step(ElboStep::new(Elbo::default())?)
+            .fit(&mut m, &data.train)?;
+    }
+    let size = save_sparse(&m, a.out.join("last.sparse.safetensors"))?;
+    let [err_mean, err_std, nll, ece, uce, uce_fri, uce_frii] =
+        evaluate(&m, &data.test, a.samples)?;
+    Ok(Point {
+        seed: t.seed,
+        criterion: crit.name(),
+        fraction: f,
+        sparsity: report.sparsity(),
+        err_mean,
+        err_std,
+        nll,
+        ece,
+        uce,
+        uce_fri,
+        uce_frii,
+        sparse_bytes: size.sparse_bytes,
+        dense_bytes: size.dense_bytes,
+        unmasked_bytes: size.unmasked_bytes,
+    })
+}
+
+/// Every criterion and fraction for one trained model (fraction 0 once).
+fn sweep_model(a: &Args, t: &Trained, data: &Data) -> Res<Vec<Point>> {
+    let fisher_grad = if a.criteria.iter().any(|c| c == "fisher-grad") {
+        let t0 = Instant::now();
+        let f = Fisher::from_gradients(&t.model()?, &data.train, &FisherPass::default())?;
+        eprintln!(
+            "seed {}: Fisher pass over {} images in {:.1} s",
+            t.seed,
+            data.train.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        Some(f)
+    } else {
+        None
+    };
+    let mut points = Vec::new();
+    let mut unpruned: Option<Point> = None;
+    for name in &a.criteria {
+        let mut crit = criterion(name, t, &fisher_grad)?;
+        for &f in &a.fractions {
+            let p = match (&unpruned, f == 0.0) {
+                (Some(p0), true) => p0.clone(),
+                _ => one_point(a, t, data, crit.as_mut(), f)?,
+            };
+            if f == 0.0 {
+                unpruned.get_or_insert(p.clone());
+            }
+            eprintln!(
+                "seed {} {:<11} {:>3.0} %  error {:5.2} +- {:4.2} %  NLL {:.3}  UCE {:.3} (FRI {:.3}, FRII {:.3})",
+                t.seed,
+                name,
+                100.0 * f,
+                100.0 * p.err_mean,
+                100.0 * p.err_std,
+                p.nll,
+                p.uce,
+                p.uce_fri,
+                p.uce_frii
+            );
+            points.push(Point {
+                criterion: crit.name(),
+                ..p
+            });
+        }
+    }
+    Ok(points)
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = parse_args(&argv).and_then(|a| run(&a)) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(a: &Args) -> Res<()> {
+    if let Some(t) = a.threads {
+        fanaroff::tensor::set_num_threads(t)?;
+    }
+    std::fs::create_dir_all(&a.out)?;
+    let t0 = Instant::now();
+    let mut points = Vec::new();
+    let mut source = String::new();
+    let runs: Vec<Option<PathBuf>> = if a.models.is_empty() {
+        (0..a.seeds).map(|_| None).collect()
+    } else {
+        a.models.iter().cloned().map(Some).collect()
+    };
+    for (i, dir) in runs.iter().enumerate() {
+        let seed = match dir {
+            Some(d) => from_folder(d)?.seed,
+            None => i as u64,
+        };
+        let data = load_data(a, seed)?;
+        source = data.source.clone();
+        let t = match dir {
+            Some(d) => from_folder(d)?,
+            None => train_quick(a, seed, &data)?,
+        };
+        points.extend(sweep_model(a, &t, &data)?);
+        write_atomic(&a.out.join("points.csv"), to_csv(&points).as_bytes())?;
+    }
+    let docs = a.docs.clone().unwrap_or_else(|| a.out.clone());
+    std::fs::create_dir_all(&docs)?;
+    let md = summary(a, &points, &source, t0.elapsed().as_secs_f64());
+    write_atomic(&docs.join("pruning_sweep.md"), md.as_bytes())?;
+    plots(&points, &docs)?;
+    println!("{md}");
+    println!(
+        "wrote {}/points.csv, {}/pruning_sweep.md and pruning_sweep_{{error,uce_fri,uce_frii}}.png",
+        a.out.display(),
+        docs.display()
+    );
+    Ok(())
+}
+
+fn to_csv(points: &[Point]) -> String {
+    let mut s = String::from(
+        "seed,criterion,fraction,sparsity,err_mean,err_std_draws,nll,ece,uce,uce_fri,uce_frii,sparse_bytes,dense_bytes,unmasked_bytes\n",
+    );
+    for p in points {
+        let _ = writeln!(
+            s,
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{}",
+            p.seed,
+            p.criterion,
+            p.fraction,
+            p.sparsity,
+            p.err_mean,
+            p.err_std,
+            p.nll,
+            p.ece,
+            p.uce,
+            p.uce_fri,
+            p.uce_frii,
+            p.sparse_bytes,
+            p.dense_bytes,
+            p.unmasked_bytes
+        );
+    }
+    s
+}
+
+/// Mean and sample standard deviation over seeds.
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (m, var.sqrt())
+}
+
+/// Points grouped by (criterion, fraction in per mille), in criterion order.
+fn grouped(points: &[Point]) -> Vec<((String, i64), Vec<&Point>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut g: BTreeMap<(usize, i64), Vec<&Point>> = BTreeMap::new();
+    for p in points {
+        let ci = order
+            .iter()
+            .position(|c| *c == p.criterion)
+            .unwrap_or_else(|| {
+                order.push(p.criterion.clone());
+                order.len() - 1
+            });
+        let key = (ci, (p.fraction * 1000.0).round() as i64);
+        g.entry(key).or_default().push(p);
+    }
+    g.into_iter()
+        .map(|((ci, f), v)| ((order[ci].clone(), f), v))
+        .collect()
+}
+
+fn pm(v: &[f64], scale: f64, digits: usize) -> String {
+    let (m, s) = mean_std(v);
+    format!("{:.*} ± {:.*}", digits, scale * m, digits, scale * s)
+}
+
+fn summary(a: &Args, points: &[Point], source: &str, secs: f64) -> String {
+    let seeds: std::collections::BTreeSet<u64> = points.iter().map(|p| p.seed).collect();
+    let mut md = format!(
+        "# Pruning sweep\n\n{source}, test set; {} training seeds {:?}; layers {:?}, scope {:?}; \
+         {} weight draws per prediction (same draw seed at every point); fine-tuning {} epochs. \
+         Each cell: mean ± std **over training seeds**. `err ± draws`: the mean over seeds of the \
+         spread over weight draws of one model. UCE: 10 bins. Sparse file: `save_sparse` \
+         (bit mask + kept values); dense: the unpruned model's safetensors file (`save_model` of a \
+         pruned model also stores its masks as F32 and is larger still). Run time {:.1} min.\n\n\
+         | criterion | pruned % | test error % | err ± draws % | NLL | UCE | UCE FRI | UCE FRII | sparse file MB (dense {:.2}) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+        seeds.len(),
+        seeds,
+        a.layers,
+        a.scope,
+        a.samples,
+        a.finetune_epochs,
+        secs / 60.0,
+        points
+            .first()
+            .map_or(0.0, |p| p.unmasked_bytes as f64 / 1e6)
+    );
+    for ((crit, _), g) in grouped(points) {
+        let col = |f: fn(&Point) -> f64| g.iter().map(|p| f(p)).collect::<Vec<f64>>();
+        let _ = writeln!(
+            md,
+            "| {crit} | {:.0} | {} | {:.2} | {} | {} | {} | {} | {:.2} |",
+            100.0 * g[0].sparsity,
+            pm(&col(|p| p.err_mean), 100.0, 2),
+            100.0 * mean_std(&col(|p| p.err_std)).0,
+            pm(&col(|p| p.nll), 1.0, 3),
+            pm(&col(|p| p.uce), 1.0, 3),
+            pm(&col(|p| p.uce_fri), 1.0, 3),
+            pm(&col(|p| p.uce_frii), 1.0, 3),
+            g[0].sparse_bytes as f64 / 1e6,
+        );
+    }
+    md
+}
+
+/// Test error and per-class UCE against the pruned fraction: a line for
+/// the mean over seeds, a dot per seed.
+fn plots(points: &[Point], dir: &Path) -> Res<()> {
+    type Get = fn(&Point) -> f64;
+    let panels: [(&str, &str, Get); 3] = [
+        ("error", "test error", |p| p.err_mean),
+        ("uce_fri", "UCE of FRI sources", |p| p.uce_fri),
+        ("uce_frii", "UCE of FRII sources", |p| p.uce_frii),
+    ];
+    for (file, label, get) in panels {
+        let mut chart = LineChart::new(format!("BBB LeNet: {label} vs pruned fraction"))
+            .x_label("pruned fraction of the FC weights")
+            .y_label(format!("{label} (line: mean over seeds; dots: seeds)"));
+        let groups = grouped(points);
+        let crits: Vec<String> =
+            groups
+                .iter()
+                .map(|((c, _), _)| c.clone())
+                .fold(Vec::new(), |mut v, c| {
+                    if !v.contains(&c) {
+                        v.push(c);
+                    }
+                    v
+                });
+        for (ci, crit) in crits.iter().enumerate() {
+            let color = Color::palette(ci);
+            let g: Vec<_> = groups.iter().filter(|((c, _), _)| c == crit).collect();
+            let xs: Vec<f64> = g.iter().map(|(_, v)| v[0].fraction).collect();
+            let ys: Vec<f64> = g
+                .iter()
+                .map(|(_, v)| mean_std(&v.iter().map(|p| get(p)).collect::<Vec<_>>()).0)
+                .collect();
+            let (dx, dy): (Vec<f64>, Vec<f64>) = g
+                .iter()
+                .flat_map(|(_, v)| v.iter().map(|p| (p.fraction, get(p))))
+                .unzip();
+            chart =
+                chart
+                    .line(crit.as_str(), &xs, &ys, color)
+                    .points("", &dx, &dy, color.lighten(0.4));
+        }
+        chart.write_png(dir.join(format!("pruning_sweep_{file}.png")))?;
+    }
+    Ok(())
+}
