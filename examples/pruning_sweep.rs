@@ -10,6 +10,8 @@
 //! cargo run --release --example pruning_sweep
 //! ```
 //!
+//! Points already in `--out`/points.csv are reused, so an interrupted sweep
+//! resumes and a sweep with more criteria or fractions computes only those.
 //! Every point starts from the trained model, prunes the fully connected
 //! weights (per layer, by default) and predicts with the same weight-draw
 //! seed, so the curves of different criteria are paired. Writes
@@ -52,7 +54,8 @@ options (defaults in brackets):
   --data PATH          MiraBest full release [../shared/data/mirabest/MiraBest_full_batches.tar.gz;
                        synthetic images with a notice when the default is absent]
   --synthetic N        use N synthetic galaxies [off]
-  --criteria LIST      of snr, snr-db, fisher-adam, fisher-grad, magnitude, random
+  --criteria LIST      of snr, snr-db, fisher-adam, fisher-grad, magnitude, random,
+                       fisher-adam-obd, fisher-grad-obd (score F mu^2 / 2)
                        [snr,fisher-adam,fisher-grad,magnitude,random]
   --fractions LIST     pruned fractions [0,0.1,...,0.9]
   --layers L           fc | conv | all | NAME,NAME,... [fc]
@@ -82,11 +85,13 @@ struct Args {
     docs: Option<PathBuf>,
 }
 
-const CRITERIA: [&str; 6] = [
+const CRITERIA: [&str; 8] = [
     "snr",
     "snr-db",
     "fisher-adam",
     "fisher-grad",
+    "fisher-adam-obd",
+    "fisher-grad-obd",
     "magnitude",
     "random",
 ];
@@ -349,6 +354,8 @@ fn criterion(name: &str, t: &Trained, fisher_grad: &Option<Fisher>) -> Res<Box<d
         "snr-db" => Box::new(Snr::db()),
         "fisher-adam" => Box::new(Fisher::from_checkpoint(t.dir.join("ckpt"))?),
         "fisher-grad" => Box::new(fisher_grad.clone().ok_or("no Fisher pass")?),
+        "fisher-adam-obd" => Box::new(Fisher::from_checkpoint(t.dir.join("ckpt"))?.saliency()),
+        "fisher-grad-obd" => Box::new(fisher_grad.clone().ok_or("no Fisher pass")?.saliency()),
         "magnitude" => Box::new(Magnitude),
         "random" => Box::new(Random::new(t.seed ^ 0xbad5eed)),
         other => return Err(format!("unknown criterion {other}").into()),
@@ -396,9 +403,49 @@ fn one_point(a: &Args, t: &Trained, data: &Data, crit: &mut dyn Criterion, f: f6
     })
 }
 
-/// Every criterion and fraction for one trained model (fraction 0 once).
-fn sweep_model(a: &Args, t: &Trained, data: &Data) -> Res<Vec<Point>> {
-    let fisher_grad = if a.criteria.iter().any(|c| c == "fisher-grad") {
+/// Reads the points of an earlier run (`points.csv`), so an interrupted or
+/// extended sweep only computes what is missing.
+fn read_points(path: &Path) -> Res<Vec<Point>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    let bad = |i: usize| format!("{} line {}: not a points.csv row", path.display(), i + 1);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() != 14 {
+            return Err(bad(i).into());
+        }
+        let f = |k: usize| c[k].parse::<f64>().map_err(|_| bad(i));
+        let u = |k: usize| c[k].parse::<usize>().map_err(|_| bad(i));
+        out.push(Point {
+            seed: c[0].parse().map_err(|_| bad(i))?,
+            criterion: c[1].to_string(),
+            fraction: f(2)?,
+            sparsity: f(3)?,
+            err_mean: f(4)?,
+            err_std: f(5)?,
+            nll: f(6)?,
+            ece: f(7)?,
+            uce: f(8)?,
+            uce_fri: f(9)?,
+            uce_frii: f(10)?,
+            sparse_bytes: u(11)?,
+            dense_bytes: u(12)?,
+            unmasked_bytes: u(13)?,
+        });
+    }
+    Ok(out)
+}
+
+fn same_point(p: &Point, seed: u64, crit: &str, f: f64) -> bool {
+    p.seed == seed && p.criterion == crit && (p.fraction - f).abs() < 1e-9
+}
+
+/// Every criterion and fraction for one trained model (fraction 0 once;
+/// points in `done` are reused).
+fn sweep_model(a: &Args, t: &Trained, data: &Data, done: &[Point]) -> Res<Vec<Point>> {
+    let fisher_grad = if a.criteria.iter().any(|c| c.starts_with("fisher-grad")) {
         let t0 = Instant::now();
         let f = Fisher::from_gradients(&t.model()?, &data.train, &FisherPass::default())?;
         eprintln!(
@@ -416,8 +463,10 @@ fn sweep_model(a: &Args, t: &Trained, data: &Data) -> Res<Vec<Point>> {
     for name in &a.criteria {
         let mut crit = criterion(name, t, &fisher_grad)?;
         for &f in &a.fractions {
-            let p = match (&unpruned, f == 0.0) {
-                (Some(p0), true) => p0.clone(),
+            let cached = done.iter().find(|p| same_point(p, t.seed, name, f));
+            let p = match (&unpruned, f == 0.0, cached) {
+                (_, _, Some(p)) => p.clone(),
+                (Some(p0), true, _) => p0.clone(),
                 _ => one_point(a, t, data, crit.as_mut(), f)?,
             };
             if f == 0.0 {
@@ -458,6 +507,7 @@ fn run(a: &Args) -> Res<()> {
     }
     std::fs::create_dir_all(&a.out)?;
     let t0 = Instant::now();
+    let done = read_points(&a.out.join("points.csv"))?;
     let mut points = Vec::new();
     let mut source = String::new();
     let runs: Vec<Option<PathBuf>> = if a.models.is_empty() {
@@ -476,8 +526,14 @@ fn run(a: &Args) -> Res<()> {
             Some(d) => from_folder(d)?,
             None => train_quick(a, seed, &data)?,
         };
-        points.extend(sweep_model(a, &t, &data)?);
-        write_atomic(&a.out.join("points.csv"), to_csv(&points).as_bytes())?;
+        points.extend(sweep_model(a, &t, &data, &done)?);
+        let others = done.iter().filter(|d| {
+            !points
+                .iter()
+                .any(|p| same_point(p, d.seed, &d.criterion, d.fraction))
+        });
+        let all: Vec<Point> = points.iter().chain(others).cloned().collect();
+        write_atomic(&a.out.join("points.csv"), to_csv(&all).as_bytes())?;
     }
     let docs = a.docs.clone().unwrap_or_else(|| a.out.clone());
     std::fs::create_dir_all(&docs)?;

@@ -32,10 +32,16 @@ use std::path::Path;
 ///   one pass of the data and over weight draws. With `batch_size = 1` this
 ///   is the empirical Fisher `mean_n g_n^2`; a larger batch squares sums of
 ///   per-example gradients (cross terms included), faster but biased.
+///
+/// The score is the Fisher entry `F` itself (the paper's criterion), or with
+/// [`Fisher::saliency`] the optimal-brain-damage estimate `F mu^2 / 2` of
+/// the loss increase when the weight is set to zero, which also weighs how
+/// far the weight is from zero.
 #[derive(Debug, Clone)]
 pub struct Fisher {
     label: &'static str,
     values: BTreeMap<String, ArrayD<f32>>,
+    saliency: bool,
 }
 
 impl Fisher {
@@ -54,6 +60,7 @@ impl Fisher {
         Fisher {
             label: "fisher-adam",
             values,
+            saliency: false,
         }
     }
 
@@ -85,7 +92,15 @@ impl Fisher {
         Ok(Fisher {
             label: "fisher-adam",
             values,
+            saliency: false,
         })
+    }
+
+    /// Scores `F mu^2 / 2` (optimal brain damage: the second-order loss
+    /// increase of zeroing the weight) instead of `F`; the name gets `-obd`.
+    pub fn saliency(mut self) -> Self {
+        self.saliency = true;
+        self
     }
 
     /// The estimate of one parameter.
@@ -129,7 +144,11 @@ fn checkpoint_file(path: &Path) -> Result<std::path::PathBuf> {
 
 impl Criterion for Fisher {
     fn name(&self) -> String {
-        self.label.into()
+        if self.saliency {
+            format!("{}-obd", self.label)
+        } else {
+            self.label.into()
+        }
     }
     fn scores(&mut self, layer: &str, w: &WeightView<'_>) -> Result<ArrayD<f32>> {
         let Some(f) = self.values.get(&w.param) else {
@@ -153,7 +172,13 @@ impl Criterion for Fisher {
                 ),
             ));
         }
-        Ok(f.clone())
+        if self.saliency {
+            Ok(ndarray::Zip::from(f)
+                .and(w.mean)
+                .map_collect(|&f, &m| 0.5 * f * m * m))
+        } else {
+            Ok(f.clone())
+        }
     }
 }
 
@@ -238,6 +263,7 @@ impl Fisher {
         Ok(Fisher {
             label: "fisher-grad",
             values,
+            saliency: false,
         })
     }
 }

@@ -105,6 +105,24 @@ fn fisher_from_adam_state_ranking() {
 }
 
 #[test]
+fn fisher_saliency_weighs_by_the_squared_mean() {
+    // F = [3, 1, 4, 1.5, 9, 2.6], mu^2 = [.01, 4, .25, 1, .0025, .09]
+    // F mu^2 / 2 = [.015, 2, .5, .75, .01125, .117]: lowest three 4, 0, 5
+    let v = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![3.0, 1.0, 4.0, 1.5, 9.0, 2.6]).unwrap();
+    let state = vec![("adam.v.fc.weight_mu".to_string(), v)];
+    let mut f = Fisher::from_optimizer_state(&state).saliency();
+    assert_eq!(f.name(), "fisher-adam-obd");
+    let m = hand_layer();
+    let s = scores_of(&mut f, &m);
+    for (got, want) in s.iter().zip([0.015, 2.0, 0.5, 0.75, 0.01125, 0.117]) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-5);
+    }
+    let mut m = hand_layer();
+    prune(&mut m, &mut f, &PruneConfig::fraction(0.5)).unwrap();
+    assert_eq!(mask_of(&m), [0., 1., 1., 1., 0., 0.]);
+}
+
+#[test]
 fn random_is_seeded() {
     let m = hand_layer();
     let a = scores_of(&mut Random::new(7), &m);
