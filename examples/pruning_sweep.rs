@@ -618,8 +618,9 @@ fn summary(a: &Args, points: &[Point], source: &str, secs: f64) -> String {
          spread over weight draws of one model. UCE: 10 bins. Sparse file: `save_sparse` \
          (bit mask + kept values); dense: the unpruned model's safetensors file (`save_model` of a \
          pruned model also stores its masks as F32 and is larger still). Run time {:.1} min.\n\n\
-         | criterion | pruned % | test error % | err ± draws % | NLL | UCE | UCE FRI | UCE FRII | sparse file MB (dense {:.2}) |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         `Δ error`: the change against the same seed's unpruned model (paired), mean ± std over seeds.\n\n\
+         | criterion | pruned % | test error % | Δ error % | err ± draws % | NLL | UCE | UCE FRI | UCE FRII | sparse file MB (dense {:.2}) |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
         seeds.len(),
         seeds,
         a.layers,
@@ -635,9 +636,10 @@ fn summary(a: &Args, points: &[Point], source: &str, secs: f64) -> String {
         let col = |f: fn(&Point) -> f64| g.iter().map(|p| f(p)).collect::<Vec<f64>>();
         let _ = writeln!(
             md,
-            "| {crit} | {:.0} | {} | {:.2} | {} | {} | {} | {} | {:.2} |",
+            "| {crit} | {:.0} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2} |",
             100.0 * g[0].sparsity,
             pm(&col(|p| p.err_mean), 100.0, 2),
+            paired_delta(points, &g),
             100.0 * mean_std(&col(|p| p.err_std)).0,
             pm(&col(|p| p.nll), 1.0, 3),
             pm(&col(|p| p.uce), 1.0, 3),
@@ -647,6 +649,20 @@ fn summary(a: &Args, points: &[Point], source: &str, secs: f64) -> String {
         );
     }
     md
+}
+
+/// Error change against the same seed's unpruned point, over seeds.
+fn paired_delta(points: &[Point], g: &[&Point]) -> String {
+    let d: Option<Vec<f64>> = g
+        .iter()
+        .map(|p| {
+            let base = points
+                .iter()
+                .find(|u| same_point(u, p.seed, &p.criterion, 0.0))?;
+            Some(p.err_mean - base.err_mean)
+        })
+        .collect();
+    d.map_or("—".into(), |d| pm(&d, 100.0, 2))
 }
 
 /// Test error and per-class UCE against the pruned fraction: a line for
@@ -659,9 +675,10 @@ fn plots(points: &[Point], dir: &Path) -> Res<()> {
         ("uce_frii", "UCE of FRII sources", |p| p.uce_frii),
     ];
     for (file, label, get) in panels {
-        let mut chart = LineChart::new(format!("BBB LeNet: {label} vs pruned fraction"))
-            .x_label("pruned fraction of the FC weights")
-            .y_label(format!("{label} (line: mean over seeds; dots: seeds)"));
+        let mut chart = LineChart::new(format!("{label}: mean (line), training seeds (dots)"))
+            .size(900, 560)
+            .x_label("pruned fraction of the selected weights")
+            .y_label(label);
         let groups = grouped(points);
         let crits: Vec<String> =
             groups
