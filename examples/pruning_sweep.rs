@@ -617,7 +617,8 @@ fn summary(a: &Args, points: &[Point], source: &str, secs: f64) -> String {
          Each cell: mean ± std **over training seeds**. `err ± draws`: the mean over seeds of the \
          spread over weight draws of one model. UCE: 10 bins. Sparse file: `save_sparse` \
          (bit mask + kept values); dense: the unpruned model's safetensors file (`save_model` of a \
-         pruned model also stores its masks as F32 and is larger still). Run time {:.1} min.\n\n\
+         pruned model also stores its masks as F32 and is larger still). Wall time of this invocation \
+         {:.1} min (points reused from points.csv are not recomputed).\n\n\
          `Δ error`: the change against the same seed's unpruned model (paired), mean ± std over seeds.\n\n\
          | criterion | pruned % | test error % | Δ error % | err ± draws % | NLL | UCE | UCE FRI | UCE FRII | sparse file MB (dense {:.2}) |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",

@@ -33,15 +33,19 @@ impl Color {
     /// Brown.
     pub const BROWN: Color = Color(140, 86, 75);
 
-    /// The `i`-th colour of a six-colour palette (cycles).
+    /// The `i`-th colour of a ten-colour palette (cycles).
     pub fn palette(i: usize) -> Color {
-        const P: [Color; 6] = [
+        const P: [Color; 10] = [
             Color::BLUE,
             Color::ORANGE,
             Color::GREEN,
             Color::RED,
             Color::PURPLE,
             Color::BROWN,
+            Color(227, 119, 194), // pink
+            Color(127, 127, 127), // grey
+            Color(188, 189, 34),  // olive
+            Color(23, 190, 207),  // cyan
         ];
         P[i % P.len()]
     }
