@@ -63,6 +63,19 @@ impl From<fanaroff_train::Error> for Error {
 }
 
 /// Errors of the ELBO step travel through the training loop as themselves.
+/// Into the layer-level error of `fanaroff-nn` (so models built from
+/// variational layers return `fanaroff_nn::Result`); other errors are kept
+/// whole in [`fanaroff_nn::Error::External`].
+impl From<Error> for fanaroff_nn::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Nn(e) => e,
+            Error::Tensor(e) => fanaroff_nn::Error::Tensor(e),
+            other => fanaroff_nn::Error::External(Box::new(other)),
+        }
+    }
+}
+
 impl From<Error> for fanaroff_train::Error {
     fn from(e: Error) -> Self {
         match e {

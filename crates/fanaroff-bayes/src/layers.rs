@@ -35,11 +35,7 @@ pub trait Variational {
 
 /// Turns this crate's error into the error of a forward pass, keeping its type.
 fn to_nn(e: Error) -> fanaroff_nn::Error {
-    match e {
-        Error::Nn(e) => e,
-        Error::Tensor(e) => fanaroff_nn::Error::Tensor(e),
-        other => fanaroff_nn::Error::External(Box::new(other)),
-    }
+    e.into()
 }
 
 macro_rules! layer_common {

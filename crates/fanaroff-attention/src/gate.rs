@@ -1,0 +1,158 @@
+//! The attention gate of Bowles et al. 2021 (after Oktay et al. 2018).
+
+use crate::normalise::Normalisation;
+use fanaroff_nn::models::LayerFactory;
+use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
+use fanaroff_tensor::Tensor;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+/// Settings of one [`AttentionGate`].
+///
+/// | field | default | meaning |
+/// |---|---|---|
+/// | `in_channels` | | channels of the gated features x |
+/// | `gating_channels` | 64 | channels of the gating signal g |
+/// | `inter_channels` | 64 | channels of theta(x) and phi(g) |
+/// | `normalisation` | softmax | how psi becomes alpha |
+/// | `psi_bias` | 10 | initial bias of psi |
+/// | `bias` | false | biases on theta and phi (the paper: none; variational layers need them) |
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// Channels of the gated feature map x.
+    pub in_channels: usize,
+    /// Channels of the gating signal g.
+    pub gating_channels: usize,
+    /// Channels of theta(x) and phi(g).
+    pub inter_channels: usize,
+    /// Normalisation of the score map.
+    pub normalisation: Normalisation,
+    /// Initial bias of psi.
+    pub psi_bias: f32,
+    /// Whether theta and phi have biases.
+    pub bias: bool,
+}
+
+impl GateConfig {
+    /// A gate on `in_channels` features with the paper's other settings.
+    pub fn new(in_channels: usize) -> Self {
+        GateConfig {
+            in_channels,
+            gating_channels: 64,
+            inter_channels: 64,
+            normalisation: Normalisation::Softmax,
+            psi_bias: 10.0,
+            bias: false,
+        }
+    }
+}
+
+/// An attention gate: from features `x [N, C, H, W]` and a coarser gating
+/// signal `g [N, Cg, h, w]`,
+///
+/// ```text
+/// a     = relu(theta(x) + resize_bilinear(phi(g), H, W))   theta, phi: 1x1 conv to inter_channels
+/// alpha = normalise(psi(a))                                 psi: 1x1 conv to one channel
+/// gated = alpha * x                                         alpha broadcast over the C channels
+/// ```
+///
+/// The three convolutions come from a [`LayerFactory`], so a gate can be
+/// ordinary or variational. The gate has two inputs: call
+/// [`AttentionGate::gate`]; its one-input `forward` is an error.
+pub struct AttentionGate {
+    theta: Box<dyn Module>,
+    phi: Box<dyn Module>,
+    psi: Box<dyn Module>,
+    normalisation: Normalisation,
+}
+
+impl AttentionGate {
+    /// Builds a gate with layers from `factory`; psi's bias (or its
+    /// posterior mean) starts at `cfg.psi_bias`.
+    ///
+    /// # Errors
+    /// Invalid sizes, or a factory that cannot make a layer.
+    pub fn build<F: LayerFactory>(
+        cfg: &GateConfig,
+        factory: &mut F,
+    ) -> std::result::Result<Self, F::Error> {
+        if cfg.in_channels == 0 || cfg.gating_channels == 0 || cfg.inter_channels == 0 {
+            return Err(Error::InvalidConfig {
+                what: "GateConfig",
+                msg: "channel counts must be positive".into(),
+            }
+            .into());
+        }
+        let one = |i, o| {
+            let mut c = Conv2dConfig::new(i, o, 1);
+            c.bias = cfg.bias;
+            c
+        };
+        let theta = factory.conv2d(one(cfg.in_channels, cfg.inter_channels))?;
+        let phi = factory.conv2d(one(cfg.gating_channels, cfg.inter_channels))?;
+        let mut psi = factory.conv2d(Conv2dConfig::new(cfg.inter_channels, 1, 1))?;
+        psi.visit_params_mut("", &mut |name, t| {
+            if (name == "bias" || name == "bias_mu")
+                && let Ok(d) = t.data_mut()
+            {
+                d.fill(cfg.psi_bias);
+            }
+        });
+        Ok(AttentionGate {
+            theta,
+            phi,
+            psi,
+            normalisation: cfg.normalisation,
+        })
+    }
+
+    /// The normalisation.
+    pub fn normalisation(&self) -> Normalisation {
+        self.normalisation
+    }
+
+    /// Gated features `alpha * x` and the attention map `alpha [N, 1, H, W]`.
+    ///
+    /// # Errors
+    /// Shape errors (x and g must be `[N, ., ., .]` with the same N and the
+    /// configured channels).
+    pub fn gate(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
+        let (xs, gs) = (x.shape(), g.shape());
+        if xs.len() != 4 || gs.len() != 4 || xs[0] != gs[0] {
+            return Err(Error::InvalidInput {
+                what: "AttentionGate",
+                msg: format!(
+                    "features {xs:?} and gating signal {gs:?} must be [N, C, H, W] with the same N"
+                ),
+            });
+        }
+        let theta = self.theta.forward(x, rng)?;
+        let phi = self
+            .phi
+            .forward(g, rng)?
+            .resize_bilinear(xs[2], xs[3], false)?;
+        let score = self.psi.forward(&theta.add(&phi)?.relu(), rng)?;
+        let alpha = self.normalisation.apply(&score)?;
+        Ok((alpha.mul(x)?, alpha))
+    }
+}
+
+impl Module for AttentionGate {
+    fn forward(&self, _x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        Err(Error::InvalidInput {
+            what: "AttentionGate",
+            msg: "a gate takes features and a gating signal: call AttentionGate::gate".into(),
+        })
+    }
+    fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
+        f(&join(p, "theta"), &*self.theta);
+        f(&join(p, "phi"), &*self.phi);
+        f(&join(p, "psi"), &*self.psi);
+    }
+    fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
+        f(&join(p, "theta"), &mut *self.theta);
+        f(&join(p, "phi"), &mut *self.phi);
+        f(&join(p, "psi"), &mut *self.psi);
+    }
+}

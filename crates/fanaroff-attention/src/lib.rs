@@ -1,0 +1,20 @@
+//! # fanaroff-attention
+//!
+//! Attention-gated CNNs for radio-galaxy images (Bowles et al. 2021,
+//! MNRAS 501, 4579): the [`AttentionGate`], its four [`Normalisation`]s,
+//! and attention maps as a first-class output. Layers come from a
+//! [`LayerFactory`](fanaroff_nn::models::LayerFactory), so the same gate is
+//! ordinary, MC dropout or variational.
+#![deny(missing_docs)]
+
+mod gate;
+mod maps;
+mod net;
+mod normalise;
+mod step;
+
+pub use gate::{AttentionGate, GateConfig};
+pub use maps::{attention_map_stats, attention_maps, source_mass};
+pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
+pub use normalise::Normalisation;
+pub use step::DeepSupervisionStep;

@@ -1,0 +1,110 @@
+//! Attention maps as outputs: upsampled to the input, and their mean and
+//! spread over weight draws for stochastic (Bayesian, MC dropout) networks.
+
+use crate::net::AttentionNet;
+use fanaroff_nn::{Error, Result};
+use fanaroff_tensor::Tensor;
+use ndarray::{Array4, ArrayD, Axis};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// Every gate's attention map for a batch, bilinearly upsampled to the
+/// input size: one `[N, H, W]` array per gate, gate 1 (finest) first.
+/// No graph is kept.
+///
+/// # Errors
+/// As [`AttentionNet::forward_all`].
+pub fn attention_maps(net: &AttentionNet, x: &Tensor, seed: u64) -> Result<Vec<ArrayD<f32>>> {
+    let x = Tensor::new(x.data().clone());
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let out = net.forward_all(&x, &mut StdRng::seed_from_u64(seed))?;
+    out.maps
+        .iter()
+        .map(|m| {
+            let up = m.resize_bilinear(h, w, false)?;
+            Ok(up.data().index_axis(Axis(1), 0).to_owned())
+        })
+        .collect()
+}
+
+/// Per-pixel mean and standard deviation of every gate's upsampled map
+/// over `draws` forward passes (draw `d` uses seed `seed + d`): what a
+/// Bayesian attention map adds. For a deterministic network the standard
+/// deviation is zero.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for fewer than 2 draws; as [`attention_maps`].
+pub fn attention_map_stats(
+    net: &AttentionNet,
+    x: &Tensor,
+    draws: usize,
+    seed: u64,
+) -> Result<Vec<(ArrayD<f32>, ArrayD<f32>)>> {
+    if draws < 2 {
+        return Err(Error::InvalidConfig {
+            what: "attention_map_stats",
+            msg: "need at least 2 draws".into(),
+        });
+    }
+    let mut per_gate: Vec<Vec<ArrayD<f32>>> = Vec::new();
+    for d in 0..draws {
+        for (k, m) in attention_maps(net, x, seed.wrapping_add(d as u64))?
+            .into_iter()
+            .enumerate()
+        {
+            if per_gate.len() <= k {
+                per_gate.push(Vec::new());
+            }
+            per_gate[k].push(m);
+        }
+    }
+    Ok(per_gate.into_iter().map(|maps| mean_std(&maps)).collect())
+}
+
+fn mean_std(maps: &[ArrayD<f32>]) -> (ArrayD<f32>, ArrayD<f32>) {
+    let n = maps.len() as f32;
+    let mut mean = ArrayD::zeros(maps[0].raw_dim());
+    for m in maps {
+        mean += m;
+    }
+    mean /= n;
+    let mut var = ArrayD::zeros(maps[0].raw_dim());
+    for m in maps {
+        var += &(m - &mean).mapv(|v| v * v);
+    }
+    var /= n - 1.0;
+    (mean, var.mapv(f32::sqrt))
+}
+
+/// Fraction of each image's attention mass on source pixels (where the
+/// processed image is non-zero) rather than on empty sky: `images` and
+/// `map` are `[N, H, W]` of the same shape; the map is made non-negative
+/// (its minimum subtracted) first, so every normalisation is comparable.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for shapes that differ.
+pub fn source_mass(images: &Array4<f32>, map: &ArrayD<f32>) -> Result<Vec<f64>> {
+    let img = images.index_axis(Axis(1), 0);
+    if img.shape() != map.shape() {
+        return Err(Error::InvalidInput {
+            what: "source_mass",
+            msg: format!("images {:?} and map {:?}", img.shape(), map.shape()),
+        });
+    }
+    Ok(img
+        .outer_iter()
+        .zip(map.outer_iter())
+        .map(|(im, m)| {
+            let lo = m.iter().copied().fold(f32::INFINITY, f32::min);
+            let (mut on, mut all) = (0.0f64, 0.0f64);
+            for (&p, &a) in im.iter().zip(m.iter()) {
+                let a = f64::from(a - lo);
+                all += a;
+                if p != 0.0 {
+                    on += a;
+                }
+            }
+            if all > 0.0 { on / all } else { f64::NAN }
+        })
+        .collect())
+}

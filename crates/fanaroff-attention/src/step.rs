@@ -1,0 +1,44 @@
+//! Deep supervision: a loss on every gate's classifier.
+
+use crate::net::AttentionNet;
+use fanaroff_nn::{Reduction, cross_entropy};
+use fanaroff_train::{
+    Batch, Metric, Result, StepContext, StepOutput, TrainStep, check_logits, correct,
+};
+
+/// The training step of the `DeepSupervision` and `FineTuned` aggregations
+/// (first stage): the mean over gates of each gate classifier's
+/// cross-entropy. For `Concat` it is the ordinary cross-entropy of the one
+/// classifier. Metrics: `loss` and `acc` (of the aggregated prediction).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeepSupervisionStep;
+
+impl TrainStep<AttentionNet> for DeepSupervisionStep {
+    fn step(
+        &mut self,
+        batch: &Batch,
+        ctx: &mut StepContext<'_, AttentionNet>,
+    ) -> Result<StepOutput> {
+        let out = ctx.model.forward_all(&batch.inputs, ctx.rng)?;
+        check_logits(&out.logits, &batch.labels)?;
+        let heads = if out.head_logits.is_empty() {
+            vec![out.logits.clone()]
+        } else {
+            out.head_logits
+        };
+        let mut loss = cross_entropy(&heads[0], &batch.labels, Reduction::Mean)?;
+        for h in &heads[1..] {
+            loss = loss.add(&cross_entropy(h, &batch.labels, Reduction::Mean)?)?;
+        }
+        let loss = loss.mul_scalar(1.0 / heads.len() as f32);
+        let n = batch.labels.len() as f64;
+        let metrics = vec![
+            Metric::new("loss", loss.item()? as f64 * n, n),
+            Metric::new("acc", correct(&out.logits, &batch.labels) as f64, n),
+        ];
+        Ok(StepOutput { loss, metrics })
+    }
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({"step": "deep_supervision"})
+    }
+}

@@ -1,0 +1,210 @@
+//! One attention gate against PyTorch: attention map, gated features and the
+//! gradients of x, g and the three convolutions, for softmax and sigmoid
+//! (`shared/fixtures/attention_gate_{softmax,sigmoid}.safetensors`), plus
+//! finite-difference checks of every normalisation.
+
+use fanaroff_attention::{AttentionGate, GateConfig, Normalisation};
+use fanaroff_nn::models::PlainLayers;
+use fanaroff_nn::{Module, ModuleExt, TensorFile, load_from};
+use fanaroff_tensor::Tensor;
+use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
+use ndarray::ArrayD;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::path::PathBuf;
+
+/// `shared/` beside the repository, or `$FANAROFF_SHARED`.
+fn shared() -> PathBuf {
+    if let Ok(p) = std::env::var("FANAROFF_SHARED") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(
+        p.join("fixtures").is_dir(),
+        "fixtures not found at {}; set FANAROFF_SHARED",
+        p.display()
+    );
+    p
+}
+
+/// max |a - b| / (atol + rtol |b|) <= 1 elementwise.
+fn assert_close(name: &str, a: &ArrayD<f32>, b: &ArrayD<f32>, rtol: f32, atol: f32) {
+    assert_eq!(a.shape(), b.shape(), "{name}: shapes");
+    let worst = a
+        .iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs() / (atol + rtol * y.abs()))
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1.0, "{name}: worst error ratio {worst}");
+}
+
+fn check(file: &str, norm: Normalisation) {
+    let f = TensorFile::read(shared().join("fixtures").join(file)).unwrap();
+    let mut rng = StdRng::seed_from_u64(0);
+    let cfg = GateConfig {
+        normalisation: norm,
+        ..GateConfig::new(32)
+    };
+    let mut gate = AttentionGate::build(&cfg, &mut PlainLayers::new(&mut rng)).unwrap();
+    load_from(&mut gate, &f, false).unwrap();
+    let x = Tensor::new(f.f32("x").unwrap()).requires_grad(true);
+    let g = Tensor::new(f.f32("g").unwrap()).requires_grad(true);
+    let (gated, alpha) = gate.gate(&x, &g, &mut rng).unwrap();
+    assert_close(
+        "attention",
+        alpha.data(),
+        &f.f32("attention").unwrap(),
+        1e-4,
+        1e-7,
+    );
+    assert_close("gated", gated.data(), &f.f32("gated").unwrap(), 1e-4, 1e-7);
+    let loss = gated
+        .mul(&Tensor::new(f.f32("upstream").unwrap()))
+        .unwrap()
+        .sum();
+    assert_close(
+        "loss",
+        loss.data(),
+        &f.f32("loss")
+            .unwrap()
+            .into_shape_with_order(ndarray::IxDyn(&[]))
+            .unwrap(),
+        1e-4,
+        1e-6,
+    );
+    let grads = loss.backward().unwrap();
+    assert_close(
+        "grad.x",
+        grads.get(&x).unwrap(),
+        &f.f32("grad.x").unwrap(),
+        1e-3,
+        1e-6,
+    );
+    assert_close(
+        "grad.g",
+        grads.get(&g).unwrap(),
+        &f.f32("grad.g").unwrap(),
+        1e-3,
+        1e-6,
+    );
+    for (name, grad) in gate.named_gradients(&grads) {
+        assert_close(
+            &name,
+            &grad,
+            &f.f32(&format!("grad.{name}")).unwrap(),
+            1e-3,
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn softmax_gate_matches_pytorch() {
+    check("attention_gate_softmax.safetensors", Normalisation::Softmax);
+}
+
+#[test]
+fn sigmoid_gate_matches_pytorch() {
+    check("attention_gate_sigmoid.safetensors", Normalisation::Sigmoid);
+}
+
+/// A small gate whose parameters are the given tensors (theta, phi, psi
+/// weight, psi bias), so the checker can vary them.
+fn gate_with(norm: Normalisation, params: &[Tensor]) -> AttentionGate {
+    let cfg = GateConfig {
+        normalisation: norm,
+        gating_channels: 3,
+        inter_channels: 4,
+        psi_bias: 0.5,
+        ..GateConfig::new(2)
+    };
+    let mut gate =
+        AttentionGate::build(&cfg, &mut PlainLayers::new(&mut StdRng::seed_from_u64(1))).unwrap();
+    let mut i = 0;
+    gate.visit_params_mut("", &mut |_, p| {
+        *p = params[i].clone();
+        i += 1;
+    });
+    gate
+}
+
+#[test]
+fn every_normalisation_passes_a_gradient_check() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let template = gate_with(
+        Normalisation::Softmax,
+        &[
+            Tensor::zeros(&[4, 2, 1, 1]),
+            Tensor::zeros(&[4, 3, 1, 1]),
+            Tensor::zeros(&[1, 4, 1, 1]),
+            Tensor::zeros(&[1]),
+        ],
+    );
+    let shapes: Vec<Vec<usize>> = template
+        .named_parameters()
+        .iter()
+        .map(|(_, t)| t.shape().to_vec())
+        .collect();
+    assert_eq!(shapes.len(), 4);
+    let mut inputs = vec![
+        Tensor::randn(&[2, 2, 5, 5], &mut rng).data().clone(),
+        Tensor::randn(&[2, 3, 3, 3], &mut rng).data().clone(),
+    ];
+    inputs.extend(
+        shapes
+            .iter()
+            .map(|s| Tensor::randn(s, &mut rng).data().clone()),
+    );
+    let up = Tensor::randn(&[2, 2, 5, 5], &mut rng);
+    for norm in Normalisation::ALL {
+        let report = check_gradients(
+            |t| {
+                let gate = gate_with(norm, &t[2..]);
+                let (gated, _) = gate
+                    .gate(&t[0], &t[1], &mut StdRng::seed_from_u64(0))
+                    .map_err(|_| unreachable!())?;
+                gated.mul(&up)
+            },
+            &inputs,
+            &GradCheck::default(),
+        )
+        .unwrap();
+        assert!(report.passed(), "{norm:?}: {report:?}");
+    }
+}
+
+#[test]
+fn attention_sums_to_one_under_softmax_and_gates_shapes_are_checked() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let gate = AttentionGate::build(
+        &GateConfig {
+            gating_channels: 3,
+            ..GateConfig::new(2)
+        },
+        &mut PlainLayers::new(&mut rng),
+    )
+    .unwrap();
+    let x = Tensor::randn(&[3, 2, 6, 6], &mut rng);
+    let g = Tensor::randn(&[3, 3, 2, 2], &mut rng);
+    let (gated, alpha) = gate.gate(&x, &g, &mut rng).unwrap();
+    assert_eq!(gated.shape(), &[3, 2, 6, 6]);
+    for s in alpha
+        .data()
+        .sum_axis(ndarray::Axis(3))
+        .sum_axis(ndarray::Axis(2))
+        .iter()
+    {
+        assert!((s - 1.0).abs() < 1e-5);
+    }
+    assert!(
+        gate.gate(&x, &Tensor::randn(&[2, 3, 2, 2], &mut rng), &mut rng)
+            .is_err(),
+        "batch sizes differ"
+    );
+    assert!(gate.forward(&x, &mut rng).is_err(), "one-input forward");
+    assert_eq!(
+        gate.named_parameters().len(),
+        4,
+        "theta, phi (no bias), psi weight and bias"
+    );
+}

@@ -1,0 +1,257 @@
+//! The gated network: parameter count, shapes of every aggregation, a
+//! gradient check, deep supervision, fine-tuning, Bayesian attention maps.
+
+use fanaroff_attention::{
+    Aggregation, AttentionNetConfig, DeepSupervisionStep, Normalisation, Parts,
+    attention_map_stats, attention_maps, source_mass,
+};
+use fanaroff_bayes::{BayesLayers, VariationalConfig};
+use fanaroff_nn::models::{LeNetConfig, PlainLayers, lenet};
+use fanaroff_nn::{Module, ModuleExt, is_stochastic};
+use fanaroff_tensor::Tensor;
+use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
+use fanaroff_train::{ArrayLoader, TrainConfig, Trainer};
+use ndarray::{Array4, ArrayD, IxDyn};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// Three blocks on 16 x 16 images: gates on 2 channels at 16 x 16 and
+/// 3 channels at 8 x 8, gated by 4 channels at 4 x 4.
+fn small(agg: Aggregation, norm: Normalisation) -> AttentionNetConfig {
+    AttentionNetConfig {
+        blocks: vec![vec![2], vec![3], vec![4]],
+        inter_channels: 5,
+        aggregation: agg,
+        normalisation: norm,
+        ..AttentionNetConfig::default()
+    }
+}
+
+#[test]
+fn the_papers_network_has_about_101k_parameters() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let net = AttentionNetConfig::default()
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    // convs 84,800 + batch norm 580 + gates 15,939 + classifier 54 x 2 + 2
+    assert_eq!(net.num_parameters(), 101_429);
+    let plain = lenet(&LeNetConfig::default(), &mut rng).unwrap();
+    println!(
+        "attention-gated CNN: {} parameters; the plain LeNet of section 1: {}",
+        net.num_parameters(),
+        plain.num_parameters()
+    );
+    assert!(2 * net.num_parameters() < plain.num_parameters());
+    assert_eq!(net.num_gates(), 3);
+}
+
+#[test]
+fn every_aggregation_gives_logits_heads_and_maps() {
+    let x = Tensor::randn(&[3, 1, 16, 16], &mut StdRng::seed_from_u64(1));
+    for agg in Aggregation::ALL {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut net = small(agg, Normalisation::Softmax)
+            .build(&mut PlainLayers::new(&mut rng))
+            .unwrap();
+        net.eval();
+        let out = net.forward_all(&x, &mut rng).unwrap();
+        assert_eq!(out.logits.shape(), &[3, 2]);
+        assert_eq!(
+            out.head_logits.len(),
+            if agg == Aggregation::Concat { 0 } else { 2 },
+            "{agg:?}"
+        );
+        assert_eq!(out.maps[0].shape(), &[3, 1, 16, 16]);
+        assert_eq!(out.maps[1].shape(), &[3, 1, 8, 8]);
+        let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+        assert!(names.contains(&"gate2.phi.weight".to_string()), "{names:?}");
+        assert_eq!(
+            names.iter().any(|n| n.starts_with("combine")),
+            agg == Aggregation::FineTuned
+        );
+    }
+}
+
+#[test]
+fn the_network_passes_a_gradient_check() {
+    for norm in Normalisation::ALL {
+        let mut rng = StdRng::seed_from_u64(3);
+        // psi bias 0: a sigmoid saturated by the default bias 10 has
+        // gradients below the finite-difference noise
+        let cfg = AttentionNetConfig {
+            psi_bias: 0.0,
+            ..small(Aggregation::Mean, norm)
+        };
+        let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
+        net.eval(); // dropout off, batch norm with its running statistics
+        let x = Tensor::randn(&[2, 1, 16, 16], &mut rng).data().clone();
+        let rep = check_gradients(
+            |t| {
+                net.forward(&t[0], &mut StdRng::seed_from_u64(0))
+                    .map_err(|_| unreachable!())
+            },
+            &[x],
+            // a small step and twice the default tolerances: ReLU and
+            // max-pool kinks are dense in a CNN (the gate alone passes the
+            // defaults); a wrong sign or factor still fails
+            &GradCheck {
+                eps: 1e-3,
+                atol: 2e-3,
+                rtol: 2e-2,
+                ..GradCheck::default()
+            },
+        )
+        .unwrap();
+        assert!(rep.passed(), "{norm:?}: {rep:?}");
+    }
+}
+
+fn bright_half(n: usize) -> ArrayLoader<f32> {
+    let y: Vec<usize> = (0..n).map(|i| i % 2).collect();
+    let x = ArrayD::from_shape_fn(IxDyn(&[n, 1, 16, 16]), |i| {
+        let left = i[3] < 8;
+        if (y[i[0]] == 1) == left { 1.0 } else { 0.0 }
+    });
+    ArrayLoader::new(x, y, 2).unwrap()
+}
+
+#[test]
+fn deep_supervision_learns_and_fine_tuning_freezes_all_but_the_combination() {
+    let data = bright_half(32);
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut net = small(Aggregation::FineTuned, Normalisation::Softmax)
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    let cfg = TrainConfig::default()
+        .epochs(15)
+        .batch_size(8)
+        .adam(2e-2)
+        .progress(false)
+        .log_epochs(false);
+    let h = Trainer::new(cfg.clone())
+        .unwrap()
+        .step(DeepSupervisionStep)
+        .fit(&mut net, &data)
+        .unwrap();
+    let loss = h.series("loss");
+    assert!(
+        loss.last().unwrap().unwrap() < 0.5 * loss[0].unwrap(),
+        "{loss:?}"
+    );
+    net.freeze_for_fine_tuning().unwrap();
+    let trainable: Vec<String> = net
+        .named_parameters()
+        .into_iter()
+        .filter(|(_, t)| t.is_requires_grad())
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(trainable, ["combine.weight", "combine.bias"]);
+    let before = net.named_parameters()[0].1.to_vec();
+    Trainer::new(cfg.epochs(2))
+        .unwrap()
+        .fit(&mut net, &data)
+        .unwrap();
+    assert_eq!(
+        net.named_parameters()[0].1.to_vec(),
+        before,
+        "frozen backbone moved"
+    );
+    let mut concat = small(Aggregation::Concat, Normalisation::Softmax)
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    assert!(concat.freeze_for_fine_tuning().is_err());
+}
+
+#[test]
+fn bayesian_gates_give_maps_with_a_spread() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let x = Tensor::randn(&[2, 1, 16, 16], &mut StdRng::seed_from_u64(6));
+    let cfg = AttentionNetConfig {
+        gate_bias: true,
+        ..small(Aggregation::Concat, Normalisation::Softmax)
+    };
+    let vcfg = VariationalConfig::default().rho_init(-1.0, -0.5);
+    let (mut r7, mut r8) = (StdRng::seed_from_u64(7), StdRng::seed_from_u64(8));
+    let mut plain = PlainLayers::new(&mut rng);
+    let mut bayes = BayesLayers::new(&vcfg, &mut r7).unwrap();
+    let mut head = PlainLayers::new(&mut r8);
+    let mut net = cfg
+        .build_parts(Parts {
+            backbone: &mut plain,
+            gates: &mut bayes,
+            head: &mut head,
+        })
+        .unwrap();
+    net.eval();
+    assert!(is_stochastic(&net));
+    let stats = attention_map_stats(&net, &x, 8, 0).unwrap();
+    assert_eq!(stats.len(), 2);
+    assert_eq!(stats[0].0.shape(), &[2, 16, 16]);
+    let max_std = stats[0].1.iter().fold(0.0f32, |a, &b| a.max(b));
+    let mean = stats[0].0.iter().sum::<f32>() / stats[0].0.len() as f32;
+    assert!(
+        max_std > 0.01 * mean,
+        "variational gates: maps vary over draws (max std {max_std}, mean {mean})"
+    );
+    let mut det = small(Aggregation::Concat, Normalisation::Sigmoid)
+        .build(&mut PlainLayers::new(&mut StdRng::seed_from_u64(9)))
+        .unwrap();
+    det.eval();
+    let stats = attention_map_stats(&det, &x, 3, 0).unwrap();
+    assert!(
+        stats.iter().all(|(_, s)| s.iter().all(|&v| v < 1e-6)),
+        "a deterministic net has no spread"
+    );
+    assert_eq!(
+        attention_maps(&det, &x, 0).unwrap()[1].shape(),
+        &[2, 16, 16]
+    );
+}
+
+#[test]
+fn source_mass_counts_attention_on_non_zero_pixels() {
+    let mut img = Array4::<f32>::zeros((1, 1, 2, 2));
+    img[[0, 0, 0, 0]] = 3.0; // one source pixel
+    let map = ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![0.7, 0.1, 0.1, 0.1]).unwrap();
+    // minus the minimum: [0.6, 0, 0, 0] -> all mass on the source
+    assert_eq!(source_mass(&img, &map).unwrap(), [1.0]);
+    let map = ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![0.5, 0.0, 0.25, 0.25]).unwrap();
+    assert!((source_mass(&img, &map).unwrap()[0] - 0.5).abs() < 1e-9);
+    assert!(source_mass(&img, &ArrayD::zeros(IxDyn(&[1, 3, 3]))).is_err());
+}
+
+#[test]
+fn bad_input_and_settings_are_errors() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let net = small(Aggregation::Concat, Normalisation::Softmax)
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    assert!(
+        net.forward(&Tensor::zeros(&[1, 3, 16, 16]), &mut rng)
+            .is_err(),
+        "3 channels"
+    );
+    assert!(
+        net.forward(&Tensor::zeros(&[0, 1, 16, 16]), &mut rng)
+            .is_err(),
+        "empty batch"
+    );
+    let bad = AttentionNetConfig {
+        blocks: vec![vec![4]],
+        ..AttentionNetConfig::default()
+    };
+    assert!(bad.build(&mut PlainLayers::new(&mut rng)).is_err());
+    let bad = AttentionNetConfig {
+        dropout: 1.0,
+        ..AttentionNetConfig::default()
+    };
+    assert!(bad.build(&mut PlainLayers::new(&mut rng)).is_err());
+    // variational theta / phi need biases
+    let vcfg = VariationalConfig::default();
+    let mut bayes = BayesLayers::new(&vcfg, &mut rng).unwrap();
+    assert!(
+        small(Aggregation::Concat, Normalisation::Softmax)
+            .build(&mut bayes)
+            .is_err()
+    );
+}
