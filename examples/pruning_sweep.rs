@@ -34,7 +34,7 @@ use fanaroff::train::{
     ArrayLoader, Loader, PredictConfig, TrainConfig, Trainer, Validation, per_sample_error,
     predict_samples, write_atomic,
 };
-use fanaroff_examples::SCALING;
+use fanaroff_examples::{Flags, SCALING};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::BTreeMap;
@@ -117,59 +117,57 @@ fn default_args() -> Args {
     }
 }
 
+const FLAGS: [&str; 14] = [
+    "--model",
+    "--seeds",
+    "--epochs",
+    "--data",
+    "--synthetic",
+    "--criteria",
+    "--fractions",
+    "--layers",
+    "--scope",
+    "--samples",
+    "--finetune-epochs",
+    "--threads",
+    "--out",
+    "--docs",
+];
+
 /// Strict parsing: an unknown flag or a bad value is an error.
 fn parse_args(argv: &[String]) -> Res<Args> {
-    let mut a = default_args();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("{HELP}");
-            std::process::exit(0);
-        }
-        let v = it.next().ok_or(format!("{flag} needs a value"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{flag} {v}: {e}");
-        match flag.as_str() {
-            "--model" => a.models.push(PathBuf::from(v)),
-            "--seeds" => a.seeds = v.parse().map_err(|e| bad(&e))?,
-            "--epochs" => a.epochs = v.parse().map_err(|e| bad(&e))?,
-            "--data" => a.data = Some(PathBuf::from(v)),
-            "--synthetic" => a.synthetic = Some(v.parse().map_err(|e| bad(&e))?),
-            "--criteria" => a.criteria = parse_criteria(v)?,
-            "--fractions" => a.fractions = parse_fractions(v)?,
-            "--layers" => a.layers = parse_layers(v),
-            "--scope" => a.scope = parse_scope(v)?,
-            "--samples" => a.samples = v.parse().map_err(|e| bad(&e))?,
-            "--finetune-epochs" => a.finetune_epochs = v.parse().map_err(|e| bad(&e))?,
-            "--threads" => a.threads = Some(v.parse().map_err(|e| bad(&e))?),
-            "--out" => a.out = PathBuf::from(v),
-            "--docs" => a.docs = Some(PathBuf::from(v)),
-            other => return Err(format!("unknown option {other} (see --help)").into()),
-        }
+    let f = Flags::parse(argv, &FLAGS, HELP)?;
+    let d = default_args();
+    let a = Args {
+        models: f.all("--model").into_iter().map(PathBuf::from).collect(),
+        seeds: f.get("--seeds", d.seeds)?,
+        epochs: f.get("--epochs", d.epochs)?,
+        data: f.opt("--data")?,
+        synthetic: f.opt("--synthetic")?,
+        criteria: f.list("--criteria")?.unwrap_or(d.criteria),
+        fractions: f.list("--fractions")?.unwrap_or(d.fractions),
+        layers: f
+            .opt::<String>("--layers")?
+            .map_or(d.layers, |v| parse_layers(&v)),
+        scope: f
+            .opt::<String>("--scope")?
+            .map_or(Ok(d.scope), |v| parse_scope(&v))?,
+        samples: f.get("--samples", d.samples)?,
+        finetune_epochs: f.get("--finetune-epochs", d.finetune_epochs)?,
+        threads: f.opt("--threads")?,
+        out: f.get("--out", d.out)?,
+        docs: f.opt("--docs")?,
+    };
+    if let Some(c) = a.criteria.iter().find(|c| !CRITERIA.contains(&c.as_str())) {
+        return Err(format!("unknown criterion {c}; choose from {CRITERIA:?}").into());
+    }
+    if let Some(x) = a.fractions.iter().find(|x| !(0.0..=1.0).contains(*x)) {
+        return Err(format!("--fractions: {x} is outside [0, 1]").into());
     }
     if a.models.is_empty() && a.seeds == 0 {
         return Err("--seeds must be at least 1 without --model".into());
     }
     Ok(a)
-}
-
-fn parse_criteria(v: &str) -> Res<Vec<String>> {
-    let list: Vec<String> = v.split(',').map(|s| s.trim().to_string()).collect();
-    match list.iter().find(|c| !CRITERIA.contains(&c.as_str())) {
-        Some(c) => Err(format!("unknown criterion {c}; choose from {CRITERIA:?}").into()),
-        None => Ok(list),
-    }
-}
-
-fn parse_fractions(v: &str) -> Res<Vec<f64>> {
-    let f: Vec<f64> = v
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--fractions {v}: {e}"))?;
-    match f.iter().find(|x| !(0.0..=1.0).contains(*x)) {
-        Some(x) => Err(format!("--fractions: {x} is outside [0, 1]").into()),
-        None => Ok(f),
-    }
 }
 
 fn parse_layers(v: &str) -> LayerSet {

@@ -4,6 +4,9 @@
 
 pub use fanaroff;
 
+mod flags;
+pub use flags::Flags;
+
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};
 use fanaroff::nn::Sequential;
 use fanaroff::nn::models::{LeNetConfig, lenet};
