@@ -11,8 +11,10 @@
 //! | [`train`] | `fanaroff-train` | the one training loop: steps, callbacks, loaders, checkpoints, MC predictive |
 //! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
 //! | [`prune`] | `fanaroff-prune` | pruning criteria (SNR, Fisher, magnitude, random), masks, sparse files |
+//! | [`attention`] | `fanaroff-attention` | attention gates, the attention-gated CNN, attention maps |
 #![deny(missing_docs)]
 
+pub use fanaroff_attention as attention;
 pub use fanaroff_bayes as bayes;
 pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_data as data;
