@@ -4,17 +4,20 @@
 //! MNRAS 501, 4579): the [`AttentionGate`], its four [`Normalisation`]s,
 //! and attention maps as a first-class output. Layers come from a
 //! [`LayerFactory`](fanaroff_nn::models::LayerFactory), so the same gate is
-//! ordinary, MC dropout or variational.
+//! ordinary, MC dropout or variational. Saliency to compare with: the
+//! gradient, gradient x input and LRP ([`lrp`]) for any sequential model.
 #![deny(missing_docs)]
 
 mod gate;
 mod maps;
 mod net;
 mod normalise;
+mod saliency;
 mod step;
 
 pub use gate::{AttentionGate, GateConfig};
 pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
 pub use normalise::Normalisation;
+pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use step::DeepSupervisionStep;
