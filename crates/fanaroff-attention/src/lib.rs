@@ -12,6 +12,7 @@ mod gate;
 mod maps;
 mod net;
 mod normalise;
+mod overlay;
 mod saliency;
 mod step;
 
@@ -19,5 +20,6 @@ pub use gate::{AttentionGate, GateConfig};
 pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
 pub use normalise::Normalisation;
+pub use overlay::OverlayGrid;
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use step::DeepSupervisionStep;
