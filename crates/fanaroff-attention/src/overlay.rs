@@ -12,13 +12,9 @@ fn unit(a: &ArrayView2<'_, f32>) -> impl Fn(f32) -> f32 {
     move |v| ((v - lo) / span).clamp(0.0, 1.0)
 }
 
-/// A heat colour from black through red and yellow to white.
+/// A heat colour from red (low) to yellow (high).
 fn heat(t: f32) -> [f32; 3] {
-    [
-        (3.0 * t).min(1.0),
-        (3.0 * t - 1.0).clamp(0.0, 1.0),
-        (3.0 * t - 2.0).clamp(0.0, 1.0),
-    ]
+    [1.0, t, 0.0]
 }
 
 /// A grid of tiles, each a radio image in grey, optionally with a map
