@@ -587,3 +587,52 @@ fn lenet_shaped_chain() {
     };
     assert_grads("lenet chain", f, &[x, w, b, fcw], cfg());
 }
+
+#[test]
+fn batch_norm_gradients_with_batch_and_given_statistics() {
+    let mut r = rng(41);
+    let x = uniform(&[3, 2, 3, 4], -2.0, 2.0, &mut r);
+    let w = uniform(&[2], 0.5, 1.5, &mut r);
+    let b = uniform(&[2], -1.0, 1.0, &mut r);
+    let rep = check_gradients(
+        |t| Ok(t[0].batch_norm(&t[1], &t[2], None, 1e-5)?.0),
+        &[x.clone(), w.clone(), b.clone()],
+        &GradCheck::default(),
+    )
+    .unwrap();
+    assert!(rep.passed(), "batch statistics: {rep:?}");
+    let (mean, var) = ([0.3f32, -0.2], [1.5f32, 0.7]);
+    let rep = check_gradients(
+        |t| Ok(t[0].batch_norm(&t[1], &t[2], Some((&mean, &var)), 1e-5)?.0),
+        &[x.clone(), w, b],
+        &GradCheck::default(),
+    )
+    .unwrap();
+    assert!(rep.passed(), "given statistics: {rep:?}");
+    // the same numbers as the composed formula
+    let t = Tensor::new(x);
+    let (y, m, v) = t
+        .batch_norm(&Tensor::ones(&[2]), &Tensor::zeros(&[2]), None, 0.0)
+        .unwrap();
+    let mean = t.mean_axes(&[0, 2, 3], true).unwrap();
+    let var = t
+        .sub(&mean)
+        .unwrap()
+        .square()
+        .mean_axes(&[0, 2, 3], true)
+        .unwrap();
+    let want = t.sub(&mean).unwrap().div(&var.sqrt()).unwrap();
+    for (a, b) in y.to_vec().iter().zip(want.to_vec()) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    assert!((m[1] - mean.to_vec()[1]).abs() < 1e-6 && (v[0] - var.to_vec()[0]).abs() < 1e-5);
+    assert!(
+        t.batch_norm(&Tensor::ones(&[3]), &Tensor::zeros(&[2]), None, 0.0)
+            .is_err()
+    );
+    assert!(
+        Tensor::zeros(&[2, 2])
+            .batch_norm(&Tensor::ones(&[2]), &Tensor::zeros(&[2]), None, 0.0)
+            .is_err()
+    );
+}

@@ -2,7 +2,7 @@
 
 use crate::error::{Result, config, input};
 use crate::module::{Module, join};
-use fanaroff_tensor::{Tensor, no_grad};
+use fanaroff_tensor::Tensor;
 use rand::RngCore;
 use std::sync::Mutex;
 
@@ -69,36 +69,33 @@ impl Module for BatchNorm2d {
                 format!("expected [N, {c}, H, W], got {s:?}"),
             ));
         }
-        let per = [1, c, 1, 1];
-        let (mean, var) = if self.training {
-            let count = s[0] * s[2] * s[3];
-            if count < 2 {
-                return Err(input(
-                    "BatchNorm2d",
-                    format!("training needs more than one value per channel, got {s:?}"),
-                ));
-            }
-            let mean = x.mean_axes(&[0, 2, 3], true)?;
-            let var = x.sub(&mean)?.square().mean_axes(&[0, 2, 3], true)?;
-            no_grad(|| -> Result<()> {
-                let mut run = self.running.lock().expect("running statistics lock");
-                let m = self.momentum;
-                let unbiased = count as f32 / (count - 1) as f32;
-                let bm = mean.detach().reshape(&[c])?;
-                let bv = var.detach().reshape(&[c])?.mul_scalar(unbiased);
-                run.0 = run.0.mul_scalar(1.0 - m).add(&bm.mul_scalar(m))?;
-                run.1 = run.1.mul_scalar(1.0 - m).add(&bv.mul_scalar(m))?;
-                Ok(())
-            })?;
-            (mean, var)
-        } else {
+        if !self.training {
             let run = self.running.lock().expect("running statistics lock");
-            (run.0.reshape(&per)?, run.1.reshape(&per)?)
+            let (m, v) = (run.0.to_vec(), run.1.to_vec());
+            return Ok(x
+                .batch_norm(&self.weight, &self.bias, Some((&m, &v)), self.eps)?
+                .0);
+        }
+        let count = s[0] * s[2] * s[3];
+        if count < 2 {
+            return Err(input(
+                "BatchNorm2d",
+                format!("training needs more than one value per channel, got {s:?}"),
+            ));
+        }
+        let (y, mean, var) = x.batch_norm(&self.weight, &self.bias, None, self.eps)?;
+        let mut run = self.running.lock().expect("running statistics lock");
+        let (m, unbiased) = (self.momentum, count as f32 / (count - 1) as f32);
+        let update = |r: &Tensor, batch: &[f32], k: f32| {
+            let mut d = r.data().clone();
+            d.iter_mut()
+                .zip(batch)
+                .for_each(|(r, &b)| *r = (1.0 - m) * *r + m * k * b);
+            Tensor::new(d)
         };
-        let xhat = x.sub(&mean)?.div(&var.add_scalar(self.eps).sqrt())?;
-        Ok(xhat
-            .mul(&self.weight.reshape(&per)?)?
-            .add(&self.bias.reshape(&per)?)?)
+        run.0 = update(&run.0, &mean, 1.0);
+        run.1 = update(&run.1, &var, unbiased);
+        Ok(y)
     }
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
         f(&join(prefix, "weight"), &self.weight);

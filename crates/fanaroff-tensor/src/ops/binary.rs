@@ -43,8 +43,21 @@ pub(crate) fn sum_to_shape(g: &ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
     if g.shape() == shape {
         return g.clone();
     }
+    reduce_to_shape(g.view(), shape)
+}
+
+/// [`sum_to_shape`] that takes the gradient by value: no copy when the
+/// shapes already agree.
+pub(crate) fn sum_to_shape_owned(g: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
+    if g.shape() == shape {
+        return g;
+    }
+    reduce_to_shape(g.view(), shape)
+}
+
+fn reduce_to_shape(g: ndarray::ArrayViewD<'_, f32>, shape: &[usize]) -> ArrayD<f32> {
     let extra = g.ndim() - shape.len();
-    let mut r = g.clone();
+    let mut r = g.to_owned();
     for _ in 0..extra {
         r = r.sum_axis(Axis(0));
     }
@@ -112,8 +125,14 @@ impl Backward for BinaryOp {
             .expect("forward broadcast");
         let bv = b.data().broadcast(shape).expect("forward broadcast");
         let (ga, gb): (Option<ArrayD<f32>>, Option<ArrayD<f32>>) = match self.0 {
-            Binary::Add => (Some(grad.clone()), Some(grad.clone())),
-            Binary::Sub => (Some(grad.clone()), Some(grad.mapv(|g| -g))),
+            Binary::Add => (
+                a.is_requires_grad().then(|| grad.clone()),
+                b.is_requires_grad().then(|| grad.clone()),
+            ),
+            Binary::Sub => (
+                a.is_requires_grad().then(|| grad.clone()),
+                b.is_requires_grad().then(|| grad.mapv(|g| -g)),
+            ),
             Binary::Mul => (
                 a.is_requires_grad()
                     .then(|| kernels::zip_map(grad.view(), bv.view(), |g, y| g * y)),
@@ -155,9 +174,9 @@ impl Backward for BinaryOp {
         };
         vec![
             ga.filter(|_| a.is_requires_grad())
-                .map(|g| sum_to_shape(&g, a.shape())),
+                .map(|g| sum_to_shape_owned(g, a.shape())),
             gb.filter(|_| b.is_requires_grad())
-                .map(|g| sum_to_shape(&g, b.shape())),
+                .map(|g| sum_to_shape_owned(g, b.shape())),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The differentiable operations, one family per file; each op's forward and
 //! backward sit side by side.
 
+mod batchnorm;
 pub(crate) mod binary;
 mod conv;
 mod matmul;
