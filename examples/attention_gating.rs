@@ -17,7 +17,7 @@ use fanaroff::attention::{
 };
 use fanaroff::calibrate::auroc;
 use fanaroff::data::transform::Augment;
-use fanaroff::data::{Dataset, MiraBest, Scaling, Subset, SyntheticConfig};
+use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, save_model};
 use fanaroff::tensor::Tensor;
@@ -25,12 +25,12 @@ use fanaroff::train::{
     ArrayLoader, CrossEntropyStep, Loader, PredictConfig, TrainConfig, Trainer, Validation,
     predict_samples, predictive_mean, write_atomic,
 };
-use fanaroff_examples::Flags;
+use fanaroff_examples::{Flags, load_confident};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -126,8 +126,6 @@ fn parse_args(argv: &[String]) -> Res<Args> {
     })
 }
 
-const DEFAULT_DATA: &str = "../shared/data/mirabest/MiraBest_full_batches.tar.gz";
-
 /// MBFRConfident train (80 %, augmented), validation (20 %) and test.
 struct Data {
     source: String,
@@ -138,16 +136,7 @@ struct Data {
 
 fn load_data(a: &Args, seed: u64) -> Res<Data> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let (source, trainval, test) = match (a.synthetic, &a.data) {
-        (Some(n), _) => synthetic(n, seed, &mut rng)?,
-        (None, Some(p)) => mirabest(p)?,
-        (None, None) if Path::new(DEFAULT_DATA).exists() => mirabest(Path::new(DEFAULT_DATA))?,
-        (None, None) => {
-            eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
-            synthetic(832, seed, &mut rng)?
-        }
-    };
-    let (train, val) = trainval.stratified_split(0.2, &mut rng)?;
+    let d = load_confident(a.data.as_deref(), a.synthetic, seed, 0.2, &mut rng)?;
     // the paper: inputs in [-1, 1]; rotations, shifts of 2 px, scaling 0.9-1.1
     let augment = Augment::default()
         .with_rotation(180.0)
@@ -156,26 +145,11 @@ fn load_data(a: &Args, seed: u64) -> Res<Data> {
         .check()?;
     let l = |d: &Dataset| ArrayLoader::from_dataset(d, Scaling::Symmetric);
     Ok(Data {
-        source,
-        train: l(&train)?.with_augment(augment),
-        val: l(&val)?,
-        test: l(&test)?,
+        source: d.source,
+        train: l(&d.train)?.with_augment(augment),
+        val: l(&d.val)?,
+        test: l(&d.test)?,
     })
-}
-
-fn mirabest(p: &Path) -> Res<(String, Dataset, Dataset)> {
-    let mb = MiraBest::open(p).map_err(|e| format!("--data {}: {e}", p.display()))?;
-    Ok((
-        "MiraBest MBFRConfident".into(),
-        mb.train().subset(Subset::MbFrConfident)?,
-        mb.test().subset(Subset::MbFrConfident)?,
-    ))
-}
-
-fn synthetic(n: usize, seed: u64, rng: &mut StdRng) -> Res<(String, Dataset, Dataset)> {
-    let all = SyntheticConfig::default().with_seed(seed).generate(n)?;
-    let (trainval, test) = all.stratified_split(0.125, rng)?;
-    Ok((format!("synthetic ({n} images)"), trainval, test))
 }
 
 /// The outcome of one run.

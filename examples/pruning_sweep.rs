@@ -22,8 +22,8 @@
 use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
 use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::calibrate::{CalibrationReport, Predictions, ReportConfig};
+use fanaroff::data::Dataset;
 use fanaroff::data::transform::Augment;
-use fanaroff::data::{Dataset, MiraBest, Subset, SyntheticConfig};
 use fanaroff::nn::models::LeNetConfig;
 use fanaroff::nn::{Sequential, load_model, save_model};
 use fanaroff::prune::{
@@ -34,7 +34,7 @@ use fanaroff::train::{
     ArrayLoader, Loader, PredictConfig, TrainConfig, Trainer, Validation, per_sample_error,
     predict_samples, write_atomic,
 };
-use fanaroff_examples::{Flags, SCALING};
+use fanaroff_examples::{Flags, SCALING, load_confident};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::BTreeMap;
@@ -196,43 +196,16 @@ struct Data {
     test: ArrayLoader<u8>,
 }
 
-const DEFAULT_DATA: &str = "../shared/data/mirabest/MiraBest_full_batches.tar.gz";
-
-/// The split of mirabest_bbb for `seed` (stratified 20 % validation).
 fn load_data(a: &Args, seed: u64) -> Res<Data> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let (source, trainval, test) = match (a.synthetic, &a.data) {
-        (Some(n), _) => synthetic(n, seed, &mut rng)?,
-        (None, Some(p)) => mirabest(p)?,
-        (None, None) if Path::new(DEFAULT_DATA).exists() => mirabest(Path::new(DEFAULT_DATA))?,
-        (None, None) => {
-            eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
-            synthetic(832, seed, &mut rng)?
-        }
-    };
-    let (train, val) = trainval.stratified_split(0.2, &mut rng)?;
+    let d = load_confident(a.data.as_deref(), a.synthetic, seed, 0.2, &mut rng)?;
     let l = |d: &Dataset| ArrayLoader::from_dataset(d, SCALING);
     Ok(Data {
-        source,
-        train: l(&train)?,
-        val: l(&val)?,
-        test: l(&test)?,
+        source: d.source,
+        train: l(&d.train)?,
+        val: l(&d.val)?,
+        test: l(&d.test)?,
     })
-}
-
-fn mirabest(p: &Path) -> Res<(String, Dataset, Dataset)> {
-    let mb = MiraBest::open(p).map_err(|e| format!("--data {}: {e}", p.display()))?;
-    Ok((
-        format!("MiraBest MBFRConfident ({})", p.display()),
-        mb.train().subset(Subset::MbFrConfident)?,
-        mb.test().subset(Subset::MbFrConfident)?,
-    ))
-}
-
-fn synthetic(n: usize, seed: u64, rng: &mut StdRng) -> Res<(String, Dataset, Dataset)> {
-    let all = SyntheticConfig::default().with_seed(seed).generate(n)?;
-    let (trainval, test) = all.stratified_split(0.125, rng)?;
-    Ok((format!("synthetic ({n} images)"), trainval, test))
 }
 
 /// A trained model: where its weights are, its seed, its Adam state.

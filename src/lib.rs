@@ -4,7 +4,9 @@
 
 pub use fanaroff;
 
+mod confident;
 mod flags;
+pub use confident::{Confident, DEFAULT_DATA, load_confident};
 pub use flags::Flags;
 
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};
