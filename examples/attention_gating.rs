@@ -345,9 +345,78 @@ fn run(a: &Args) -> Res<()> {
     }
     let docs = a.docs.clone().unwrap_or_else(|| a.out.clone());
     std::fs::create_dir_all(&docs)?;
+    let data = load_data(a, a.seeds[0])?;
+    for &norm in &a.norms {
+        for &agg in &a.aggs {
+            figure(a, &data, norm, agg, &docs)?;
+        }
+    }
     let md = summary(&results, &source, a);
     write_atomic(&docs.join("attention_gating.md"), md.as_bytes())?;
     println!("{md}");
+    Ok(())
+}
+
+/// Attention maps of the first seed's model over test images: up to four
+/// correct and four wrong predictions, one row each (image, then gates 1-3).
+fn figure(
+    a: &Args,
+    data: &Data,
+    norm: Normalisation,
+    agg: Aggregation,
+    docs: &std::path::Path,
+) -> Res<()> {
+    let dir = run_dir(a, norm, agg, a.seeds[0]);
+    let cfg = AttentionNetConfig {
+        normalisation: norm,
+        aggregation: agg,
+        ..AttentionNetConfig::default()
+    };
+    let mut net = cfg.build(&mut PlainLayers::new(&mut StdRng::seed_from_u64(0)))?;
+    fanaroff::nn::load_model(&mut net, dir.join("model.safetensors"), true)?;
+    net.eval();
+    let x = data.test.inputs();
+    let probs = predictive_mean(
+        predict_samples(
+            &net,
+            x.view(),
+            &PredictConfig::with_samples(1).batch_size(32),
+        )?
+        .view(),
+    );
+    let labels = data.test.labels();
+    let right: Vec<bool> = probs
+        .outer_iter()
+        .zip(labels)
+        .map(|(p, y)| usize::from(p[1] > p[0]) == *y)
+        .collect();
+    let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| right[i]).take(4).collect();
+    rows.extend((0..labels.len()).filter(|&i| !right[i]).take(4));
+    let raw = data.test.examples().mapv(f32::from);
+    let mut grid = fanaroff::attention::OverlayGrid::new(1 + net.num_gates());
+    for &i in &rows {
+        let xi = Tensor::new(x.slice_axis(ndarray::Axis(0), (i..i + 1).into()).to_owned());
+        let img = raw
+            .index_axis(ndarray::Axis(0), i)
+            .index_axis(ndarray::Axis(0), 0)
+            .to_owned();
+        let img = img.into_dimensionality::<ndarray::Ix2>()?;
+        grid.push(img.view(), None)?;
+        for m in attention_maps(&net, &xi, 0)? {
+            let m = m
+                .index_axis(ndarray::Axis(0), 0)
+                .to_owned()
+                .into_dimensionality::<ndarray::Ix2>()?;
+            grid.push(img.view(), Some(m.view()))?;
+        }
+    }
+    let path = docs.join(format!("attention_maps_{}_{}.png", norm.name(), agg.name()));
+    grid.write_png(&path)?;
+    eprintln!(
+        "wrote {} (rows: {} correct, then wrong predictions)",
+        path.display(),
+        rows.iter().filter(|&&i| right[i]).count()
+    );
     Ok(())
 }
 
