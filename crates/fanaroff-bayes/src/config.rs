@@ -194,12 +194,30 @@ impl VariationalConfig {
 #[serde(default, deny_unknown_fields)]
 struct VariationalFile {
     sigma: SigmaTransform,
+    #[serde(deserialize_with = "prior_text_or_table")]
     prior: PriorSpec,
     estimator: Estimator,
     kl: KlEstimator,
     mu_init: (f32, f32),
     rho_init: (f32, f32),
     log_q_gradient: LogQGradient,
+}
+
+/// A prior in a file: the short text form (`"gaussian:0.1"`, see
+/// [`PriorSpec`]'s `FromStr`) or the table form (`{ Gaussian = { s = 0.1 } }`).
+fn prior_text_or_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<PriorSpec, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Table(PriorSpec),
+    }
+    match Repr::deserialize(d)? {
+        Repr::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        Repr::Table(p) => Ok(p),
+    }
 }
 
 impl Default for VariationalFile {

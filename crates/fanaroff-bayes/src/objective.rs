@@ -83,6 +83,7 @@ pub enum Tempering {
 /// assert!((out.loss.item().unwrap() as f64 - (2f64.ln() + 2.0)).abs() < 1e-5);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Elbo {
     /// Temperature `T`.
     pub temperature: f64,

@@ -70,6 +70,18 @@ pub trait TrainStep<M: ?Sized>: Send {
     }
 }
 
+/// A boxed step is a step, so code that picks the step at run time (from a
+/// file, say) can hand it to [`Trainer::step`](crate::Trainer::step).
+impl<M: ?Sized, S: TrainStep<M> + ?Sized> TrainStep<M> for Box<S> {
+    fn step(&mut self, batch: &Batch, ctx: &mut StepContext<'_, M>) -> Result<StepOutput> {
+        (**self).step(batch, ctx)
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        (**self).describe()
+    }
+}
+
 /// Number of rows of `logits [N, K]` whose argmax is the label.
 pub fn correct(logits: &Tensor, labels: &[usize]) -> usize {
     let d = logits.data();

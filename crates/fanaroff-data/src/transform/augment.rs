@@ -35,6 +35,7 @@ use crate::error::{Error, Result};
 /// # Ok::<(), fanaroff_data::Error>(())
 /// ```
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Augment {
     max_rotation: f32,

@@ -16,7 +16,7 @@ use rand::RngCore;
 /// | `channels` | [6, 16, 26, 32] | widths of the four conv layers |
 /// | `hidden` | [120, 84] | widths of the two hidden fc layers |
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LeNetConfig {
     /// Image channels.
     pub in_channels: usize,

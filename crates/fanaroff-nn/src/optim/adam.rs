@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 /// | `weight_decay` | 0 | L2 penalty (Adam) or decoupled decay (AdamW) | >= 0 |
 /// | `decoupled` | false | AdamW: decay the weights directly | |
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdamConfig {
     /// Step size.
     pub lr: f32,

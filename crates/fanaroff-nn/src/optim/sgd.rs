@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// | `weight_decay` | 0 | L2 penalty added to the gradient | >= 0 |
 /// | `nesterov` | false | Nesterov momentum | needs momentum > 0 |
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SgdConfig {
     /// Step size.
     pub lr: f32,

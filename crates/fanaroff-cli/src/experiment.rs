@@ -1,0 +1,233 @@
+//! An experiment as one TOML file: data, model, training, evaluation.
+
+use crate::data::DataSpec;
+use crate::error::{Error, Result, invalid, read_text};
+use crate::model::ModelSpec;
+use fanaroff_train::TrainConfig;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How a trained model is evaluated.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `samples` | 100 | weight draws for test error and calibration (1 for a deterministic model) |
+/// | `entropy_samples` | 100 | draws for the entropy of MBFRConfident vs MBFRUncertain |
+/// | `val_samples` | 4 | draws for the per-epoch validation |
+/// | `bins` | 10 | equal-width bins of ECE and UCE |
+/// | `batch_size` | 50 | images per forward pass |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSpec {
+    /// Draws for test error and calibration.
+    pub samples: usize,
+    /// Draws for the entropy comparison.
+    pub entropy_samples: usize,
+    /// Draws for the per-epoch validation.
+    pub val_samples: usize,
+    /// Bins of ECE and UCE.
+    pub bins: usize,
+    /// Images per forward pass.
+    pub batch_size: usize,
+}
+
+impl Default for EvalSpec {
+    fn default() -> Self {
+        EvalSpec {
+            samples: 100,
+            entropy_samples: 100,
+            val_samples: 4,
+            bins: 10,
+            batch_size: 50,
+        }
+    }
+}
+
+impl EvalSpec {
+    /// Checks the section.
+    ///
+    /// # Errors
+    /// A zero count.
+    pub fn check(&self) -> Result<()> {
+        let fields = [
+            ("samples", self.samples),
+            ("entropy_samples", self.entropy_samples),
+            ("val_samples", self.val_samples),
+            ("bins", self.bins),
+            ("batch_size", self.batch_size),
+        ];
+        match fields.iter().find(|(_, v)| *v == 0) {
+            Some((k, _)) => Err(invalid(format!("evaluation.{k}"), "must be >= 1")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One experiment: what to train on, what to train, how, and how to judge
+/// it. Every section has defaults except the data source, which must be
+/// named. The top-level `seed` seeds everything (data split, initial
+/// weights, shuffling, augmentation, weight noise, evaluation draws);
+/// `training.seed`, `training.checkpoint_dir` and `training.resume` are
+/// set by [`run`](crate::run).
+///
+/// # Example
+/// ```
+/// use fanaroff_cli::Experiment;
+/// let e = Experiment::from_toml(r#"
+///     name = "bbb-cold"
+///     seed = 2
+///     [data]
+///     synthetic = 64
+///     [model]
+///     kind = "bbb_lenet"
+///     elbo = { temperature = 0.01 }
+///     [training]
+///     epochs = 3
+/// "#).unwrap();
+/// assert_eq!((e.seed, e.training.epochs), (2, 3));
+/// // a typo is an error, not a default
+/// assert!(Experiment::from_toml("name = \"x\"\n[training]\nepocs = 3").is_err());
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// A name for records and tables.
+    #[serde(default = "unnamed")]
+    pub name: String,
+    /// Seed of everything random.
+    #[serde(default)]
+    pub seed: u64,
+    /// The images.
+    #[serde(default)]
+    pub data: DataSpec,
+    /// The network.
+    #[serde(default)]
+    pub model: ModelSpec,
+    /// The training loop's settings.
+    #[serde(default)]
+    pub training: TrainConfig,
+    /// The evaluation.
+    #[serde(default)]
+    pub evaluation: EvalSpec,
+}
+
+fn unnamed() -> String {
+    "experiment".into()
+}
+
+impl Experiment {
+    /// Parses and checks an experiment from TOML text.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for syntax errors, unknown keys and wrong types;
+    /// [`Error::Invalid`] for values outside their range.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        Self::parse(text, Path::new("<experiment>"))
+    }
+
+    /// Reads, parses and checks an experiment file.
+    ///
+    /// # Errors
+    /// A missing or unreadable file; as [`from_toml`](Self::from_toml).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        Self::parse(&read_text(path)?, path)
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        let e: Experiment = toml::from_str(text).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        e.check()?;
+        Ok(e)
+    }
+
+    /// The experiment as TOML text (what [`run`](crate::run) stores beside
+    /// its record).
+    ///
+    /// # Errors
+    /// A user-defined prior that has no file form.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| invalid("experiment", e.to_string()))
+    }
+
+    /// Checks every section.
+    ///
+    /// # Errors
+    /// The first invalid setting.
+    pub fn check(&self) -> Result<()> {
+        self.data.check()?;
+        self.model.check()?;
+        self.training.clone().check()?;
+        self.evaluation.check()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+        name = "full"
+        seed = 7
+        [data]
+        synthetic = 64
+        val_fraction = 0.25
+        scaling = "symmetric"
+        augment = { max_rotation = 90.0, max_shift = 2.0 }
+        [model]
+        kind = "bbb_lenet"
+        variational = { prior = "gaussian:0.1", estimator = "Flipout" }
+        elbo = { temperature = 0.1 }
+        [training]
+        epochs = 2
+        batch_size = 16
+        optimizer = { kind = "adam", lr = 5e-4 }
+        [evaluation]
+        samples = 8
+    "#;
+
+    #[test]
+    fn every_section_parses_and_round_trips() {
+        let e = Experiment::from_toml(FULL).unwrap();
+        assert_eq!(e.data.val_fraction, 0.25);
+        let ModelSpec::BbbLenet {
+            elbo, variational, ..
+        } = &e.model
+        else {
+            panic!("kind")
+        };
+        assert_eq!(elbo.temperature, 0.1);
+        assert_eq!(variational.estimator, fanaroff_bayes::Estimator::Flipout);
+        let again = Experiment::from_toml(&e.to_toml().unwrap()).unwrap();
+        assert_eq!(again.to_toml().unwrap(), e.to_toml().unwrap());
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        for (bad, needle) in [
+            ("[data]\nsynthetic = 64\nval_fraction = 1.5", "val_fraction"),
+            ("[data]\nsynthetic = 64\nsynthtic = 3", "synthtic"),
+            (
+                "[data]\nsynthetic = 64\n[model]\nkind = \"resnet\"",
+                "resnet",
+            ),
+            ("[data]\nsynthetic = 64\n[training]\nepochs = 0", "epochs"),
+            (
+                "[data]\nsynthetic = 64\n[evaluation]\nsamples = 0",
+                "samples",
+            ),
+            (
+                "[data]\nsynthetic = 64\n[model]\nkind = \"bbb_lenet\"\nvariational = { prior = \"gaussian:-1\" }",
+                "prior",
+            ),
+            ("[data]\nsynthetic = 64\nseed = \"x\"", "seed"),
+            ("seed = 1", "source"),
+        ] {
+            let e = Experiment::from_toml(bad).unwrap_err().to_string();
+            assert!(e.to_lowercase().contains(needle), "{bad:?} -> {e}");
+        }
+        let missing = Experiment::from_file(Path::new("/nonexistent/exp.toml")).unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/exp.toml"));
+    }
+}

@@ -1,0 +1,54 @@
+//! Experiments as files, runs as records, sweeps locally or on SLURM: the
+//! library behind the `fanaroff` command.
+//!
+//! An [`Experiment`] is one TOML file naming the data, the model, the
+//! training loop's settings and the evaluation. [`run`] trains and
+//! evaluates it in a folder and returns a [`RunRecord`] (also written there
+//! as JSON, atomically, last). A [`Grid`] expands a base experiment over
+//! axes of values into numbered runs; a [`Sweep`] runs them one index at a
+//! time (what a SLURM array task does), all with a bounded pool of worker
+//! processes, or writes an `sbatch --array` script, and [`collect`]s the
+//! records into CSV and markdown tables with mean ± std over seeds.
+//!
+//! ```no_run
+//! use fanaroff_cli::{Experiment, RunOptions, run};
+//! let exp = Experiment::from_toml(r#"
+//!     name = "quick"
+//!     [data]
+//!     synthetic = 256
+//!     [model]
+//!     kind = "bbb_lenet"
+//!     [training]
+//!     epochs = 5
+//! "#)?;
+//! let record = run(&exp, &RunOptions::new("target/quick").threads(Some(2)))?;
+//! println!("test error {:.3}", record.metrics["test_error_mean"]);
+//! # Ok::<(), fanaroff_cli::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod collect;
+mod data;
+mod error;
+mod evaluate;
+mod experiment;
+mod grid;
+mod inspect;
+mod model;
+mod record;
+mod run;
+mod slurm;
+mod sweep;
+
+pub use collect::{Collected, collect};
+pub use data::{DataSpec, RunData, ScalingSpec};
+pub use error::{Error, Result};
+pub use evaluate::evaluate;
+pub use experiment::{EvalSpec, Experiment};
+pub use grid::{Grid, PlannedRun};
+pub use inspect::{fits_summary, release_stats};
+pub use model::{Built, ModelSpec};
+pub use record::{RECORD_FILE, RunRecord};
+pub use run::{RunOptions, run};
+pub use slurm::SlurmOptions;
+pub use sweep::{RunState, Sweep};

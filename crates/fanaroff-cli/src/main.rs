@@ -1,0 +1,346 @@
+//! The `fanaroff` command: run experiment files, sweep grids locally or on
+//! SLURM, inspect data. `fanaroff --help` lists everything.
+
+use clap::{Args, Parser, Subcommand};
+use fanaroff_cli::{
+    Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate, fits_summary, release_stats,
+    run,
+};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Uncertainty-aware radio-galaxy classification: experiments, sweeps, data.
+#[derive(Parser)]
+#[command(name = "fanaroff", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train and evaluate one experiment file; writes record.json, the model,
+    /// checkpoints and history into the output folder (a killed run resumes).
+    Train {
+        /// The experiment (TOML).
+        experiment: PathBuf,
+        /// Output folder [runs/<experiment name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        exec: Exec,
+    },
+    /// Evaluate a saved model on the test data of an experiment file.
+    Evaluate {
+        /// The experiment (TOML) the model was trained with.
+        experiment: PathBuf,
+        /// The model weights (model.safetensors of a run folder).
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        exec: Exec,
+    },
+    /// Expand a grid file into numbered runs and run them.
+    #[command(subcommand)]
+    Sweep(SweepCommand),
+    /// Inspect data.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+/// Execution settings shared by the commands that train.
+#[derive(Args)]
+struct Exec {
+    /// Threads of the numeric pool [all cores]; results are reproducible
+    /// for the same seed and thread count.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The sweep folder of a grid.
+#[derive(Args)]
+struct SweepDir {
+    /// The grid (TOML: [base] experiment and [grid] axes).
+    grid: PathBuf,
+    /// Sweep folder [sweeps/<grid file stem>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// List the runs of a grid with their index and settings.
+    Plan(SweepDir),
+    /// Run one index (a no-op when it has a record; resumes a killed one).
+    Run {
+        #[command(flatten)]
+        dir: SweepDir,
+        /// The index (SLURM: $SLURM_ARRAY_TASK_ID).
+        #[arg(long)]
+        index: usize,
+        #[command(flatten)]
+        exec: Exec,
+    },
+    /// Run every unfinished index on this machine with a pool of workers.
+    Local {
+        #[command(flatten)]
+        dir: SweepDir,
+        /// Worker processes at once.
+        #[arg(short = 'j', long, default_value_t = 1)]
+        jobs: usize,
+        /// Threads per worker.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// Write an sbatch --array script for the unfinished indices.
+    Slurm {
+        #[command(flatten)]
+        dir: SweepDir,
+        /// Partition [the cluster's default].
+        #[arg(long)]
+        partition: Option<String>,
+        /// Account to charge.
+        #[arg(long)]
+        account: Option<String>,
+        /// Wall-time limit per task.
+        #[arg(long, default_value = "04:00:00")]
+        time: String,
+        /// Memory per task.
+        #[arg(long, default_value = "8G")]
+        mem: String,
+        /// CPUs per task (also the run's thread count).
+        #[arg(long, default_value_t = 2)]
+        cpus: usize,
+        /// At most this many tasks at once.
+        #[arg(long)]
+        throttle: Option<usize>,
+        /// Include finished indices too (they are no-ops).
+        #[arg(long)]
+        all: bool,
+        /// Where the script goes [<sweep folder>/sweep.sbatch].
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Submit it with sbatch.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Merge the records into runs.csv, summary.csv and summary.md (mean ±
+    /// std over seeds); list missing and failed indices.
+    Collect(SweepDir),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Counts of a MiraBest release per split, subset and class.
+    Stats {
+        /// The release (.tar.gz or folder).
+        path: PathBuf,
+    },
+    /// Header and pixel statistics of a FITS cut-out, and of its MiraBest
+    /// processing.
+    Fits {
+        /// The FITS file.
+        file: PathBuf,
+    },
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Res<()> {
+    match cmd {
+        Command::Train {
+            experiment,
+            out,
+            exec,
+        } => train(&experiment, out, &exec),
+        Command::Evaluate {
+            experiment,
+            model,
+            exec,
+        } => evaluate_model(&experiment, &model, &exec),
+        Command::Sweep(s) => sweep(s),
+        Command::Data(DataCommand::Stats { path }) => show(release_stats(&path)?),
+        Command::Data(DataCommand::Fits { file }) => show(fits_summary(&file)?),
+    }
+}
+
+fn show(text: String) -> Res<()> {
+    print!("{text}");
+    Ok(())
+}
+
+fn train(path: &Path, out: Option<PathBuf>, exec: &Exec) -> Res<()> {
+    let exp = Experiment::from_file(path)?;
+    let dir = out.unwrap_or_else(|| Path::new("runs").join(&exp.name));
+    let opts = RunOptions::new(&dir)
+        .threads(exec.threads)
+        .progress(!exec.no_progress);
+    let r = run(&exp, &opts)?;
+    println!(
+        "{} (seed {}), {}: {} epochs, best {:?}, {:.1} s",
+        r.name, r.seed, r.data, r.epochs_run, r.best_epoch, r.train_seconds
+    );
+    for (k, v) in &r.metrics {
+        println!("  {k:<22} {v:.4}");
+    }
+    println!("wrote {}", dir.join("record.json").display());
+    Ok(())
+}
+
+fn evaluate_model(path: &Path, model: &Path, exec: &Exec) -> Res<()> {
+    let exp = Experiment::from_file(path)?;
+    if let Some(t) = exec.threads {
+        fanaroff_tensor::set_num_threads(t)?;
+    }
+    let data = exp.data.load(exp.seed)?;
+    let mut built = exp
+        .model
+        .build(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(exp.seed))?;
+    fanaroff_nn::load_model(&mut built.model, model, true)?;
+    let m = evaluate(
+        &built.model,
+        exp.model.stochastic(),
+        &exp.data,
+        &data,
+        &exp.evaluation,
+        exp.seed,
+    )?;
+    println!("{}", serde_json::to_string_pretty(&m)?);
+    Ok(())
+}
+
+fn open(d: &SweepDir) -> Res<Sweep> {
+    let stem = d
+        .grid
+        .file_stem()
+        .map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
+    let dir = d
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("sweeps").join(stem));
+    Ok(Sweep::open(&d.grid, &dir)?)
+}
+
+fn sweep(cmd: SweepCommand) -> Res<()> {
+    match cmd {
+        SweepCommand::Plan(d) => {
+            let s = open(&d)?;
+            for r in s.grid().runs()? {
+                println!(
+                    "{:>4}  {:<8}  {}",
+                    r.index,
+                    format!("{:?}", s.state(r.index)).to_lowercase(),
+                    r.label()
+                );
+            }
+            println!("{} runs; folder {}", s.grid().len(), s.dir().display());
+            Ok(())
+        }
+        SweepCommand::Run { dir, index, exec } => {
+            let s = open(&dir)?;
+            match s.run_index(index, exec.threads, !exec.no_progress)? {
+                None => println!("index {index}: already done"),
+                Some(r) => println!(
+                    "index {index}: done in {:.1} s (test error {:.4})",
+                    r.train_seconds,
+                    r.metrics
+                        .get("test_error_mean")
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                ),
+            }
+            Ok(())
+        }
+        SweepCommand::Local { dir, jobs, threads } => local(&open(&dir)?, jobs, threads),
+        SweepCommand::Slurm {
+            dir,
+            partition,
+            account,
+            time,
+            mem,
+            cpus,
+            throttle,
+            all,
+            script,
+            submit,
+        } => {
+            let s = open(&dir)?;
+            let opts = SlurmOptions {
+                partition,
+                account,
+                time,
+                mem,
+                cpus,
+                throttle,
+            };
+            let indices = if all {
+                (0..s.grid().len()).collect()
+            } else {
+                s.unfinished()
+            };
+            let exe = std::env::current_exe()?;
+            let text = opts.script(&s, &indices, &exe, &std::env::current_dir()?)?;
+            let path = script.unwrap_or_else(|| s.dir().join("sweep.sbatch"));
+            std::fs::create_dir_all(s.dir().join("slurm"))?;
+            std::fs::write(&path, text)?;
+            println!("wrote {} ({} tasks)", path.display(), indices.len());
+            if submit {
+                let st = std::process::Command::new("sbatch").arg(&path).status()?;
+                if !st.success() {
+                    return Err(format!("sbatch {} failed: {st}", path.display()).into());
+                }
+            }
+            Ok(())
+        }
+        SweepCommand::Collect(d) => {
+            let s = open(&d)?;
+            let c = collect(&s)?;
+            c.write(s.dir())?;
+            print!("{}", c.summary_markdown());
+            println!(
+                "wrote {}/{{runs.csv,summary.csv,summary.md}}",
+                s.dir().display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn local(s: &Sweep, jobs: usize, threads: usize) -> Res<()> {
+    let todo = s.unfinished().len();
+    eprintln!(
+        "{todo} of {} runs to do, {jobs} at a time, {threads} threads each",
+        s.grid().len()
+    );
+    let exe = std::env::current_exe()?;
+    let mut finished = 0;
+    let failed = s.run_local(&exe, jobs, threads, &mut |i, ev| match ev {
+        None => eprintln!("start  {i:>4}"),
+        Some(ok) => {
+            finished += 1;
+            eprintln!(
+                "{} {i:>4}  ({finished}/{todo})",
+                if ok { "done  " } else { "FAILED" }
+            );
+        }
+    })?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("indices {failed:?} failed; see their error.txt and log.txt").into())
+    }
+}

@@ -1,0 +1,89 @@
+//! What a finished run leaves behind: metrics, settings, seed, versions and
+//! times, as one JSON file written atomically.
+
+use crate::error::{Error, Result, read_text};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The file name of a record inside a run folder.
+pub const RECORD_FILE: &str = "record.json";
+
+/// The outcome of one [`run`](crate::run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The experiment's name.
+    pub name: String,
+    /// Its seed.
+    pub seed: u64,
+    /// The experiment as run (TOML text).
+    pub experiment: String,
+    /// What the images were.
+    pub data: String,
+    /// Image counts: train, val, test, uncertain.
+    pub counts: [usize; 4],
+    /// Test and uncertainty metrics (see [`evaluate`](crate::evaluate)).
+    pub metrics: BTreeMap<String, f64>,
+    /// Epochs finished, over all attempts.
+    pub epochs_run: usize,
+    /// The epoch whose weights were kept (1-based), if validation chose one.
+    pub best_epoch: Option<usize>,
+    /// The epoch a crashed earlier attempt had reached (0: none).
+    pub resumed_after_epoch: usize,
+    /// Training seconds summed over the epochs of all attempts.
+    pub train_seconds: f64,
+    /// Evaluation seconds.
+    pub eval_seconds: f64,
+    /// Threads of the numeric pool.
+    pub threads: usize,
+    /// Versions: `fanaroff` and the compiler's target.
+    pub versions: BTreeMap<String, String>,
+    /// Unix time (s) when this attempt started and when it finished.
+    pub started: u64,
+    /// Unix time (s) of the end.
+    pub finished: u64,
+}
+
+impl RunRecord {
+    /// Reads a record file.
+    ///
+    /// # Errors
+    /// A missing, unreadable or malformed file.
+    pub fn read(path: &Path) -> Result<Self> {
+        serde_json::from_str(&read_text(path)?).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })
+    }
+
+    /// Writes the record atomically: a killed process leaves no half file.
+    ///
+    /// # Errors
+    /// An unwritable folder.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        Ok(fanaroff_train::write_atomic(path, text.as_bytes())?)
+    }
+}
+
+/// The package version and build target, for records.
+pub fn versions() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "fanaroff".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        ("arch".to_string(), std::env::consts::ARCH.to_string()),
+        ("os".to_string(), std::env::consts::OS.to_string()),
+    ])
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
