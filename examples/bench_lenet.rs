@@ -11,7 +11,7 @@
 use fanaroff::nn::models::{LeNetConfig, lenet};
 use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, nll_loss};
 use fanaroff::tensor::{Tensor, no_grad};
-use fanaroff_examples::{flag, median};
+use fanaroff_examples::{Flags, argv, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Instant;
@@ -25,9 +25,11 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let repeats = flag("--repeats", 20usize);
-    let threads = flag("--threads", 2usize);
-    let batch = flag("--batch", 50usize);
+    let help = "bench_lenet [--repeats 20] [--threads 2] [--batch 50]";
+    let f = Flags::parse(&argv(), &["--repeats", "--threads", "--batch"], help)?;
+    let repeats: usize = f.get("--repeats", 20)?;
+    let threads: usize = f.get("--threads", 2)?;
+    let batch: usize = f.get("--batch", 50)?;
     fanaroff::tensor::set_num_threads(threads)?;
     let mut rng = StdRng::seed_from_u64(0);
     let mut net = lenet(&LeNetConfig::default(), &mut rng)?;

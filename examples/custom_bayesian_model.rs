@@ -41,6 +41,12 @@ impl Module for SkipNet {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // no options: anything on the command line is a mistake
+    fanaroff_examples::Flags::parse(
+        &fanaroff_examples::argv(),
+        &[],
+        "custom_bayesian_model (no options)",
+    )?;
     let mut rng = StdRng::seed_from_u64(0);
     let x = ArrayD::from_shape_fn(IxDyn(&[200, 4]), |i| {
         ((i[0] * 13 + i[1] * 7) % 17) as f32 / 8.0 - 1.0

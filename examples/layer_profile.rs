@@ -8,7 +8,7 @@
 //! ```
 
 use fanaroff::tensor::Tensor;
-use fanaroff_examples::{flag, median};
+use fanaroff_examples::{Flags, argv, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Instant;
@@ -27,9 +27,11 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let threads = flag("--threads", 2usize);
-    let b = flag("--batch", 50usize);
-    let repeats = flag("--repeats", 15usize);
+    let help = "layer_profile [--threads 2] [--batch 50] [--repeats 15]";
+    let f = Flags::parse(&argv(), &["--threads", "--batch", "--repeats"], help)?;
+    let threads: usize = f.get("--threads", 2)?;
+    let b: usize = f.get("--batch", 50)?;
+    let repeats: usize = f.get("--repeats", 15)?;
     fanaroff::tensor::set_num_threads(threads)?;
     let mut rng = StdRng::seed_from_u64(0);
     println!("threads {threads}, batch {b}");

@@ -90,6 +90,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 );
                 return Ok(());
             }
+            other if other.starts_with('-') => {
+                return Err(format!("unknown option {other} (see --help)").into());
+            }
             other => path = Some(other.to_string()),
         }
     }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     pairs: Vec<(String, String)>,
+    switches: Vec<String>,
 }
 
 impl Flags {
@@ -17,20 +18,43 @@ impl Flags {
     /// # Errors
     /// A flag not in `known`, or a flag without a value.
     pub fn parse(argv: &[String], known: &[&str], help: &str) -> Result<Self, String> {
-        let mut pairs = Vec::new();
+        Self::parse_with_switches(argv, known, &[], help)
+    }
+
+    /// As [`parse`](Self::parse), with `switches`: flags without a value
+    /// (`--resume`), read with [`switch`](Self::switch).
+    ///
+    /// # Errors
+    /// A flag in neither list, or a valued flag without a value.
+    pub fn parse_with_switches(
+        argv: &[String],
+        known: &[&str],
+        switches: &[&str],
+        help: &str,
+    ) -> Result<Self, String> {
+        let mut f = Flags::default();
         let mut it = argv.iter();
         while let Some(flag) = it.next() {
             if flag == "--help" || flag == "-h" {
                 println!("{help}");
                 std::process::exit(0);
             }
+            if switches.contains(&flag.as_str()) {
+                f.switches.push(flag.clone());
+                continue;
+            }
             if !known.contains(&flag.as_str()) {
                 return Err(format!("unknown option {flag} (see --help)"));
             }
             let v = it.next().ok_or(format!("{flag} needs a value"))?;
-            pairs.push((flag.clone(), v.clone()));
+            f.pairs.push((flag.clone(), v.clone()));
         }
-        Ok(Flags { pairs })
+        Ok(f)
+    }
+
+    /// Whether the switch `name` was given.
+    pub fn switch(&self, name: &str) -> bool {
+        self.switches.iter().any(|s| s == name)
     }
 
     /// The last value of `name`, parsed, if given.
@@ -111,5 +135,14 @@ mod tests {
         assert_eq!(f.get("--model", "d".to_string()).unwrap(), "d");
         let f = Flags::parse(&args(&["--model", "0,0.5"]), &known, "").unwrap();
         assert_eq!(f.list::<f64>("--model").unwrap(), Some(vec![0.0, 0.5]));
+        let f = Flags::parse_with_switches(
+            &args(&["--resume", "--epochs", "2"]),
+            &known,
+            &["--resume"],
+            "",
+        )
+        .unwrap();
+        assert!(f.switch("--resume") && !f.switch("--other"));
+        assert!(Flags::parse(&args(&["--resume"]), &known, "").is_err());
     }
 }

@@ -16,7 +16,6 @@ use fanaroff::tensor::Tensor;
 use fanaroff::train::{ArrayLoader, Monitor, TrainConfig, Trainer, Validation};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::str::FromStr;
 
 /// Settings of [`train_lenet_synthetic`].
 #[derive(Debug, Clone)]
@@ -158,24 +157,18 @@ pub fn init_logging() {
     }
 }
 
-/// The value after `name` on the command line (`--epochs 5`), parsed, or
-/// `default` when the flag is absent. Exits with a message when the value is
-/// missing or does not parse.
-pub fn flag<T: FromStr>(name: &str, default: T) -> T {
-    let args: Vec<String> = std::env::args().collect();
-    match args.iter().position(|a| a == name) {
-        None => default,
-        Some(i) => match args.get(i + 1).and_then(|v| v.parse().ok()) {
-            Some(v) => v,
-            None => {
-                eprintln!(
-                    "{name} needs a value of the right type (got {:?})",
-                    args.get(i + 1)
-                );
-                std::process::exit(2);
-            }
-        },
+/// Runs an example's `main` body: an error is printed as `error: ...` and
+/// the process exits with status 1.
+pub fn exit_on_error(r: Result<(), Box<dyn std::error::Error>>) {
+    if let Err(e) = r {
+        eprintln!("error: {e}");
+        std::process::exit(1);
     }
+}
+
+/// The command-line arguments without the program name.
+pub fn argv() -> Vec<String> {
+    std::env::args().skip(1).collect()
 }
 
 /// Median of a non-empty list of timings (NaN for an empty one).

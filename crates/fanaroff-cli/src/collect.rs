@@ -170,8 +170,9 @@ impl Collected {
         s
     }
 
-    /// A markdown table of [`SUMMARY_METRICS`] as mean ± std over seeds,
-    /// followed by the missing and failed indices.
+    /// A markdown table of [`SUMMARY_METRICS`] as mean ± std over seeds
+    /// (the mean alone for one seed), followed by the missing and failed
+    /// indices.
     pub fn summary_markdown(&self) -> String {
         let axes = self.setting_axes();
         let mut s = format!(
@@ -196,7 +197,11 @@ impl Collected {
                         return "—".into();
                     }
                     let (m, sd) = mean_std(&v);
-                    format!("{m:.4} ± {sd:.4}")
+                    if v.len() == 1 {
+                        format!("{m:.4}")
+                    } else {
+                        format!("{m:.4} ± {sd:.4}")
+                    }
                 })
                 .collect();
             let seeds: Vec<String> = rs.iter().map(|r| r.seed.to_string()).collect();

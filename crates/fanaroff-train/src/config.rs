@@ -55,6 +55,10 @@ impl OptimizerConfig {
 /// let cfg: TrainConfig = serde_json::from_str(r#"{"epochs": 5, "batch_size": 16}"#).unwrap();
 /// assert_eq!((cfg.epochs, cfg.batch_size, cfg.seed), (5, 16, 0));
 /// assert!(serde_json::from_str::<TrainConfig>(r#"{"epocs": 5}"#).is_err()); // typo
+/// let constant: TrainConfig = serde_json::from_str(r#"{"schedule": "none"}"#).unwrap();
+/// assert_eq!(constant.schedule, None);
+/// let back: TrainConfig = serde_json::from_str(&serde_json::to_string(&constant).unwrap()).unwrap();
+/// assert_eq!(back.schedule, None);
 /// assert!(TrainConfig::default().epochs(0).check().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +72,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// The optimiser.
     pub optimizer: OptimizerConfig,
-    /// Learning-rate schedule.
+    /// Learning-rate schedule (`"none"` in a file: a constant rate).
+    #[serde(with = "schedule_or_none")]
     pub schedule: Option<ScheduleConfig>,
     /// Early-stopping patience.
     pub early_stopping: Option<usize>,
@@ -86,6 +91,40 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Log a line per epoch.
     pub log_epochs: bool,
+}
+
+/// `schedule = "none"` in a file for a constant rate, so that a file
+/// without the key keeps the default schedule and TOML (which has no null)
+/// can still say "no schedule".
+mod schedule_or_none {
+    use super::ScheduleConfig;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Word(String),
+        Schedule(ScheduleConfig),
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<ScheduleConfig>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => Repr::Word("none".into()).serialize(s),
+            Some(c) => Repr::Schedule(*c).serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<ScheduleConfig>, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Word(w) if w == "none" => Ok(None),
+            Repr::Word(w) => Err(serde::de::Error::custom(format!(
+                "schedule {w:?}: use \"none\" or a table with kind = plateau | step | cosine"
+            ))),
+            Repr::Schedule(c) => Ok(Some(c)),
+        }
+    }
 }
 
 impl Default for TrainConfig {

@@ -12,11 +12,13 @@
 //! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
 //! | [`prune`] | `fanaroff-prune` | pruning criteria (SNR, Fisher, magnitude, random), masks, sparse files |
 //! | [`attention`] | `fanaroff-attention` | attention gates, the attention-gated CNN, attention maps |
+//! | [`cli`] | `fanaroff-cli` | experiment files, run records, sweeps (local and SLURM) |
 #![deny(missing_docs)]
 
 pub use fanaroff_attention as attention;
 pub use fanaroff_bayes as bayes;
 pub use fanaroff_calibrate as calibrate;
+pub use fanaroff_cli as cli;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
 pub use fanaroff_prune as prune;
