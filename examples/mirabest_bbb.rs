@@ -27,8 +27,8 @@ use fanaroff::cli::{DataSpec, EvalSpec, Experiment, ModelSpec, RunOptions, RunRe
 use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::LeNetConfig;
 use fanaroff::train::TrainConfig;
-use fanaroff_examples::{DEFAULT_DATA, Flags, argv, exit_on_error, init_logging};
-use std::path::{Path, PathBuf};
+use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
+use std::path::PathBuf;
 
 const HELP: &str = "mirabest_bbb: BBB LeNet on MBFRConfident (Mohan et al. 2022)
 
@@ -86,15 +86,7 @@ fn data_spec(f: &Flags) -> Res<DataSpec> {
         val_fraction: f.get("--val-fraction", 0.2)?,
         ..DataSpec::default()
     };
-    match (f.opt::<usize>("--synthetic")?, f.opt::<PathBuf>("--data")?) {
-        (Some(n), _) => d.synthetic = Some(n),
-        (None, Some(p)) => d.mirabest = Some(p),
-        (None, None) if Path::new(DEFAULT_DATA).exists() => d.mirabest = Some(DEFAULT_DATA.into()),
-        (None, None) => {
-            eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
-            d.synthetic = Some(832);
-        }
-    }
+    data_source(f, &mut d)?;
     if f.switch("--no-augment") {
         d.augment = Augment::default();
     }

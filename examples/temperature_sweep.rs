@@ -14,7 +14,7 @@
 use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::cli::{Collected, Experiment, ModelSpec, Sweep, collect};
 use fanaroff::train::TrainConfig;
-use fanaroff_examples::{DEFAULT_DATA, Flags, argv, exit_on_error, init_logging};
+use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
 use std::path::{Path, PathBuf};
 
 const HELP: &str = "temperature_sweep: BBB LeNet test error / NLL / UCE vs temperature and prior
@@ -53,18 +53,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 fn grid_text(f: &Flags) -> Res<String> {
     let mut base = Experiment::from_toml("data = { synthetic = 832 }")?;
     base.name = "temperature_sweep".into();
-    base.data.synthetic = None;
-    match (f.opt::<usize>("--synthetic")?, f.opt::<PathBuf>("--data")?) {
-        (Some(n), _) => base.data.synthetic = Some(n),
-        (None, Some(p)) => base.data.mirabest = Some(p),
-        (None, None) if Path::new(DEFAULT_DATA).exists() => {
-            base.data.mirabest = Some(DEFAULT_DATA.into())
-        }
-        (None, None) => {
-            eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
-            base.data.synthetic = Some(832);
-        }
-    }
+    data_source(f, &mut base.data)?;
     base.model = ModelSpec::default();
     base.training = TrainConfig::default()
         .epochs(f.get("--epochs", 20)?)

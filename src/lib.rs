@@ -5,8 +5,10 @@
 pub use fanaroff;
 
 mod confident;
+mod data_flags;
 mod flags;
 pub use confident::{Confident, DEFAULT_DATA, load_confident};
+pub use data_flags::data_source;
 pub use flags::Flags;
 
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};
@@ -133,28 +135,7 @@ pub fn train_lenet_synthetic(
 /// of the training loop); `FANAROFF_LOG=debug|warn|off` changes the level.
 /// Calling it twice is harmless.
 pub fn init_logging() {
-    struct Stderr;
-    impl log::Log for Stderr {
-        fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-            m.level() <= log::max_level()
-        }
-        fn log(&self, r: &log::Record<'_>) {
-            if self.enabled(r.metadata()) {
-                eprintln!("{}", r.args());
-            }
-        }
-        fn flush(&self) {}
-    }
-    static LOGGER: Stderr = Stderr;
-    let level = match std::env::var("FANAROFF_LOG").as_deref() {
-        Ok("debug") => log::LevelFilter::Debug,
-        Ok("warn") => log::LevelFilter::Warn,
-        Ok("off") => log::LevelFilter::Off,
-        _ => log::LevelFilter::Info,
-    };
-    if log::set_logger(&LOGGER).is_ok() {
-        log::set_max_level(level);
-    }
+    fanaroff::cli::init_stderr_log();
 }
 
 /// Runs an example's `main` body: an error is printed as `error: ...` and

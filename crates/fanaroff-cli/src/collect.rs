@@ -112,30 +112,33 @@ impl Collected {
             .collect()
     }
 
-    /// One CSV row per finished run: index, axis values, seed, every metric,
-    /// epochs and seconds.
+    /// One CSV row per finished run: index, axis values (and the seed when
+    /// it is not an axis), every metric, epochs and seconds.
     pub fn runs_csv(&self) -> String {
         let names = self.metric_names();
-        let mut s = format!(
-            "index,{},seed,{},epochs_run,best_epoch,train_seconds\n",
-            self.axes.join(","),
-            names.join(",")
-        );
+        let seed_col = self.seed_axis().is_none();
+        let mut head = vec!["index".to_string()];
+        head.extend(self.axes.iter().cloned());
+        if seed_col {
+            head.push("seed".into());
+        }
+        head.extend(names.iter().cloned());
+        head.extend(["epochs_run", "best_epoch", "train_seconds"].map(String::from));
+        let mut s = head.join(",") + "\n";
         for (i, values, r) in &self.runs {
-            let m: Vec<String> = names
-                .iter()
-                .map(|n| r.metrics.get(n).map_or(String::new(), |v| v.to_string()))
-                .collect();
-            let best = r.best_epoch.map_or(String::new(), |b| b.to_string());
-            let _ = writeln!(
-                s,
-                "{i},{},{},{},{},{best},{:.1}",
-                csv_cells(values),
-                r.seed,
-                m.join(","),
-                r.epochs_run,
-                r.train_seconds
+            let mut row = vec![i.to_string(), csv_cells(values)];
+            if seed_col {
+                row.push(r.seed.to_string());
+            }
+            row.extend(
+                names
+                    .iter()
+                    .map(|n| r.metrics.get(n).map_or(String::new(), |v| v.to_string())),
             );
+            row.push(r.epochs_run.to_string());
+            row.push(r.best_epoch.map_or(String::new(), |b| b.to_string()));
+            row.push(format!("{:.1}", r.train_seconds));
+            let _ = writeln!(s, "{}", row.join(","));
         }
         s
     }
@@ -313,6 +316,12 @@ mod tests {
         assert!(
             csv.starts_with("model.elbo.temperature,n,test_error_mean_mean,test_error_mean_std\n")
         );
-        assert_eq!(c.runs_csv().lines().count(), 4);
+        let runs = c.runs_csv();
+        assert_eq!(runs.lines().count(), 4);
+        assert!(
+            runs.starts_with("index,model.elbo.temperature,seed,test_error_mean,epochs_run"),
+            "{runs}"
+        );
+        assert!(runs.contains("\n1,1,1,0.2,1,1,1.0\n"), "{runs}");
     }
 }

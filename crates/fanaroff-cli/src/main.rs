@@ -99,24 +99,8 @@ enum SweepCommand {
     Slurm {
         #[command(flatten)]
         dir: SweepDir,
-        /// Partition [the cluster's default].
-        #[arg(long)]
-        partition: Option<String>,
-        /// Account to charge.
-        #[arg(long)]
-        account: Option<String>,
-        /// Wall-time limit per task.
-        #[arg(long, default_value = "04:00:00")]
-        time: String,
-        /// Memory per task.
-        #[arg(long, default_value = "8G")]
-        mem: String,
-        /// CPUs per task (also the run's thread count).
-        #[arg(long, default_value_t = 2)]
-        cpus: usize,
-        /// At most this many tasks at once.
-        #[arg(long)]
-        throttle: Option<usize>,
+        #[command(flatten)]
+        resources: SlurmArgs,
         /// Include finished indices too (they are no-ops).
         #[arg(long)]
         all: bool,
@@ -130,6 +114,42 @@ enum SweepCommand {
     /// Merge the records into runs.csv, summary.csv and summary.md (mean ±
     /// std over seeds); list missing and failed indices.
     Collect(SweepDir),
+}
+
+/// Resources of each SLURM array task.
+#[derive(Args)]
+struct SlurmArgs {
+    /// Partition [the cluster's default].
+    #[arg(long)]
+    partition: Option<String>,
+    /// Account to charge.
+    #[arg(long)]
+    account: Option<String>,
+    /// Wall-time limit per task.
+    #[arg(long, default_value = "04:00:00")]
+    time: String,
+    /// Memory per task.
+    #[arg(long, default_value = "8G")]
+    mem: String,
+    /// CPUs per task (also the run's thread count).
+    #[arg(long, default_value_t = 2)]
+    cpus: usize,
+    /// At most this many tasks at once.
+    #[arg(long)]
+    throttle: Option<usize>,
+}
+
+impl From<SlurmArgs> for SlurmOptions {
+    fn from(a: SlurmArgs) -> Self {
+        SlurmOptions {
+            partition: a.partition,
+            account: a.account,
+            time: a.time,
+            mem: a.mem,
+            cpus: a.cpus,
+            throttle: a.throttle,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -151,6 +171,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    fanaroff_cli::init_stderr_log();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -268,44 +289,11 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
         SweepCommand::Local { dir, jobs, threads } => local(&open(&dir)?, jobs, threads),
         SweepCommand::Slurm {
             dir,
-            partition,
-            account,
-            time,
-            mem,
-            cpus,
-            throttle,
+            resources,
             all,
             script,
             submit,
-        } => {
-            let s = open(&dir)?;
-            let opts = SlurmOptions {
-                partition,
-                account,
-                time,
-                mem,
-                cpus,
-                throttle,
-            };
-            let indices = if all {
-                (0..s.grid().len()).collect()
-            } else {
-                s.unfinished()
-            };
-            let exe = std::env::current_exe()?;
-            let text = opts.script(&s, &indices, &exe, &std::env::current_dir()?)?;
-            let path = script.unwrap_or_else(|| s.dir().join("sweep.sbatch"));
-            std::fs::create_dir_all(s.dir().join("slurm"))?;
-            std::fs::write(&path, text)?;
-            println!("wrote {} ({} tasks)", path.display(), indices.len());
-            if submit {
-                let st = std::process::Command::new("sbatch").arg(&path).status()?;
-                if !st.success() {
-                    return Err(format!("sbatch {} failed: {st}", path.display()).into());
-                }
-            }
-            Ok(())
-        }
+        } => slurm(&open(&dir)?, resources.into(), all, script, submit),
         SweepCommand::Collect(d) => {
             let s = open(&d)?;
             let c = collect(&s)?;
@@ -318,6 +306,33 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
             Ok(())
         }
     }
+}
+
+fn slurm(
+    s: &Sweep,
+    opts: SlurmOptions,
+    all: bool,
+    script: Option<PathBuf>,
+    submit: bool,
+) -> Res<()> {
+    let indices = if all {
+        (0..s.grid().len()).collect()
+    } else {
+        s.unfinished()
+    };
+    let exe = std::env::current_exe()?;
+    let text = opts.script(s, &indices, &exe, &std::env::current_dir()?)?;
+    let path = script.unwrap_or_else(|| s.dir().join("sweep.sbatch"));
+    std::fs::create_dir_all(s.dir().join("slurm"))?;
+    std::fs::write(&path, text)?;
+    println!("wrote {} ({} tasks)", path.display(), indices.len());
+    if submit {
+        let st = std::process::Command::new("sbatch").arg(&path).status()?;
+        if !st.success() {
+            return Err(format!("sbatch {} failed: {st}", path.display()).into());
+        }
+    }
+    Ok(())
 }
 
 fn local(s: &Sweep, jobs: usize, threads: usize) -> Res<()> {

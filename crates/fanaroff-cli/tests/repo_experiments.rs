@@ -1,0 +1,32 @@
+//! The experiment and grid files shipped in `experiments/` parse and check.
+
+use fanaroff_cli::{Experiment, Grid};
+use std::path::Path;
+
+#[test]
+fn every_shipped_file_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        if text.contains("[grid]") {
+            let g = Grid::from_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert!(!g.is_empty());
+        } else {
+            Experiment::from_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4, "{seen} files");
+    let paper = Experiment::from_file(&dir.join("bbb_paper.toml")).unwrap();
+    assert_eq!(
+        (paper.training.epochs, paper.training.augment),
+        (500, false)
+    );
+    let study = Grid::from_file(&dir.join("temperature_prior_seed.toml")).unwrap();
+    assert_eq!(study.len(), 54);
+}
