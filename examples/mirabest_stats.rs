@@ -98,22 +98,31 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let Some(path) = path else {
-        println!("No MiraBest path given.\n{DOWNLOAD_HINT}");
-        println!("\nFalling back to 400 synthetic FRI/FRII galaxies (seed 0).");
-        let t = Instant::now();
-        let ds = SyntheticConfig::default().generate(400)?;
-        println!("generated in {:.2} s", t.elapsed().as_secs_f64());
-        let (train, test) = ds.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
-        print_counts("Synthetic data, 80/20 stratified split", &train, &test);
-        let mut idx = first_n(&ds, |l, _| l == 0, 8);
-        idx.extend(first_n(&ds, |l, _| l == 1, 8));
-        save_grid(&out, ds.select(&idx)?.images(), 8)?;
-        println!("\nwrote {out} (row 1 FRI, row 2 FRII)");
-        return Ok(());
+        return synthetic(&out);
     };
+    release(&path, &out)
+}
 
+/// Without a path: counts and a grid of synthetic galaxies.
+fn synthetic(out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    println!("No MiraBest path given.\n{DOWNLOAD_HINT}");
+    println!("\nFalling back to 400 synthetic FRI/FRII galaxies (seed 0).");
     let t = Instant::now();
-    let mb = MiraBest::open(&path)?;
+    let ds = SyntheticConfig::default().generate(400)?;
+    println!("generated in {:.2} s", t.elapsed().as_secs_f64());
+    let (train, test) = ds.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
+    print_counts("Synthetic data, 80/20 stratified split", &train, &test);
+    let mut idx = first_n(&ds, |l, _| l == 0, 8);
+    idx.extend(first_n(&ds, |l, _| l == 1, 8));
+    save_grid(out, ds.select(&idx)?.images(), 8)?;
+    println!("\nwrote {out} (row 1 FRI, row 2 FRII)");
+    Ok(())
+}
+
+/// Counts, subsets, sizes and a grid of a MiraBest release.
+fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let mb = MiraBest::open(path)?;
     println!(
         "{}: {:?} release, {} training + {} test images, loaded in {:.2} s",
         mb.path().display(),
@@ -194,7 +203,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             idx.extend(r);
         }
     }
-    save_grid(&out, all.select(&idx)?.images(), 8)?;
+    save_grid(out, all.select(&idx)?.images(), 8)?;
     println!("\nwrote {out} (rows: {})", names.join(", "));
     Ok(())
 }
