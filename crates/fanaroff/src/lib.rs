@@ -12,6 +12,7 @@
 //! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
 //! | [`prune`] | `fanaroff-prune` | pruning criteria (SNR, Fisher, magnitude, random), masks, sparse files |
 //! | [`attention`] | `fanaroff-attention` | attention gates, the attention-gated CNN, attention maps |
+//! | [`perturb`] | `fanaroff-perturb` | noise, PSF blur, shifts, FGSM / PGD / one-pixel attacks, MMD |
 //! | [`cli`] | `fanaroff-cli` | experiment files, run records, sweeps (local and SLURM) |
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_cli as cli;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
+pub use fanaroff_perturb as perturb;
 pub use fanaroff_prune as prune;
 pub use fanaroff_tensor as tensor;
 pub use fanaroff_train as train;

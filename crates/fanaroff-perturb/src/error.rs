@@ -1,0 +1,60 @@
+//! The crate's error type.
+
+use thiserror::Error;
+
+/// Errors of perturbations, attacks and robustness measures.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A setting outside its valid range (negative budget, zero steps,
+    /// SNR <= 0).
+    #[error("{what}: {msg}")]
+    InvalidConfig {
+        /// Which setting.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// Input that cannot be used: wrong shape, NaN or infinite values,
+    /// labels that do not match.
+    #[error("{what}: {msg}")]
+    InvalidInput {
+        /// Which function.
+        what: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
+    /// The model failed.
+    #[error(transparent)]
+    Nn(#[from] fanaroff_nn::Error),
+    /// A tensor operation failed.
+    #[error(transparent)]
+    Tensor(#[from] fanaroff_tensor::Error),
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        what,
+        msg: msg.into(),
+    }
+}
+
+pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        what,
+        msg: msg.into(),
+    }
+}
+
+/// Checks that `x` is `[N, C, H, W]` with `N > 0` and finite values.
+pub(crate) fn check_images(what: &'static str, x: &ndarray::ArrayView4<'_, f32>) -> Result<()> {
+    if x.shape()[0] == 0 {
+        return Err(input(what, "empty batch"));
+    }
+    if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        return Err(input(what, format!("non-finite value {v} in the images")));
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Perturbations, adversarial attacks and domain adaptation for
+//! radio-galaxy classifiers (after Ciprijanović et al. 2022,
+//! "DeepAdversaries").
+//!
+//! - [`Perturbation`]s of raw images (0 … 255, sky 0), seeded and clipped
+//!   to valid pixel values: [`Poisson`] noise at a counts scale,
+//!   [`GaussianSnr`] noise at a peak signal-to-noise ratio, [`PsfBlur`] by
+//!   a Gaussian beam, random [`Shift`]s and [`Rotation`]s.
+//! - Attacks on the model's inputs through the small [`Classifier`] trait
+//!   (probabilities, and the loss gradient with respect to the input):
+//!   [`attack::Fgsm`], [`attack::Pgd`] (L-inf and L2, random start), both
+//!   averaging gradients over weight draws for Bayesian models (EOT), and
+//!   the black-box [`attack::OnePixel`] by differential evolution.
+//! - [`Mmd`]: multi-kernel Gaussian MMD² between latent features, a
+//!   differentiable loss for domain adaptation.
+//!
+//! Every model of the workspace is a [`Classifier`] through
+//! [`ModuleClassifier`].
+//!
+//! ```
+//! use fanaroff_perturb::{GaussianSnr, Perturbation, perturb_batch};
+//! use ndarray::Array4;
+//! let images = Array4::<f32>::from_elem((2, 1, 8, 8), 100.0);
+//! let noisy = perturb_batch(&GaussianSnr::new(5.0)?, images.view(), 7)?;
+//! assert_eq!(noisy, perturb_batch(&GaussianSnr::new(5.0)?, images.view(), 7)?); // seeded
+//! assert!(noisy.iter().all(|v| (0.0..=255.0).contains(v)));               // clipped
+//! # Ok::<(), fanaroff_perturb::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod attack;
+mod blur;
+mod classifier;
+mod error;
+mod geometry;
+mod mmd;
+mod noise;
+mod perturbation;
+
+pub use blur::PsfBlur;
+pub use classifier::{Classifier, ModuleClassifier, expected_gradient, mean_probabilities};
+pub use error::{Error, Result};
+pub use geometry::{Rotation, Shift};
+pub use mmd::{DEFAULT_SIGMAS, Mmd};
+pub use noise::{GaussianSnr, Poisson};
+pub use perturbation::{Perturbation, example_seed, perturb_batch};
