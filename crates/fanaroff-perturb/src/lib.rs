@@ -12,7 +12,10 @@
 //!   averaging gradients over weight draws for Bayesian models (EOT), and
 //!   the black-box [`attack::OnePixel`] by differential evolution.
 //! - [`Mmd`]: multi-kernel Gaussian MMD² between latent features, a
-//!   differentiable loss for domain adaptation.
+//!   differentiable loss; [`MmdStep`] (domain adaptation with unlabelled
+//!   target images) and [`AdversarialStep`] (PGD examples in every batch)
+//!   wrap a model's own training step; [`latent_distance`] measures how far
+//!   a perturbation moves an image in the penultimate layer.
 //!
 //! Every model of the workspace is a [`Classifier`] through
 //! [`ModuleClassifier`].
@@ -36,6 +39,7 @@ mod geometry;
 mod mmd;
 mod noise;
 mod perturbation;
+mod steps;
 
 pub use blur::PsfBlur;
 pub use classifier::{Classifier, ModuleClassifier, expected_gradient, mean_probabilities};
@@ -44,3 +48,4 @@ pub use geometry::{Rotation, Shift};
 pub use mmd::{DEFAULT_SIGMAS, Mmd};
 pub use noise::{GaussianSnr, Poisson};
 pub use perturbation::{Perturbation, example_seed, perturb_batch};
+pub use steps::{AdversarialStep, MmdStep, latent, latent_distance};
