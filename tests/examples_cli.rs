@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const ALL: [&str; 11] = [
+const ALL: [&str; 13] = [
+    "attention_bayes",
     "attention_gating",
     "bench_lenet",
     "bench_vs_reference",
@@ -15,16 +16,19 @@ const ALL: [&str; 11] = [
     "mirabest_bbb",
     "mirabest_stats",
     "pruning_sweep",
+    "robustness_study",
     "temperature_sweep",
     "train_lenet",
 ];
 
 /// Examples with a `--data PATH` option.
-const WITH_DATA: [&str; 5] = [
+const WITH_DATA: [&str; 7] = [
+    "attention_bayes",
     "attention_gating",
     "bench_vs_reference",
     "mirabest_bbb",
     "pruning_sweep",
+    "robustness_study",
     "temperature_sweep",
 ];
 
