@@ -48,7 +48,8 @@ options (defaults in brackets):
   --epochs N         epochs per model [50]
   --snr LIST         peak SNRs of the noisy test copies [20,10,5,2]
   --adapt-snr S      peak SNR of the unlabelled target domain for MMD [5]
-  --lambda L         weight of MMD^2 [0.01]
+  --lambda L         weight of MMD^2 [0.5: the paper's 0.01 times the batch of 50,
+                     because the ELBO sums the NLL over the batch where the paper averages]
   --pgd-eps LIST     L-inf PGD budgets in pixel units (0-255) [1,2,4,8]
   --one-pixel N      test images for the one-pixel attack [10]
   --draws N          weight draws for predictions and EOT [20]
@@ -111,7 +112,7 @@ fn train(
         None => t.step(elbo).fit(&mut model, train)?,
         Some(tgt) => {
             let end = model.len() - 1; // features of the penultimate layer
-            let step = MmdStep::new(elbo, Mmd::default(), a.get("--lambda", 0.01)?, end);
+            let step = MmdStep::new(elbo, Mmd::default(), a.get("--lambda", 0.5)?, end);
             t.step(step)
                 .fit(&mut model, &TwoStream::new(train.clone(), tgt)?)?
         }
