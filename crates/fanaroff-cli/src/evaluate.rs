@@ -3,7 +3,7 @@
 
 use crate::data::{DataSpec, RunData};
 use crate::error::Result;
-use crate::experiment::EvalSpec;
+use crate::experiment::{EvalSpec, Experiment};
 use fanaroff_calibrate::{
     Binning, CalibrationReport, Predictions, ReportConfig, normalised_entropy,
 };
@@ -85,6 +85,43 @@ pub fn evaluate<M: Module + ?Sized>(
     ]);
     // JSON has no NaN: an undefined metric is left out.
     Ok(metrics.into_iter().filter(|(_, v)| v.is_finite()).collect())
+}
+
+/// [`evaluate`] with an experiment's own data, model kind, evaluation
+/// settings and seed.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_experiment<M: Module + ?Sized>(
+    exp: &Experiment,
+    model: &M,
+    data: &RunData,
+) -> Result<BTreeMap<String, f64>> {
+    evaluate(
+        model,
+        exp.model.stochastic(),
+        &exp.data,
+        data,
+        &exp.evaluation,
+        exp.seed,
+    )
+}
+
+/// Evaluates weights saved by a run of `exp` (its `model.safetensors`).
+///
+/// # Errors
+/// Missing data; a weights file that is missing or does not fit the model.
+pub fn evaluate_saved(
+    exp: &Experiment,
+    weights: &std::path::Path,
+) -> Result<BTreeMap<String, f64>> {
+    use rand::SeedableRng;
+    let data = exp.data.load(exp.seed)?;
+    let mut built = exp
+        .model
+        .build(&mut rand::rngs::StdRng::seed_from_u64(exp.seed))?;
+    fanaroff_nn::load_model(&mut built.model, weights, true)?;
+    evaluate_experiment(exp, &built.model, &data)
 }
 
 fn draw<M: Module + ?Sized>(

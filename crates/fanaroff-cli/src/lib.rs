@@ -44,7 +44,7 @@ mod sweep;
 pub use collect::{Collected, collect};
 pub use data::{DataSpec, RunData, ScalingSpec};
 pub use error::{Error, Result};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_experiment, evaluate_saved};
 pub use experiment::{EvalSpec, Experiment};
 pub use grid::{Grid, PlannedRun};
 pub use inspect::{fits_summary, release_stats};

@@ -3,8 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use fanaroff_cli::{
-    Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate, fits_summary, release_stats,
-    run,
+    Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate_saved, fits_summary,
+    release_stats, run,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -227,19 +227,7 @@ fn evaluate_model(path: &Path, model: &Path, exec: &Exec) -> Res<()> {
     if let Some(t) = exec.threads {
         fanaroff_tensor::set_num_threads(t)?;
     }
-    let data = exp.data.load(exp.seed)?;
-    let mut built = exp
-        .model
-        .build(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(exp.seed))?;
-    fanaroff_nn::load_model(&mut built.model, model, true)?;
-    let m = evaluate(
-        &built.model,
-        exp.model.stochastic(),
-        &exp.data,
-        &data,
-        &exp.evaluation,
-        exp.seed,
-    )?;
+    let m = evaluate_saved(&exp, model)?;
     println!("{}", serde_json::to_string_pretty(&m)?);
     Ok(())
 }

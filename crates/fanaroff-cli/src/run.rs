@@ -2,7 +2,7 @@
 //! folder that makes a killed run resumable.
 
 use crate::error::{Result, io};
-use crate::evaluate::evaluate;
+use crate::evaluate::evaluate_experiment;
 use crate::experiment::Experiment;
 use crate::record::{RECORD_FILE, RunRecord, unix_now, versions};
 use fanaroff_nn::save_model;
@@ -89,14 +89,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunRecord> {
         .validation(Validation::new(&val).samples(samples)?)
         .fit(&mut built.model, &train)?;
     let t_eval = Instant::now();
-    let metrics = evaluate(
-        &built.model,
-        exp.model.stochastic(),
-        &exp.data,
-        &data,
-        &exp.evaluation,
-        exp.seed,
-    )?;
+    let metrics = evaluate_experiment(exp, &built.model, &data)?;
     let eval_seconds = t_eval.elapsed().as_secs_f64();
     save_model(&built.model, opts.dir.join("model.safetensors"))?;
     let record = RunRecord {

@@ -158,5 +158,23 @@ fn killed_sweep_resumes_without_losing_or_repeating_a_result() {
     let b: serde_json::Value =
         serde_json::from_slice(&std::fs::read(record(&out, 2)).unwrap()).unwrap();
     assert_eq!(a["metrics"], b["metrics"]);
+
+    // `fanaroff evaluate` on the saved weights gives the record's metrics again
+    let run2 = out.join("runs/0002");
+    let ev = fanaroff(&[
+        "evaluate",
+        run2.join("experiment.toml").to_str().unwrap(),
+        "--model",
+        run2.join("model.safetensors").to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        ev.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ev.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    assert_eq!(m, b["metrics"]);
     let _ = std::fs::remove_dir_all(&tmp);
 }
