@@ -41,6 +41,7 @@ impl ScalingSpec {
 /// | `mirabest` | none | path of a MiraBest release (`.tar.gz` or folder); must exist |
 /// | `synthetic` | none | number of synthetic FRI/FRII galaxies instead (12.5 % test) |
 /// | `val_fraction` | 0.2 | stratified validation share of the training images |
+/// | `split_seed` | the experiment's `seed` | seeds the validation split (and synthetic images) alone, so the split and the initialisation can be varied separately |
 /// | `scaling` | `standardize` | `standardize`, `symmetric` or `unit` |
 /// | `augment` | rotations ±180° | an [`Augment`] table applied to training batches |
 ///
@@ -55,6 +56,9 @@ pub struct DataSpec {
     pub synthetic: Option<usize>,
     /// Validation share of the training images.
     pub val_fraction: f64,
+    /// Seed of the split; `None` uses the experiment's seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_seed: Option<u64>,
     /// Input scaling.
     pub scaling: ScalingSpec,
     /// Training-time augmentation.
@@ -67,6 +71,7 @@ impl Default for DataSpec {
             mirabest: None,
             synthetic: None,
             val_fraction: 0.2,
+            split_seed: None,
             scaling: ScalingSpec::Standardize,
             augment: Augment::default().with_rotation(180.0),
         }
@@ -120,12 +125,14 @@ impl DataSpec {
         }
     }
 
-    /// Reads or generates the images and splits them, seeded by `seed`.
+    /// Reads or generates the images and splits them, seeded by
+    /// `split_seed` when it is set and by `seed` otherwise.
     ///
     /// # Errors
     /// An invalid section; a release that is missing or unreadable.
     pub fn load(&self, seed: u64) -> Result<RunData> {
         self.check()?;
+        let seed = self.split_seed.unwrap_or(seed);
         let mut rng = StdRng::seed_from_u64(seed);
         let (source, trainval, test, uncertain) = match (&self.mirabest, self.synthetic) {
             (Some(path), _) => {
@@ -220,5 +227,21 @@ mod tests {
             ..d
         };
         assert!(bad.check().is_err());
+    }
+
+    #[test]
+    fn the_split_seed_overrides_the_run_seed() {
+        let d = DataSpec {
+            synthetic: Some(64),
+            ..DataSpec::default()
+        };
+        let fixed = DataSpec {
+            split_seed: Some(5),
+            ..d.clone()
+        };
+        let (a, b) = (fixed.load(0).unwrap(), fixed.load(1).unwrap());
+        assert_eq!(a.train.images(), b.train.images());
+        assert_eq!(a.val.images(), d.load(5).unwrap().val.images());
+        assert_ne!(a.val.images(), d.load(0).unwrap().val.images());
     }
 }
