@@ -6,7 +6,7 @@ use crate::error::{Result, input};
 use crate::params::{VariationalParams, WeightNoise};
 use crate::posterior::{closed_form_kl_terms, mc_kl_terms, perturbation, sample_weight};
 use fanaroff_nn::kl::{KlTerms, is_collecting, record_kl};
-use fanaroff_nn::{Mask, SampleMode};
+use fanaroff_nn::{Mask, SampleMode, draw};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use rand::rngs::StdRng;
@@ -173,21 +173,31 @@ impl Core {
                 let p = &self.params;
                 self.apply(x, &p.weight_mu, Some(&p.bias_mu))
             }
-            SampleMode::Fixed(seed) => self.forward_sampled(x, &mut StdRng::seed_from_u64(seed)),
+            SampleMode::Fixed(seed) => {
+                let _own_seed = draw::WeightDraw::suspend();
+                self.forward_sampled(x, &mut StdRng::seed_from_u64(seed))
+            }
             SampleMode::Sample => self.forward_sampled(x, rng),
         }
     }
 
+    /// Weight noise: from the prediction pass's draw when one is active
+    /// (the same in every batch of the draw), else from `rng`.
     fn draw(&self, rng: &mut dyn RngCore) -> WeightNoise {
         let p = &self.params;
-        WeightNoise {
-            weight_eps: randn_array(p.weight_mu.shape(), rng),
-            bias_eps: randn_array(p.bias_mu.shape(), rng),
-        }
+        draw::weight_noise(rng, |r| WeightNoise {
+            weight_eps: randn_array(p.weight_mu.shape(), r),
+            bias_eps: randn_array(p.bias_mu.shape(), r),
+        })
     }
 
     fn forward_sampled(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        match self.cfg.estimator {
+        let estimator = if draw::weight_sampling() {
+            Estimator::Reparam
+        } else {
+            self.cfg.estimator
+        };
+        match estimator {
             Estimator::Reparam => {
                 let noise = self.draw(rng);
                 self.forward_noise(x, &noise, rng)

@@ -17,6 +17,7 @@ mod config;
 mod core;
 mod error;
 mod factory;
+pub mod laplace_mixture;
 mod layers;
 mod model;
 mod objective;
@@ -34,6 +35,7 @@ pub use fanaroff_nn::kl::KlTerms;
 pub use fanaroff_train::{
     PredictConfig, error_rate, mix_seed, per_sample_error, predict_samples, predictive_mean,
 };
+pub use laplace_mixture::LaplaceMixturePrior;
 pub use layers::{BayesConv2d, BayesLinear, Variational};
 pub use model::{Ensemble, forward_kl, num_weights, set_estimator, variational_layers_mut};
 pub use objective::{Elbo, ElboOutput, KlWeighting, Tempering};

@@ -23,11 +23,12 @@ pub fn predict_ensemble<M: Module>(
         return Err(config("predict_ensemble", "batch_size must be >= 1"));
     }
     fanaroff_train::check_input(&x)?;
+    let cfg = fanaroff_train::PredictConfig::default().batch_size(batch_size);
     let draws: Vec<Array2<f32>> = ensemble
         .members
         .par_iter()
         .enumerate()
-        .map(|(s, m)| fanaroff_train::one_draw(m, &x, batch_size, mix_seed(seed, s as u64)))
+        .map(|(s, m)| fanaroff_train::one_draw(m, &x, &cfg, mix_seed(seed, s as u64)))
         .collect::<fanaroff_train::Result<_>>()?;
     let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
     ndarray::stack(Axis(0), &views)
@@ -36,8 +37,8 @@ pub fn predict_ensemble<M: Module>(
 
 #[cfg(test)]
 mod tests {
-    use crate::{BayesLinear, VariationalConfig};
-    use fanaroff_nn::LinearConfig;
+    use crate::{BayesLinear, Estimator, VariationalConfig};
+    use fanaroff_nn::{Dropout, Linear, LinearConfig, Module, ModuleExt, Sequential};
     use fanaroff_train::{PredictConfig, per_sample_error, predict_samples};
     use ndarray::{ArrayD, Axis, IxDyn, s};
     use rand::SeedableRng;
@@ -76,5 +77,65 @@ mod tests {
         let errs = per_sample_error(a.view(), &[0, 0, 0, 1, 1, 1, 1]).unwrap();
         assert_eq!(errs.len(), 6);
         assert!(per_sample_error(a.view(), &[0]).is_err());
+    }
+
+    fn layer(estimator: Estimator) -> BayesLinear {
+        let cfg = VariationalConfig::default()
+            .rho_init(-1.0, -0.5)
+            .estimator(estimator);
+        BayesLinear::new(LinearConfig::new(4, 3), &cfg, &mut StdRng::seed_from_u64(1)).unwrap()
+    }
+
+    /// Draws `[S, 6, K]` of six identical rows in batches of three: rows 0
+    /// and 3 sit at the same position of different batches.
+    fn same_rows<M: Module>(m: &M, cfg: PredictConfig) -> ndarray::Array3<f32> {
+        let x = ArrayD::from_shape_fn(IxDyn(&[6, 4]), |i| 0.3 * i[1] as f32 - 0.4);
+        let a = predict_samples(m, x.view(), &cfg).unwrap();
+        assert_eq!(a, predict_samples(m, x.view(), &cfg).unwrap(), "seeded");
+        a
+    }
+
+    fn differ(a: &ndarray::Array3<f32>, i: usize, j: usize) -> bool {
+        (0..a.shape()[0]).all(|s| a.slice(s![s, i, ..]) != a.slice(s![s, j, ..]))
+    }
+
+    #[test]
+    fn per_example_noise_is_independent_across_batches() {
+        let cfg = PredictConfig::with_samples(4).batch_size(3).seed(5);
+        let per_example = cfg.weight_sampling(false);
+        for est in [Estimator::LocalReparam, Estimator::Flipout] {
+            let a = same_rows(&layer(est), per_example);
+            assert!(differ(&a, 0, 3) && differ(&a, 0, 1), "{est:?}");
+        }
+        let mut rng = StdRng::seed_from_u64(2);
+        let dropout = Sequential::new()
+            .push("drop", Dropout::new(0.5).unwrap().monte_carlo(true))
+            .push(
+                "fc",
+                Linear::new(LinearConfig::new(4, 3), &mut rng).unwrap(),
+            );
+        let a = same_rows(&dropout, cfg);
+        assert!(differ(&a, 0, 3), "dropout masks repeat across batches");
+    }
+
+    #[test]
+    fn weight_draws_are_one_network_per_draw_whatever_the_estimator() {
+        let cfg = PredictConfig::with_samples(4).batch_size(3).seed(5);
+        for est in [
+            Estimator::Reparam,
+            Estimator::LocalReparam,
+            Estimator::Flipout,
+        ] {
+            let a = same_rows(&layer(est), cfg);
+            for r in 1..6 {
+                assert_eq!(a.slice(s![.., 0, ..]), a.slice(s![.., r, ..]), "{est:?}");
+            }
+            assert_ne!(a.slice(s![0, .., ..]), a.slice(s![1, .., ..]));
+        }
+        // a layer with a fixed seed keeps it inside a prediction pass
+        let mut fixed = layer(Estimator::Reparam);
+        fixed.set_sample_mode(fanaroff_nn::SampleMode::Fixed(3));
+        let a = same_rows(&fixed, cfg);
+        assert_eq!(a.slice(s![0, .., ..]), a.slice(s![1, .., ..]));
     }
 }

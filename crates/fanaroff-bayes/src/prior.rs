@@ -246,7 +246,7 @@ impl ScaleMixturePrior {
 }
 
 /// `ln(e^a + e^b)` without overflow (one `exp`: the larger term is `e^0 = 1`).
-fn logaddexp(a: f64, b: f64) -> f64 {
+pub(crate) fn logaddexp(a: f64, b: f64) -> f64 {
     let m = a.max(b);
     if m == f64::NEG_INFINITY {
         return m;
@@ -395,7 +395,8 @@ impl Prior for CustomPrior {
 
 /// A serialisable choice among the built-in priors, parsed from strings such
 /// as `gaussian:0.1`, `laplace:1`, `gmm:0.75,1,9e-4` (or just `gmm`),
-/// `cauchy:1`, `student:3,1`.
+/// `laplace_mixture:0.75,1,1e-3` (or just `laplace_mixture`), `cauchy:1`,
+/// `student:3,1`.
 ///
 /// # Example
 /// ```
@@ -427,6 +428,15 @@ pub enum PriorSpec {
         /// Scale of the second component.
         s2: f64,
     },
+    /// [`LaplaceMixturePrior`](crate::LaplaceMixturePrior).
+    LaplaceMixture {
+        /// Weight of the first component.
+        pi: f64,
+        /// Scale of the first component.
+        b1: f64,
+        /// Scale of the second component.
+        b2: f64,
+    },
     /// [`StudentTPrior`] (`nu = 1`: Cauchy).
     StudentT {
         /// Degrees of freedom.
@@ -456,6 +466,9 @@ impl PriorSpec {
             PriorSpec::Gaussian { s } => Arc::new(GaussianPrior::new(s)?),
             PriorSpec::Laplace { b } => Arc::new(LaplacePrior::new(b)?),
             PriorSpec::ScaleMixture { pi, s1, s2 } => Arc::new(ScaleMixturePrior::new(pi, s1, s2)?),
+            PriorSpec::LaplaceMixture { pi, b1, b2 } => {
+                Arc::new(crate::LaplaceMixturePrior::new(pi, b1, b2)?)
+            }
             PriorSpec::StudentT { nu, s } => Arc::new(StudentTPrior::new(nu, s)?),
         })
     }
@@ -466,6 +479,9 @@ impl PriorSpec {
             PriorSpec::Gaussian { s } => format!("gaussian({s})"),
             PriorSpec::Laplace { b } => format!("laplace({b})"),
             PriorSpec::ScaleMixture { pi, s1, s2 } => format!("gmm({pi},{s1},{s2})"),
+            PriorSpec::LaplaceMixture { pi, b1, b2 } => {
+                format!("laplace_mixture({pi},{b1},{b2})")
+            }
             PriorSpec::StudentT { nu: 1.0, s } => format!("cauchy({s})"),
             PriorSpec::StudentT { nu, s } => format!("student_t({nu},{s})"),
         }
@@ -496,6 +512,11 @@ impl FromStr for PriorSpec {
                 s1: get(1, 1.0),
                 s2: get(2, 9e-4),
             },
+            "laplace_mixture" | "laplace_mix" => PriorSpec::LaplaceMixture {
+                pi: get(0, 0.75),
+                b1: get(1, 1.0),
+                b2: get(2, 1e-3),
+            },
             "cauchy" => PriorSpec::StudentT {
                 nu: 1.0,
                 s: get(0, 1.0),
@@ -508,7 +529,7 @@ impl FromStr for PriorSpec {
                 return Err(config(
                     "PriorSpec",
                     format!(
-                        "unknown prior {other:?}; use gaussian, laplace, gmm, cauchy or student"
+                        "unknown prior {other:?}; use gaussian, laplace, gmm, laplace_mixture, cauchy or student"
                     ),
                 ));
             }
@@ -576,7 +597,7 @@ pub fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
-fn positive(what: &'static str, name: &str, v: f64) -> Result<()> {
+pub(crate) fn positive(what: &'static str, name: &str, v: f64) -> Result<()> {
     if v > 0.0 && v.is_finite() {
         Ok(())
     } else {
@@ -769,6 +790,15 @@ mod tests {
         assert!("weird:1".parse::<PriorSpec>().is_err());
         assert!("gmm:0.75,x".parse::<PriorSpec>().is_err());
         assert_eq!("gmm".parse::<PriorSpec>().unwrap(), PriorSpec::default());
+        assert!("laplace_mixture:0.75,1,0".parse::<PriorSpec>().is_err());
+        assert_eq!(
+            "laplace_mixture".parse::<PriorSpec>().unwrap(),
+            PriorSpec::LaplaceMixture {
+                pi: 0.75,
+                b1: 1.0,
+                b2: 1e-3
+            }
+        );
         assert_eq!(
             "cauchy:2".parse::<PriorSpec>().unwrap(),
             PriorSpec::StudentT { nu: 1.0, s: 2.0 }

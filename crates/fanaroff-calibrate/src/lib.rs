@@ -74,11 +74,13 @@ pub mod error;
 pub mod input;
 pub mod npy;
 pub mod plot;
+pub mod rank_test;
 pub mod recalibration;
 pub mod rejection;
 pub mod reliability;
 pub mod report;
 pub mod scores;
+pub mod study_uce;
 pub mod temperature;
 pub mod uce;
 pub mod uncertainty;
@@ -91,6 +93,7 @@ pub use error::{Error, Result};
 pub use input::{
     DEFAULT_SUM_TOLERANCE, Predictions, check_labels, check_probabilities, check_samples,
 };
+pub use rank_test::{MannWhitney, mann_whitney_u};
 pub use recalibration::{HistogramBinning, IsotonicRegression, Recalibrator};
 pub use rejection::{
     RejectionCurve, accuracy_rejection, entropy_rejection_curve, rejection_fractions,
@@ -98,6 +101,7 @@ pub use rejection::{
 pub use reliability::{BinStat, DiagramKind, ReliabilityDiagram, binned_calibration};
 pub use report::{CalibrationReport, ReportConfig};
 pub use scores::{NLL_PROBABILITY_FLOOR, accuracy, brier, error_rate, nll};
+pub use study_uce::{STUDY_UCE_BINS, StudyUce, study_uce};
 pub use temperature::{TemperatureScaling, softmax};
 pub use uce::{ClassUce, class_uce, uce, uncertainty_diagram};
 pub use uncertainty::{

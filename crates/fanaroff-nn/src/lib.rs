@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod draw;
 mod error;
 mod grad_accum;
 pub mod init;

@@ -3,6 +3,7 @@
 use crate::error::{Result, config, input};
 use crate::loader::mix_seed;
 use fanaroff_nn::Module;
+use fanaroff_nn::draw::WeightDraw;
 use fanaroff_tensor::{NoGradGuard, Tensor};
 use ndarray::{Array2, Array3, ArrayView3, ArrayViewD, Axis, s};
 use rand::SeedableRng;
@@ -16,6 +17,15 @@ use rayon::prelude::*;
 /// | `samples` | 100 | Monte Carlo draws `S` | >= 1 |
 /// | `batch_size` | 50 | images per forward pass | >= 1 |
 /// | `seed` | 0 | seeds draw `s` as `StdRng::seed_from_u64(mix(seed, s))` | |
+/// | `weight_sampling` | true | variational layers sample weights whatever their training estimator | |
+///
+/// Draw `s` takes its weight noise from `mix(seed, s)` in every batch (one
+/// network from the posterior per draw) and its per-example noise (dropout,
+/// local reparameterisation, Flipout signs) from `mix(mix(seed, s), b + 1)`
+/// for batch `b`, so no two examples share it. With `weight_sampling` off,
+/// layers trained with local reparameterisation keep sampling
+/// pre-activations, an approximation that draws independent weights per
+/// output position (see [`fanaroff_nn::draw`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PredictConfig {
     /// Number of draws.
@@ -24,6 +34,8 @@ pub struct PredictConfig {
     pub batch_size: usize,
     /// Base seed.
     pub seed: u64,
+    /// Every variational layer samples weights (the posterior itself).
+    pub weight_sampling: bool,
 }
 
 impl Default for PredictConfig {
@@ -32,6 +44,7 @@ impl Default for PredictConfig {
             samples: 100,
             batch_size: 50,
             seed: 0,
+            weight_sampling: true,
         }
     }
 }
@@ -52,6 +65,12 @@ impl PredictConfig {
     /// Sets the seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+    /// Sets whether variational layers sample weights whatever their
+    /// training estimator.
+    pub fn weight_sampling(mut self, on: bool) -> Self {
+        self.weight_sampling = on;
         self
     }
     /// Validates the settings.
@@ -86,27 +105,28 @@ pub fn check_input(x: &ArrayViewD<'_, f32>) -> Result<()> {
     Ok(())
 }
 
-/// Softmax probabilities `[N, K]` of one pass over `x` in batches, without
-/// recording a graph; every
-/// batch restarts the RNG from `seed`, so with the one-draw-per-pass
-/// estimator all batches of a draw see the same weights.
+/// Softmax probabilities `[N, K]` of one draw over `x` in batches of
+/// `cfg.batch_size`, without recording a graph: weight noise from `seed`
+/// in every batch, per-example noise from `mix(seed, b + 1)` in batch `b`
+/// (see [`PredictConfig`]).
 ///
 /// # Errors
 /// Model errors; outputs that are not `[N, K]`.
 pub fn one_draw<M: Module + ?Sized>(
     model: &M,
     x: &ArrayViewD<'_, f32>,
-    batch: usize,
+    cfg: &PredictConfig,
     seed: u64,
 ) -> Result<Array2<f32>> {
+    let cfg = cfg.check()?;
     let _guard = NoGradGuard::new();
     let n = x.shape()[0];
     let mut out: Option<Array2<f32>> = None;
-    let mut start = 0;
-    while start < n {
-        let end = (start + batch).min(n);
+    for (b, start) in (0..n).step_by(cfg.batch_size).enumerate() {
+        let end = (start + cfg.batch_size).min(n);
         let xb = Tensor::new(x.slice_axis(Axis(0), (start..end).into()).to_owned());
-        let mut rng = StdRng::seed_from_u64(seed);
+        let _draw = WeightDraw::begin(seed, cfg.weight_sampling);
+        let mut rng = StdRng::seed_from_u64(mix_seed(seed, b as u64 + 1));
         let logits = model.forward(&xb, &mut rng)?;
         if logits.ndim() != 2 || logits.shape()[0] != end - start {
             return Err(input(
@@ -123,7 +143,6 @@ pub fn one_draw<M: Module + ?Sized>(
             .into_dimensionality::<ndarray::Ix2>()
             .map_err(|e| input("predict", e.to_string()))?;
         o.slice_mut(s![start..end, ..]).assign(&pv);
-        start = end;
     }
     out.ok_or_else(|| input("predict", "empty input"))
 }
@@ -164,7 +183,7 @@ pub fn predict_samples<M: Module + ?Sized>(
     check_input(&x)?;
     let draws: Vec<Array2<f32>> = (0..cfg.samples)
         .into_par_iter()
-        .map(|s| one_draw(model, &x, cfg.batch_size, mix_seed(cfg.seed, s as u64)))
+        .map(|s| one_draw(model, &x, &cfg, mix_seed(cfg.seed, s as u64)))
         .collect::<Result<_>>()?;
     stack(draws)
 }
