@@ -5,7 +5,8 @@ use crate::data::{DataSpec, RunData};
 use crate::error::Result;
 use crate::experiment::{EvalSpec, Experiment};
 use fanaroff_calibrate::{
-    Binning, CalibrationReport, Predictions, ReportConfig, normalised_entropy,
+    Binning, CalibrationReport, Predictions, ReportConfig, STUDY_UCE_BINS, mann_whitney_u,
+    mutual_information, normalised_entropy, study_uce,
 };
 use fanaroff_nn::Module;
 use fanaroff_train::{
@@ -16,16 +17,24 @@ use std::collections::BTreeMap;
 
 /// Evaluates `model` on the test and MBFRUncertain images of `data`.
 ///
-/// Metrics (fractions, not percent): `test_error_mean` and
-/// `test_error_std` (mean and spread of the error over single weight
-/// draws), `test_error_predictive` (error of the predictive mean), `ece`,
-/// `uce`, `cuce` (bins from `eval.bins`), `nll`, `brier` (summed over
-/// classes), `error_detection_auroc` (entropy separating wrong from right
-/// predictions; left out without errors), and the
-/// mean normalised predictive entropy on the confident test images and on
-/// the uncertain images (`entropy_confident`, `entropy_uncertain`) with the
-/// uncertain images' error (`uncertain_error`). A deterministic model is
-/// evaluated with one draw.
+/// Metrics (fractions, not percent, unless named `_study`):
+/// - `test_error_mean` and `test_error_std`: mean and spread of the error
+///   over single weight draws; `test_error_predictive`: error of the
+///   predictive mean (`eval.samples` draws);
+/// - `ece`, `uce`, `cuce` (`eval.bins` equal-width bins), `nll`, `brier`
+///   (summed over classes), `error_detection_auroc` (entropy separating
+///   wrong from right predictions; left out without errors);
+/// - with `eval.entropy_samples` draws: the mean normalised predictive
+///   entropy and mutual information (both divided by ln 2) on the confident
+///   test images and on the uncertain images (`entropy_confident`,
+///   `entropy_uncertain`, `mi_confident`, `mi_uncertain`), one-sided
+///   Mann-Whitney p-values for "higher on the uncertain images"
+///   (`entropy_mwu_p`, `mi_mwu_p`), the uncertain images' error
+///   (`uncertain_error`), and UCE / cUCE in the BBB study's own convention
+///   (`uce_study`, `cuce_study`: 8 bins, percent; see
+///   [`study_uce`](fanaroff_calibrate::study_uce)).
+///
+/// A deterministic model is evaluated with one draw.
 ///
 /// # Errors
 /// Prediction or metric failures (e.g. non-finite outputs).
@@ -37,15 +46,47 @@ pub fn evaluate<M: Module + ?Sized>(
     eval: &EvalSpec,
     seed: u64,
 ) -> Result<BTreeMap<String, f64>> {
-    let draws = |n: usize| if stochastic { n } else { 1 };
-    let test = spec.loader(&data.test)?;
-    let samples = draw(
+    let pass = Pass {
         model,
-        &test.inputs(),
-        draws(eval.samples),
-        eval.batch_size,
-        seed ^ 0x5eed,
-    )?;
+        eval,
+        draws: if stochastic { eval.samples } else { 1 },
+    };
+    let mut metrics = test_metrics(&pass, spec, data, seed)?;
+    let pass = Pass {
+        draws: if stochastic { eval.entropy_samples } else { 1 },
+        ..pass
+    };
+    metrics.extend(uncertainty_metrics(&pass, spec, data, seed)?);
+    // JSON has no NaN: an undefined metric is left out.
+    Ok(metrics.into_iter().filter(|(_, v)| v.is_finite()).collect())
+}
+
+/// A model with the evaluation settings and the number of draws to take.
+struct Pass<'a, M: ?Sized> {
+    model: &'a M,
+    eval: &'a EvalSpec,
+    draws: usize,
+}
+
+impl<M: Module + ?Sized> Pass<'_, M> {
+    fn samples(&self, x: &ndarray::ArrayD<f32>, seed: u64) -> Result<Array3<f32>> {
+        let cfg = PredictConfig::with_samples(self.draws)
+            .batch_size(self.eval.batch_size)
+            .weight_sampling(self.eval.weight_sampling)
+            .seed(seed);
+        Ok(predict_samples(self.model, x.view(), &cfg)?)
+    }
+}
+
+/// Error over draws and calibration on the test images.
+fn test_metrics<M: Module + ?Sized>(
+    pass: &Pass<'_, M>,
+    spec: &DataSpec,
+    data: &RunData,
+    seed: u64,
+) -> Result<BTreeMap<String, f64>> {
+    let test = spec.loader(&data.test)?;
+    let samples = pass.samples(&test.inputs(), seed ^ 0x5eed)?;
     let errs = per_sample_error(samples.view(), test.labels())?;
     let n = errs.len() as f64;
     let mean = errs.iter().sum::<f64>() / n;
@@ -54,19 +95,14 @@ pub fn evaluate<M: Module + ?Sized>(
         &Predictions::from_samples(samples.view()),
         test.labels(),
         &ReportConfig {
-            binning: Binning::new(eval.bins)?,
+            binning: Binning::new(pass.eval.bins)?,
             ..ReportConfig::default()
         },
     )?;
     // AUROC of entropy for telling errors from correct predictions (NaN when
     // every prediction is right).
     let detection = report.error_detection_entropy.map_or(f64::NAN, |s| s.auroc);
-    let unc = spec.loader(&data.uncertain)?;
-    let k = draws(eval.entropy_samples);
-    let s_conf = draw(model, &test.inputs(), k, eval.batch_size, seed ^ 0xe27)?;
-    let s_unc = draw(model, &unc.inputs(), k, eval.batch_size, seed ^ 0xe27)?;
-    let unc_mean = predictive_mean(s_unc.view());
-    let metrics = BTreeMap::from([
+    Ok(BTreeMap::from([
         ("test_error_mean".into(), mean),
         ("test_error_std".into(), var.sqrt()),
         ("test_error_predictive".into(), report.error_rate),
@@ -76,15 +112,57 @@ pub fn evaluate<M: Module + ?Sized>(
         ("nll".into(), report.nll),
         ("brier".into(), report.brier),
         ("error_detection_auroc".into(), detection),
-        ("entropy_confident".into(), mean_entropy(&s_conf)?),
-        ("entropy_uncertain".into(), mean_entropy(&s_unc)?),
+    ]))
+}
+
+/// Entropy and mutual information on confident vs uncertain images, their
+/// rank tests, and the study-convention UCE.
+fn uncertainty_metrics<M: Module + ?Sized>(
+    pass: &Pass<'_, M>,
+    spec: &DataSpec,
+    data: &RunData,
+    seed: u64,
+) -> Result<BTreeMap<String, f64>> {
+    let (test, unc) = (spec.loader(&data.test)?, spec.loader(&data.uncertain)?);
+    let s_conf = pass.samples(&test.inputs(), seed ^ 0xe27)?;
+    let s_unc = pass.samples(&unc.inputs(), seed ^ 0xe27)?;
+    let (h_conf, mi_conf) = per_image_uncertainty(&s_conf)?;
+    let (h_unc, mi_unc) = per_image_uncertainty(&s_unc)?;
+    let p = |a: &[f64], b: &[f64]| mann_whitney_u(a, b).map_or(f64::NAN, |r| r.p_greater);
+    let study = study_uce(s_conf.mapv(f64::from).view(), test.labels(), STUDY_UCE_BINS)?;
+    let unc_mean = predictive_mean(s_unc.view());
+    Ok(BTreeMap::from([
+        ("entropy_confident".into(), mean_of(&h_conf)),
+        ("entropy_uncertain".into(), mean_of(&h_unc)),
+        ("entropy_mwu_p".into(), p(&h_unc, &h_conf)),
+        ("mi_confident".into(), mean_of(&mi_conf)),
+        ("mi_uncertain".into(), mean_of(&mi_unc)),
+        ("mi_mwu_p".into(), p(&mi_unc, &mi_conf)),
+        ("uce_study".into(), study.uce),
+        ("cuce_study".into(), study.cuce),
         (
             "uncertain_error".into(),
             error_rate(unc_mean.view(), unc.labels()),
         ),
-    ]);
-    // JSON has no NaN: an undefined metric is left out.
-    Ok(metrics.into_iter().filter(|(_, v)| v.is_finite()).collect())
+    ]))
+}
+
+/// Normalised predictive entropy and mutual information (both / ln K) of
+/// each image.
+fn per_image_uncertainty(samples: &Array3<f32>) -> Result<(Vec<f64>, Vec<f64>)> {
+    let s = samples.mapv(f64::from);
+    let ln_k = (s.shape()[2] as f64).ln();
+    let mean = predictive_mean(samples.view()).mapv(f64::from);
+    let h = normalised_entropy(mean.view())?.to_vec();
+    let mi = mutual_information(s.view())?
+        .iter()
+        .map(|v| v / ln_k)
+        .collect();
+    Ok((h, mi))
+}
+
+fn mean_of(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// [`evaluate`] with an experiment's own data, model kind, evaluation
@@ -122,22 +200,4 @@ pub fn evaluate_saved(
         .build(&mut rand::rngs::StdRng::seed_from_u64(exp.seed))?;
     fanaroff_nn::load_model(&mut built.model, weights, true)?;
     evaluate_experiment(exp, &built.model, &data)
-}
-
-fn draw<M: Module + ?Sized>(
-    model: &M,
-    x: &ndarray::ArrayD<f32>,
-    samples: usize,
-    batch: usize,
-    seed: u64,
-) -> Result<Array3<f32>> {
-    let cfg = PredictConfig::with_samples(samples)
-        .batch_size(batch)
-        .seed(seed);
-    Ok(predict_samples(model, x.view(), &cfg)?)
-}
-
-fn mean_entropy(samples: &Array3<f32>) -> Result<f64> {
-    let mean = predictive_mean(samples.view()).mapv(f64::from);
-    Ok(normalised_entropy(mean.view())?.mean().unwrap_or(f64::NAN))
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 /// | `val_samples` | 4 | draws for the per-epoch validation |
 /// | `bins` | 10 | equal-width bins of ECE and UCE |
 /// | `batch_size` | 50 | images per forward pass |
+/// | `weight_sampling` | true | variational layers sample weights at test time whatever their training estimator; `false` keeps local reparameterisation / Flipout noise |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSpec {
@@ -29,6 +30,13 @@ pub struct EvalSpec {
     pub bins: usize,
     /// Images per forward pass.
     pub batch_size: usize,
+    /// Sample weights at test time whatever the training estimator.
+    #[serde(skip_serializing_if = "is_true")]
+    pub weight_sampling: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Default for EvalSpec {
@@ -39,6 +47,7 @@ impl Default for EvalSpec {
             val_samples: 4,
             bins: 10,
             batch_size: 50,
+            weight_sampling: true,
         }
     }
 }

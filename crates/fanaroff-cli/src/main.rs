@@ -111,6 +111,14 @@ enum SweepCommand {
         #[arg(long)]
         submit: bool,
     },
+    /// Re-evaluate every finished run from its saved model with this
+    /// version's metrics (the records' metrics are replaced).
+    Reevaluate {
+        #[command(flatten)]
+        dir: SweepDir,
+        #[command(flatten)]
+        exec: Exec,
+    },
     /// Merge the records into runs.csv, summary.csv and summary.md (mean ±
     /// std over seeds); list missing and failed indices.
     Collect(SweepDir),
@@ -282,6 +290,7 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
             script,
             submit,
         } => slurm(&open(&dir)?, resources.into(), all, script, submit),
+        SweepCommand::Reevaluate { dir, exec } => reevaluate(&open(&dir)?, &exec),
         SweepCommand::Collect(d) => {
             let s = open(&d)?;
             let c = collect(&s)?;
@@ -346,4 +355,24 @@ fn local(s: &Sweep, jobs: usize, threads: usize) -> Res<()> {
     } else {
         Err(format!("indices {failed:?} failed; see their error.txt and log.txt").into())
     }
+}
+
+fn reevaluate(s: &Sweep, exec: &Exec) -> Res<()> {
+    if let Some(t) = exec.threads {
+        fanaroff_tensor::set_num_threads(t)?;
+    }
+    for i in 0..s.grid().len() {
+        match s.reevaluate(i)? {
+            Some(r) => println!(
+                "index {i}: re-evaluated in {:.1} s (test error {:.4})",
+                r.eval_seconds,
+                r.metrics
+                    .get("test_error_mean")
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            ),
+            None => println!("index {i}: not finished, skipped"),
+        }
+    }
+    Ok(())
 }

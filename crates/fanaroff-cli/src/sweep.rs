@@ -142,6 +142,32 @@ impl Sweep {
         }
     }
 
+    /// Re-evaluates finished run `index` from its `model.safetensors` with
+    /// the current evaluation code and the grid's evaluation settings, and
+    /// rewrites its record's metrics (the first earlier record is kept as
+    /// `record.before-reevaluate.json`). Returns `None` for an unfinished run.
+    ///
+    /// # Errors
+    /// An index out of range; a missing or unreadable model or record.
+    pub fn reevaluate(&self, index: usize) -> Result<Option<RunRecord>> {
+        let planned: PlannedRun = self.grid.run(index)?;
+        if self.state(index) != RunState::Done {
+            return Ok(None);
+        }
+        let dir = self.run_dir(index);
+        let mut record = RunRecord::read(&dir.join(RECORD_FILE))?;
+        let kept = dir.join("record.before-reevaluate.json");
+        if !kept.exists() {
+            record.write(&kept)?;
+        }
+        let t0 = std::time::Instant::now();
+        record.metrics =
+            crate::evaluate::evaluate_saved(&planned.experiment, &dir.join("model.safetensors"))?;
+        record.eval_seconds = t0.elapsed().as_secs_f64();
+        record.write(&dir.join(RECORD_FILE))?;
+        Ok(Some(record))
+    }
+
     /// Runs every unfinished index with at most `jobs` worker processes
     /// (`exe sweep run GRID --out DIR --index I --threads T`, output
     /// appended to the run's `log.txt`); `on_event` hears each start and end.

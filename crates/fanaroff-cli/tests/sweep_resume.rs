@@ -176,5 +176,21 @@ fn killed_sweep_resumes_without_losing_or_repeating_a_result() {
     );
     let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     assert_eq!(m, b["metrics"]);
+    for key in ["entropy_mwu_p", "mi_uncertain", "uce_study", "cuce_study"] {
+        assert!(m.get(key).is_some(), "{key} missing from {m}");
+    }
+
+    // `sweep reevaluate` rewrites each record's metrics from its saved model:
+    // with the same code they come out the same, and the old record is kept
+    let re = fanaroff(&["sweep", "reevaluate", g, "--out", o, "--threads", "1"]);
+    assert!(
+        re.status.success(),
+        "{}",
+        String::from_utf8_lossy(&re.stderr)
+    );
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record(&out, 2)).unwrap()).unwrap();
+    assert_eq!(c["metrics"], b["metrics"]);
+    assert!(run2.join("record.before-reevaluate.json").exists());
     let _ = std::fs::remove_dir_all(&tmp);
 }
