@@ -22,7 +22,9 @@
 //! default path is used, or, when it is absent, synthetic FRI/FRII images
 //! with a notice.
 
-use fanaroff::bayes::{Elbo, Estimator, KlWeighting, PriorSpec, SigmaTransform, VariationalConfig};
+use fanaroff::bayes::{
+    Elbo, Estimator, KlEstimator, KlWeighting, PriorSpec, SigmaTransform, VariationalConfig,
+};
 use fanaroff::cli::{DataSpec, EvalSpec, Experiment, ModelSpec, RunOptions, RunRecord, run};
 use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::LeNetConfig;
@@ -35,7 +37,8 @@ const HELP: &str = "mirabest_bbb: BBB LeNet on MBFRConfident (Mohan et al. 2022)
 options (defaults in brackets):
   --data PATH          MiraBest full release (.tar.gz or folder); must exist [../shared/data/mirabest/MiraBest_full_batches.tar.gz, else synthetic]
   --synthetic N        use N synthetic galaxies instead of MiraBest [off]
-  --prior SPEC         gmm[:pi,s1,s2] | gaussian:s | laplace:b | cauchy:s | student:nu,s [gmm:0.75,1,9e-4]
+  --prior SPEC         gmm[:pi,s1,s2] | gaussian:s | laplace:b | laplace_mixture[:pi,b1,b2] | cauchy:s | student:nu,s [gmm:0.75,1,9e-4]
+  --kl K               auto (closed form where the prior has one) | mc (single-sample Monte Carlo, the paper's) | mc:N [auto]
   --temperature T      posterior temperature, KL weight T/M [0.01]
   --weighting W        uniform | blundell [uniform]
   --estimator E        reparam | local | flipout [reparam]
@@ -55,13 +58,14 @@ options (defaults in brackets):
   --save-experiment F  also write the experiment file (for `fanaroff train F`)
   --no-progress        no progress bar";
 
-const FLAGS: [&str; 19] = [
+const FLAGS: [&str; 20] = [
     "--data",
     "--synthetic",
     "--prior",
     "--temperature",
     "--weighting",
     "--estimator",
+    "--kl",
     "--sigma",
     "--epochs",
     "--lr",
@@ -109,6 +113,7 @@ fn model_spec(f: &Flags) -> Res<ModelSpec> {
         variational: VariationalConfig::default()
             .prior_spec(f.get("--prior", PriorSpec::default())?)
             .estimator(f.get("--estimator", Estimator::Reparam)?)
+            .kl(f.get("--kl", KlEstimator::Auto)?)
             .sigma(sigma),
         elbo: Elbo::default()
             .temperature(f.get("--temperature", 0.01)?)
@@ -139,9 +144,9 @@ fn experiment(f: &Flags) -> Res<Experiment> {
     Ok(exp)
 }
 
-fn report(r: &RunRecord, synthetic: bool) {
+fn report(r: &RunRecord, synthetic: bool, kl: KlEstimator) {
     let m = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN);
-    println!("== mirabest_bbb ({}) ==", r.data);
+    println!("== mirabest_bbb ({}; KL estimator {kl}) ==", r.data);
     println!(
         "epochs run {} (best {:?}); training {:.1} min on {} threads",
         r.epochs_run,
@@ -156,12 +161,17 @@ fn report(r: &RunRecord, synthetic: bool) {
         100.0 * m("test_error_predictive")
     );
     println!(
-        "calibration: ECE {:.4}  UCE {:.4}  cUCE {:.4}  NLL {:.4}  Brier (summed over classes) {:.4}",
+        "calibration (10 bins): ECE {:.4}  UCE {:.4}  cUCE {:.4}  NLL {:.4}  Brier (summed over classes) {:.4}",
         m("ece"),
         m("uce"),
         m("cuce"),
         m("nll"),
         m("brier")
+    );
+    println!(
+        "UCE in the study's convention (8 bins, percent): {:.2}  cUCE {:.2}",
+        m("uce_study"),
+        m("cuce_study")
     );
     let other = if synthetic {
         "a second synthetic draw (not hard cases)"
@@ -169,9 +179,16 @@ fn report(r: &RunRecord, synthetic: bool) {
         "MBFRUncertain"
     };
     println!(
-        "mean normalised predictive entropy: MBFRConfident test {:.4}, {other} {:.4}",
+        "mean normalised predictive entropy: MBFRConfident test {:.4}, {other} {:.4} (one-sided Mann-Whitney p {:.3})",
         m("entropy_confident"),
-        m("entropy_uncertain")
+        m("entropy_uncertain"),
+        m("entropy_mwu_p")
+    );
+    println!(
+        "mean mutual information / ln 2: MBFRConfident test {:.4}, {other} {:.4} (p {:.3})",
+        m("mi_confident"),
+        m("mi_uncertain"),
+        m("mi_mwu_p")
     );
 }
 
@@ -190,7 +207,11 @@ fn main() {
             .threads(f.opt("--threads")?)
             .progress(!f.switch("--no-progress"));
         let r = run(&exp, &opts)?;
-        report(&r, exp.data.synthetic.is_some());
+        report(
+            &r,
+            exp.data.synthetic.is_some(),
+            f.get("--kl", KlEstimator::Auto)?,
+        );
         println!(
             "wrote {}/record.json, model.safetensors, ckpt/",
             out.display()

@@ -11,6 +11,7 @@
 //! cargo run --release --example temperature_sweep -- --temperatures 1,0.01 --priors "gmm;gaussian:0.1" --seeds 0,1,2
 //! ```
 
+use fanaroff::bayes::KlEstimator;
 use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::cli::{Collected, Experiment, ModelSpec, Sweep, collect};
 use fanaroff::train::TrainConfig;
@@ -24,6 +25,7 @@ options (defaults in brackets):
   --synthetic N        N synthetic galaxies instead [off]
   --temperatures LIST  comma-separated T values [1,0.1,0.01,0.001,0.0001]
   --priors LIST        semicolon-separated prior specs [gmm]
+  --kl K               KL estimator: auto (closed form where there is one) | mc (single-sample, the paper's) | mc:N [auto]
   --seeds LIST         comma-separated training seeds [0]
   --epochs N           epochs per run [20]
   --lr LR              Adam learning rate [5e-4]
@@ -32,11 +34,12 @@ options (defaults in brackets):
   --work DIR           grid, run folders and collected tables [target/temperature_sweep]
   --docs DIR           where the table and plot go [docs]";
 
-const FLAGS: [&str; 11] = [
+const FLAGS: [&str; 12] = [
     "--data",
     "--synthetic",
     "--temperatures",
     "--priors",
+    "--kl",
     "--seeds",
     "--epochs",
     "--lr",
@@ -55,6 +58,9 @@ fn grid_text(f: &Flags) -> Res<String> {
     base.name = "temperature_sweep".into();
     data_source(f, &mut base.data)?;
     base.model = ModelSpec::default();
+    if let ModelSpec::BbbLenet { variational, .. } = &mut base.model {
+        *variational = variational.clone().kl(f.get("--kl", KlEstimator::Auto)?);
+    }
     base.training = TrainConfig::default()
         .epochs(f.get("--epochs", 20)?)
         .adam(f.get("--lr", 5e-4)?)
@@ -141,8 +147,9 @@ fn main() {
         std::fs::create_dir_all(&docs)?;
         let cmd: Vec<String> = std::env::args().skip(1).collect();
         let md = format!(
-            "<!-- written by `cargo run --release --example temperature_sweep -- {}` -->\n\n{}",
+            "<!-- written by `cargo run --release --example temperature_sweep -- {}` -->\n\nKL estimator: {}.\n\n{}",
             cmd.join(" "),
+            f.get("--kl", KlEstimator::Auto)?,
             c.summary_markdown()
         );
         std::fs::write(docs.join("bayes_temperature_sweep.md"), &md)?;

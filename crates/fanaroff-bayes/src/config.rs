@@ -57,6 +57,46 @@ pub enum KlEstimator {
     MonteCarlo(usize),
 }
 
+/// `auto`, `mc` (single-sample Monte Carlo, the paper's) or `mc:N`.
+///
+/// ```
+/// use fanaroff_bayes::KlEstimator;
+/// assert_eq!("mc".parse::<KlEstimator>().unwrap(), KlEstimator::MonteCarlo(1));
+/// assert_eq!("mc:4".parse::<KlEstimator>().unwrap(), KlEstimator::MonteCarlo(4));
+/// assert_eq!(KlEstimator::MonteCarlo(1).to_string(), "mc");
+/// assert!("mc:0".parse::<KlEstimator>().is_err());
+/// ```
+impl std::str::FromStr for KlEstimator {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            config(
+                "KlEstimator",
+                format!("unknown KL estimator {s:?}; use auto, mc or mc:N (N >= 1)"),
+            )
+        };
+        match s.to_ascii_lowercase().split_once(':') {
+            None if s.eq_ignore_ascii_case("auto") => Ok(KlEstimator::Auto),
+            None if s.eq_ignore_ascii_case("mc") => Ok(KlEstimator::MonteCarlo(1)),
+            Some(("mc", n)) => match n.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(KlEstimator::MonteCarlo(n)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl std::fmt::Display for KlEstimator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KlEstimator::Auto => write!(f, "auto"),
+            KlEstimator::MonteCarlo(1) => write!(f, "mc"),
+            KlEstimator::MonteCarlo(n) => write!(f, "mc:{n}"),
+        }
+    }
+}
+
 /// Settings shared by the variational layers of a model.
 ///
 /// | name | default | meaning | valid range |
