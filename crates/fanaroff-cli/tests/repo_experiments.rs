@@ -7,7 +7,10 @@ use std::path::Path;
 fn every_shipped_file_is_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("study")).unwrap());
+    for entry in files {
         let p = entry.unwrap().path();
         if p.extension().is_none_or(|e| e != "toml") {
             continue;
@@ -21,7 +24,7 @@ fn every_shipped_file_is_valid() {
         }
         seen += 1;
     }
-    assert!(seen >= 4, "{seen} files");
+    assert!(seen >= 13, "{seen} files");
     let paper = Experiment::from_file(&dir.join("bbb_paper.toml")).unwrap();
     assert_eq!(
         (paper.training.epochs, paper.training.augment),
@@ -29,4 +32,6 @@ fn every_shipped_file_is_valid() {
     );
     let study = Grid::from_file(&dir.join("temperature_prior_seed.toml")).unwrap();
     assert_eq!(study.len(), 54);
+    let cold = Grid::from_file(&dir.join("study/cold_posterior.toml")).unwrap();
+    assert_eq!(cold.len(), 36);
 }
