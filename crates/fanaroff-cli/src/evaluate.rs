@@ -12,7 +12,7 @@ use fanaroff_nn::Module;
 use fanaroff_train::{
     PredictConfig, error_rate, per_sample_error, predict_samples, predictive_mean,
 };
-use ndarray::Array3;
+use ndarray::{Array3, ArrayD};
 use std::collections::BTreeMap;
 
 /// Evaluates `model` on the test and MBFRUncertain images of `data`.
@@ -46,14 +46,46 @@ pub fn evaluate<M: Module + ?Sized>(
     eval: &EvalSpec,
     seed: u64,
 ) -> Result<BTreeMap<String, f64>> {
-    let pass = Pass {
-        model,
+    let sample = |x: &ArrayD<f32>, draws: usize, seed: u64| -> Result<Array3<f32>> {
+        let cfg = PredictConfig::with_samples(draws)
+            .batch_size(eval.batch_size)
+            .weight_sampling(eval.weight_sampling)
+            .seed(seed);
+        Ok(predict_samples(model, x.view(), &cfg)?)
+    };
+    let draws = |n: usize| if stochastic { n } else { 1 };
+    evaluate_sampler(
+        &sample,
+        (draws(eval.samples), draws(eval.entropy_samples)),
+        spec,
+        data,
         eval,
-        draws: if stochastic { eval.samples } else { 1 },
+        seed,
+    )
+}
+
+/// Draws `[S, N, K]` probability samples of `x`: `(x, S, seed)`.
+pub(crate) type Sampler<'a> = dyn Fn(&ArrayD<f32>, usize, u64) -> Result<Array3<f32>> + 'a;
+
+/// [`evaluate`] for any source of probability samples (a model, an
+/// ensemble), with `draws.0` samples for the test metrics and `draws.1`
+/// for the uncertainty comparison.
+pub(crate) fn evaluate_sampler(
+    sample: &Sampler<'_>,
+    draws: (usize, usize),
+    spec: &DataSpec,
+    data: &RunData,
+    eval: &EvalSpec,
+    seed: u64,
+) -> Result<BTreeMap<String, f64>> {
+    let pass = Pass {
+        sample,
+        eval,
+        draws: draws.0,
     };
     let mut metrics = test_metrics(&pass, spec, data, seed)?;
     let pass = Pass {
-        draws: if stochastic { eval.entropy_samples } else { 1 },
+        draws: draws.1,
         ..pass
     };
     metrics.extend(uncertainty_metrics(&pass, spec, data, seed)?);
@@ -61,26 +93,23 @@ pub fn evaluate<M: Module + ?Sized>(
     Ok(metrics.into_iter().filter(|(_, v)| v.is_finite()).collect())
 }
 
-/// A model with the evaluation settings and the number of draws to take.
-struct Pass<'a, M: ?Sized> {
-    model: &'a M,
+/// A source of samples with the evaluation settings and the number of
+/// draws to take.
+struct Pass<'a> {
+    sample: &'a Sampler<'a>,
     eval: &'a EvalSpec,
     draws: usize,
 }
 
-impl<M: Module + ?Sized> Pass<'_, M> {
-    fn samples(&self, x: &ndarray::ArrayD<f32>, seed: u64) -> Result<Array3<f32>> {
-        let cfg = PredictConfig::with_samples(self.draws)
-            .batch_size(self.eval.batch_size)
-            .weight_sampling(self.eval.weight_sampling)
-            .seed(seed);
-        Ok(predict_samples(self.model, x.view(), &cfg)?)
+impl Pass<'_> {
+    fn samples(&self, x: &ArrayD<f32>, seed: u64) -> Result<Array3<f32>> {
+        (self.sample)(x, self.draws, seed)
     }
 }
 
 /// Error over draws and calibration on the test images.
-fn test_metrics<M: Module + ?Sized>(
-    pass: &Pass<'_, M>,
+fn test_metrics(
+    pass: &Pass<'_>,
     spec: &DataSpec,
     data: &RunData,
     seed: u64,
@@ -117,8 +146,8 @@ fn test_metrics<M: Module + ?Sized>(
 
 /// Entropy and mutual information on confident vs uncertain images, their
 /// rank tests, and the study-convention UCE.
-fn uncertainty_metrics<M: Module + ?Sized>(
-    pass: &Pass<'_, M>,
+fn uncertainty_metrics(
+    pass: &Pass<'_>,
     spec: &DataSpec,
     data: &RunData,
     seed: u64,

@@ -29,6 +29,7 @@
 
 mod collect;
 mod data;
+mod ensemble;
 mod error;
 mod evaluate;
 mod experiment;
@@ -43,6 +44,7 @@ mod sweep;
 
 pub use collect::{Collected, collect};
 pub use data::{DataSpec, RunData, ScalingSpec};
+pub use ensemble::evaluate_ensemble;
 pub use error::{Error, Result};
 pub use evaluate::{evaluate, evaluate_experiment, evaluate_saved};
 pub use experiment::{EvalSpec, Experiment};

@@ -3,8 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use fanaroff_cli::{
-    Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate_saved, fits_summary,
-    release_stats, run,
+    Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate_ensemble, evaluate_saved,
+    fits_summary, release_stats, run,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +37,15 @@ enum Command {
         /// The model weights (model.safetensors of a run folder).
         #[arg(long)]
         model: PathBuf,
+        #[command(flatten)]
+        exec: Exec,
+    },
+    /// Evaluate finished deterministic runs (same data and split) as a deep
+    /// ensemble; prints the metrics as JSON.
+    Ensemble {
+        /// Run folders, each with experiment.toml and model.safetensors.
+        #[arg(required = true, num_args = 2..)]
+        runs: Vec<PathBuf>,
         #[command(flatten)]
         exec: Exec,
     },
@@ -201,6 +210,14 @@ fn dispatch(cmd: Command) -> Res<()> {
             model,
             exec,
         } => evaluate_model(&experiment, &model, &exec),
+        Command::Ensemble { runs, exec } => {
+            if let Some(t) = exec.threads {
+                fanaroff_tensor::set_num_threads(t)?;
+            }
+            let m = evaluate_ensemble(&runs)?;
+            println!("{}", serde_json::to_string_pretty(&m)?);
+            Ok(())
+        }
         Command::Sweep(s) => sweep(s),
         Command::Data(DataCommand::Stats { path }) => show(release_stats(&path)?),
         Command::Data(DataCommand::Fits { file }) => show(fits_summary(&file)?),
