@@ -18,6 +18,7 @@
 //! the default release or (absent) synthetic galaxies with a notice.
 
 use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
+use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::calibrate::{Uncertainty, auroc};
 use fanaroff::cli::DataSpec;
 use fanaroff::nn::Sequential;
@@ -302,7 +303,11 @@ fn run() -> Res<()> {
     let md = report(&results);
     std::fs::create_dir_all(&docs)?;
     std::fs::write(docs.join("robustness.md"), &md)?;
-    println!("{md}\nwrote {}/robustness.md", docs.display());
+    plots(&results, &docs)?;
+    println!(
+        "{md}\nwrote {}/robustness.md, robustness_noise.png, robustness_pgd.png",
+        docs.display()
+    );
     Ok(())
 }
 
@@ -366,4 +371,57 @@ fn report(rs: &[Value]) -> String {
         over_seeds(rs, |r| r["attacks"]["one_pixel"]["success"].as_f64())
     ));
     md
+}
+
+/// Mean over seeds of `get(result)`.
+fn seed_mean(rs: &[Value], get: impl Fn(&Value) -> Option<f64>) -> f64 {
+    let v: Vec<f64> = rs.iter().filter_map(get).collect();
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Accuracy and entropy vs SNR (both models) and PGD success vs budget,
+/// means over seeds.
+fn plots(rs: &[Value], docs: &Path) -> Res<()> {
+    let levels: Vec<(usize, f64)> = rs[0]["clean_model"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .enumerate()
+                .filter_map(|(l, r)| r["snr"].as_f64().map(|s| (l, s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let snr: Vec<f64> = levels.iter().map(|&(_, s)| s).collect();
+    let mut chart = LineChart::new("BBB LeNet on noisy MBFRConfident (mean over seeds)")
+        .x_label("peak SNR of the added Gaussian noise")
+        .y_label("accuracy / normalised entropy")
+        .y_range(0.0, 1.0);
+    let series = [
+        ("accuracy, clean model", "clean_model", "accuracy"),
+        ("accuracy, MMD model", "mmd_model", "accuracy"),
+        ("entropy, clean model", "clean_model", "entropy"),
+        ("entropy, MMD model", "mmd_model", "entropy"),
+    ];
+    for (j, (name, model, key)) in series.iter().enumerate() {
+        let ys: Vec<f64> = levels
+            .iter()
+            .map(|&(l, _)| seed_mean(rs, |r| r[*model][l]["m"][*key].as_f64()))
+            .collect();
+        chart = chart.line(*name, &snr, &ys, Color::palette(j));
+    }
+    chart.write_png(docs.join("robustness_noise.png"))?;
+    let n = rs[0]["attacks"]["pgd"].as_array().map_or(0, |v| v.len());
+    let eps: Vec<f64> = (0..n)
+        .filter_map(|k| rs[0]["attacks"]["pgd"][k]["eps_pixels"].as_f64())
+        .collect();
+    let rate: Vec<f64> = (0..n)
+        .map(|k| seed_mean(rs, |r| r["attacks"]["pgd"][k]["success"].as_f64()))
+        .collect();
+    LineChart::new("PGD (L-inf, EOT over 4 draws) on the clean BBB LeNet")
+        .x_label("budget in pixel units (of 255)")
+        .y_label("success rate (mean over seeds)")
+        .y_range(0.0, 1.0)
+        .line("PGD", &eps, &rate, Color::palette(0))
+        .write_png(docs.join("robustness_pgd.png"))?;
+    Ok(())
 }
