@@ -2,7 +2,7 @@
 //! study's code beside the Gaussian scale mixture.
 
 use crate::error::Result;
-use crate::prior::{Prior, logaddexp, positive};
+use crate::prior::{Prior, logaddexp, positive, responsibilities};
 use serde::{Deserialize, Serialize};
 
 /// `pi Laplace(0, b1) + (1 - pi) Laplace(0, b2)`, evaluated with
@@ -70,15 +70,9 @@ impl Prior for LaplaceMixturePrior {
     }
     fn log_density_and_grad(&self, w: f64) -> (f64, f64) {
         let (a, b) = self.components(w);
-        let m = logaddexp(a, b);
-        let (r1, r2) = ((a - m).exp(), (b - m).exp());
-        let sign = if w > 0.0 {
-            1.0
-        } else if w < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
+        // d|w|/dw, 0 at the kink (the subgradient the Laplace prior uses)
+        let sign = if w == 0.0 { 0.0 } else { w.signum() };
+        let (m, r1, r2) = responsibilities(a, b);
         (m, -sign * (r1 / self.b1 + r2 / self.b2))
     }
 }

@@ -254,6 +254,14 @@ pub(crate) fn logaddexp(a: f64, b: f64) -> f64 {
     m + (1.0 + (a.min(b) - m).exp()).ln()
 }
 
+/// The log-density `m = logaddexp(a, b)` of a two-component mixture from
+/// the components' weighted log-densities `a, b` (`ln pi_k + ln p_k(w)`),
+/// and the responsibilities `e^(a - m)`, `e^(b - m)`.
+pub(crate) fn responsibilities(a: f64, b: f64) -> (f64, f64, f64) {
+    let m = logaddexp(a, b);
+    (m, (a - m).exp(), (b - m).exp())
+}
+
 impl Prior for ScaleMixturePrior {
     fn name(&self) -> String {
         format!("gmm(pi={},s1={},s2={})", self.pi, self.s1, self.s2)
@@ -267,8 +275,7 @@ impl Prior for ScaleMixturePrior {
     }
     fn log_density_and_grad(&self, w: f64) -> (f64, f64) {
         let (a, b) = self.components(w);
-        let m = logaddexp(a, b);
-        let (r1, r2) = ((a - m).exp(), (b - m).exp());
+        let (m, r1, r2) = responsibilities(a, b);
         (
             m,
             -(r1 * w / (self.s1 * self.s1) + r2 * w / (self.s2 * self.s2)),
