@@ -5,10 +5,12 @@
 //! and attention maps as a first-class output. Layers come from a
 //! [`LayerFactory`](fanaroff_nn::models::LayerFactory), so the same gate is
 //! ordinary, MC dropout or variational. Saliency to compare with: the
-//! gradient, gradient x input and LRP ([`lrp`]) for any sequential model.
+//! gradient, gradient x input and LRP ([`lrp`]) for any sequential model,
+//! and through the gated network itself ([`lrp_attention`]).
 #![deny(missing_docs)]
 
 mod gate;
+mod lrp_gated;
 mod maps;
 mod net;
 mod normalise;
@@ -17,6 +19,7 @@ mod saliency;
 mod step;
 
 pub use gate::{AttentionGate, GateConfig};
+pub use lrp_gated::lrp_attention;
 pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
 pub use normalise::Normalisation;

@@ -128,13 +128,13 @@ pub struct AttentionOutput {
 /// batch norm `bn{i}`), `gate{k}.{theta,phi,psi}`, `classifier` or
 /// `head{k}`, `combine`.
 pub struct AttentionNet {
-    cfg: AttentionNetConfig,
-    blocks: Vec<Sequential>,
-    pool: MaxPool2d,
-    gates: Vec<AttentionGate>,
+    pub(crate) cfg: AttentionNetConfig,
+    pub(crate) blocks: Vec<Sequential>,
+    pub(crate) pool: MaxPool2d,
+    pub(crate) gates: Vec<AttentionGate>,
     dropout: Box<dyn Module>,
-    heads: Vec<Box<dyn Module>>,
-    combine: Option<Box<dyn Module>>,
+    pub(crate) heads: Vec<Box<dyn Module>>,
+    pub(crate) combine: Option<Box<dyn Module>>,
 }
 
 /// Factories for the three parts of the network, so that e.g. only the
@@ -357,6 +357,20 @@ impl AttentionNet {
             head_logits,
             maps,
         })
+    }
+
+    /// Logits and head logits from each gate's pooled features (dropout
+    /// as the network's mode has it).
+    pub(crate) fn aggregate_logits(
+        &self,
+        pooled: &[Tensor],
+        rng: &mut dyn RngCore,
+    ) -> Result<(Tensor, Vec<Tensor>)> {
+        let dropped: Vec<Tensor> = pooled
+            .iter()
+            .map(|p| self.dropout.forward(p, rng))
+            .collect::<Result<_>>()?;
+        self.aggregate(&dropped, rng)
     }
 
     fn aggregate(&self, pooled: &[Tensor], rng: &mut dyn RngCore) -> Result<(Tensor, Vec<Tensor>)> {

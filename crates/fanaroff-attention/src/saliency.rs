@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 /// One-hot `[N, K]` selecting `classes[n]` in row `n`.
-fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>> {
+pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>> {
     if shape.len() != 2 || shape[0] != classes.len() || classes.iter().any(|&c| c >= shape[1]) {
         return Err(Error::InvalidInput {
             what: "saliency",
@@ -102,7 +102,12 @@ impl Default for LrpConfig {
 /// one module, whatever it is. For linear and conv layers it is the LRP-eps
 /// rule; through ReLU it passes relevance unchanged; through max pooling it
 /// gives all of a window's relevance to its maximum (winner takes all).
-fn epsilon_step(m: &dyn Module, a: &ArrayD<f32>, r: &ArrayD<f32>, eps: f32) -> Result<ArrayD<f32>> {
+pub(crate) fn epsilon_step(
+    m: &dyn Module,
+    a: &ArrayD<f32>,
+    r: &ArrayD<f32>,
+    eps: f32,
+) -> Result<ArrayD<f32>> {
     let leaf = Tensor::new(a.clone()).requires_grad(true);
     let z = m.forward(&leaf, &mut StdRng::seed_from_u64(0))?;
     let s = ndarray::Zip::from(r)
@@ -232,17 +237,37 @@ pub fn lrp(
             msg: "need a non-empty deterministic model (SampleMode::Mean for variational layers, eval mode for dropout)".into(),
         });
     }
-    let names: Vec<String> = model.names().iter().map(|s| s.to_string()).collect();
-    let mut acts = vec![x.data().clone()];
+    let acts = sequential_acts(model, x.data())?;
+    let out = acts.last().expect("output");
+    let r = one_hot(out.shape(), classes)? * out;
+    sequential_backward(model, &acts, r, cfg, true)
+}
+
+/// The input and every child's output of a forward pass through `model`.
+pub(crate) fn sequential_acts(model: &Sequential, x: &ArrayD<f32>) -> Result<Vec<ArrayD<f32>>> {
+    let mut acts = vec![x.clone()];
     let mut rng = StdRng::seed_from_u64(0);
-    for n in &names {
+    for n in model.names() {
         let m = model.get(n).expect("named child");
         let next = m.forward(&Tensor::new(acts.last().expect("input").clone()), &mut rng)?;
         acts.push(next.data().clone());
     }
-    let out = acts.last().expect("output");
-    let mut r = one_hot(out.shape(), classes)? * out;
-    for i in (1..names.len()).rev() {
+    Ok(acts)
+}
+
+/// Relevance `r` at the output of `model` back to its input through the
+/// epsilon rule, layer by layer (`acts` from [`sequential_acts`]); the
+/// first layer uses `cfg.input_rule` when `input_layer` is set.
+pub(crate) fn sequential_backward(
+    model: &mut Sequential,
+    acts: &[ArrayD<f32>],
+    mut r: ArrayD<f32>,
+    cfg: &LrpConfig,
+    input_layer: bool,
+) -> Result<ArrayD<f32>> {
+    let names: Vec<String> = model.names().iter().map(|s| s.to_string()).collect();
+    let last_plain = if input_layer { 1 } else { 0 };
+    for i in (last_plain..names.len()).rev() {
         r = epsilon_step(
             model.get(&names[i]).expect("named child"),
             &acts[i],
@@ -250,22 +275,20 @@ pub fn lrp(
             cfg.epsilon,
         )?;
     }
+    if !input_layer {
+        return Ok(r);
+    }
     let mut first = None;
-    let mut err = None;
     model.visit_children_mut("", &mut |name, m| {
         if name == names[0] && first.is_none() {
-            match input_step(m, &acts[0], &r, cfg) {
-                Ok(v) => first = Some(v),
-                Err(e) => err = Some(e),
-            }
+            first = Some(input_step(m, &acts[0], &r, cfg));
         }
     });
-    if let Some(e) = err {
-        return Err(e);
-    }
-    first.ok_or_else(|| Error::InvalidInput {
-        what: "lrp",
-        msg: "first layer not found".into(),
+    first.unwrap_or_else(|| {
+        Err(Error::InvalidInput {
+            what: "lrp",
+            msg: "first layer not found".into(),
+        })
     })
 }
 

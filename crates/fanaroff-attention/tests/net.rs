@@ -255,3 +255,58 @@ fn bad_input_and_settings_are_errors() {
             .is_err()
     );
 }
+
+/// Zeroes every bias, batch-norm shift and running mean, so that the
+/// network is linear in its input along each ReLU / max-pool pattern.
+fn remove_biases(net: &mut dyn Module) {
+    net.visit_params_mut("", &mut |name, t| {
+        if name.ends_with("bias") {
+            t.data_mut().unwrap().fill(0.0);
+        }
+    });
+    net.visit_buffers_mut("", &mut |name, t| {
+        if name.ends_with("running_mean") {
+            t.data_mut().unwrap().fill(0.0);
+        }
+    });
+}
+
+#[test]
+fn lrp_through_the_gates_conserves_relevance() {
+    use fanaroff_attention::{LrpConfig, lrp_attention};
+    for agg in Aggregation::ALL {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut net = small(agg, Normalisation::Softmax)
+            .build(&mut PlainLayers::new(&mut rng))
+            .unwrap();
+        let x = Tensor::randn(&[3, 1, 16, 16], &mut rng);
+        let classes = [0, 1, 1];
+        net.eval();
+        remove_biases(&mut net);
+        let logits = net.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap();
+        let miss = |eps: f32, net: &mut fanaroff_attention::AttentionNet| {
+            let cfg = LrpConfig {
+                epsilon: eps,
+                ..LrpConfig::default()
+            };
+            let r = lrp_attention(net, &x, &classes, &cfg).unwrap();
+            assert_eq!(r.shape(), x.shape());
+            (0..3)
+                .map(|n| {
+                    let z = logits.data()[[n, classes[n]]];
+                    (r.index_axis(ndarray::Axis(0), n).sum() - z).abs() / z.abs().max(1e-3)
+                })
+                .fold(0.0, f32::max)
+        };
+        let (tight, loose) = (miss(1e-7, &mut net), miss(0.5, &mut net));
+        assert!(
+            tight < 1e-3,
+            "{agg:?}: relevance misses the logit by {tight}"
+        );
+        assert!(
+            loose > 10.0 * tight,
+            "{agg:?}: epsilon absorbs ({loose} vs {tight})"
+        );
+        assert!(lrp_attention(&mut net, &x, &[0, 2, 0], &LrpConfig::default()).is_err());
+    }
+}
