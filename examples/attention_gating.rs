@@ -19,11 +19,11 @@ use fanaroff::calibrate::auroc;
 use fanaroff::data::transform::Augment;
 use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::models::PlainLayers;
-use fanaroff::nn::{ModuleExt, save_model};
+use fanaroff::nn::{ModuleExt, load_model, save_model};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, CrossEntropyStep, Loader, PredictConfig, TrainConfig, Trainer, Validation,
-    predict_samples, predictive_mean, write_atomic,
+    predict_augmented, predict_samples, predictive_mean, write_atomic,
 };
 use fanaroff_examples::{Flags, load_confident};
 use rand::SeedableRng;
@@ -49,10 +49,13 @@ options (defaults in brackets):
   --batch N            [16]
   --lr LR              Adam learning rate [5e-5]
   --threads N          rayon threads [all]
+  --tta N              also report accuracy and AUC over N random augmented copies of the
+                       test set (the paper code's protocol uses 360) [0: off]
+  --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
 
-const FLAGS: [&str; 12] = [
+const FLAGS: [&str; 13] = [
     "--data",
     "--synthetic",
     "--norms",
@@ -63,6 +66,7 @@ const FLAGS: [&str; 12] = [
     "--batch",
     "--lr",
     "--threads",
+    "--tta",
     "--out",
     "--docs",
 ];
@@ -77,12 +81,14 @@ struct Args {
     finetune_epochs: usize,
     batch: usize,
     lr: f32,
+    tta: usize,
+    reevaluate: bool,
     out: PathBuf,
     docs: Option<PathBuf>,
 }
 
 fn parse_args(argv: &[String]) -> Res<Args> {
-    let f = Flags::parse(argv, &FLAGS, HELP)?;
+    let f = Flags::parse_with_switches(argv, &FLAGS, &["--reevaluate"], HELP)?;
     if let Some(t) = f.opt::<usize>("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
     }
@@ -121,6 +127,8 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         finetune_epochs: f.get("--finetune-epochs", 20)?,
         batch: f.get("--batch", 16)?,
         lr: f.get("--lr", 5e-5)?,
+        tta: f.get("--tta", 0)?,
+        reevaluate: f.switch("--reevaluate"),
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
         docs: f.opt("--docs")?,
     })
@@ -132,6 +140,8 @@ struct Data {
     train: ArrayLoader<u8>,
     val: ArrayLoader<u8>,
     test: ArrayLoader<u8>,
+    /// The test images with the training augmentation, for `--tta`.
+    test_augmented: ArrayLoader<u8>,
 }
 
 fn load_data(a: &Args, seed: u64) -> Res<Data> {
@@ -146,9 +156,10 @@ fn load_data(a: &Args, seed: u64) -> Res<Data> {
     let l = |d: &Dataset| ArrayLoader::from_dataset(d, Scaling::Symmetric);
     Ok(Data {
         source: d.source,
-        train: l(&d.train)?.with_augment(augment),
+        train: l(&d.train)?.with_augment(augment.clone()),
         val: l(&d.val)?,
         test: l(&d.test)?,
+        test_augmented: l(&d.test)?.with_augment(augment),
     })
 }
 
@@ -168,6 +179,9 @@ struct RunResult {
     /// The fraction of the image area that is source, for comparison.
     source_area: f64,
     parameters: usize,
+    /// Accuracy and AUC over `tta_reps` augmented copies of the test set.
+    #[serde(default)]
+    tta: Option<(usize, f64, f64)>,
 }
 
 fn run_dir(a: &Args, norm: Normalisation, agg: Aggregation, seed: u64) -> PathBuf {
@@ -185,7 +199,11 @@ fn run_one(
 ) -> Res<RunResult> {
     let dir = run_dir(a, norm, agg, seed);
     if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
-        return Ok(serde_json::from_str(&text)?);
+        let old: RunResult = serde_json::from_str(&text)?;
+        if !a.reevaluate {
+            return Ok(old);
+        }
+        return reevaluate(a, data, old, &dir);
     }
     let cfg = AttentionNetConfig {
         normalisation: norm,
@@ -228,6 +246,7 @@ fn run_one(
         history.best_epoch,
         a.epochs,
         train_seconds,
+        a.tta,
     )?;
     write_atomic(
         &dir.join("result.json"),
@@ -246,6 +265,7 @@ fn evaluate(
     best_epoch: Option<usize>,
     epochs: usize,
     train_seconds: f64,
+    tta_reps: usize,
 ) -> Res<RunResult> {
     net.eval();
     let x = data.test.inputs();
@@ -266,6 +286,10 @@ fn evaluate(
     let scores: Vec<f64> = probs.column(1).iter().map(|&p| f64::from(p)).collect();
     let positives: Vec<bool> = labels.iter().map(|&y| y == 1).collect();
     let (mass, area) = attention_on_sources(net, &data.test)?;
+    let tta = match tta_reps {
+        0 => None,
+        reps => Some(augmented_accuracy(net, data, reps, seed)?),
+    };
     Ok(RunResult {
         norm: norm.name().into(),
         agg: agg.name().into(),
@@ -278,7 +302,69 @@ fn evaluate(
         source_mass: mass,
         source_area: area,
         parameters: net.num_parameters(),
+        tta,
     })
+}
+
+/// Evaluates a finished run again from its saved weights (`--reevaluate`),
+/// keeping its training facts.
+fn reevaluate(a: &Args, data: &Data, old: RunResult, dir: &std::path::Path) -> Res<RunResult> {
+    let norm = Normalisation::ALL
+        .into_iter()
+        .find(|n| n.name() == old.norm)
+        .ok_or("unknown normalisation in result.json")?;
+    let agg = Aggregation::ALL
+        .into_iter()
+        .find(|n| n.name() == old.agg)
+        .ok_or("unknown aggregation in result.json")?;
+    let cfg = AttentionNetConfig {
+        normalisation: norm,
+        aggregation: agg,
+        ..AttentionNetConfig::default()
+    };
+    let mut net = cfg.build(&mut PlainLayers::new(&mut StdRng::seed_from_u64(old.seed)))?;
+    load_model(&mut net, dir.join("model.safetensors"), true)?;
+    let r = evaluate(
+        &mut net,
+        data,
+        norm,
+        agg,
+        old.seed,
+        old.best_epoch,
+        old.epochs,
+        old.train_seconds,
+        a.tta,
+    )?;
+    write_atomic(
+        &dir.join("result.json"),
+        serde_json::to_string_pretty(&r)?.as_bytes(),
+    )?;
+    Ok(r)
+}
+
+/// The paper code's test protocol: accuracy and AUC over every prediction
+/// on `reps` random augmented copies of the test set.
+fn augmented_accuracy(
+    net: &AttentionNet,
+    data: &Data,
+    reps: usize,
+    seed: u64,
+) -> Res<(usize, f64, f64)> {
+    let cfg = PredictConfig::with_samples(1)
+        .batch_size(32)
+        .seed(seed ^ 0x77a);
+    let p = predict_augmented(net, &data.test_augmented, reps, &cfg)?;
+    let labels = data.test.labels();
+    let (mut correct, mut scores, mut positives) = (0, Vec::new(), Vec::new());
+    for pass in p.outer_iter() {
+        for (row, &y) in pass.outer_iter().zip(labels) {
+            correct += usize::from(usize::from(row[1] > row[0]) == y);
+            scores.push(f64::from(row[1]));
+            positives.push(y == 1);
+        }
+    }
+    let acc = correct as f64 / scores.len() as f64;
+    Ok((reps, acc, auroc(&scores, &positives)?))
 }
 
 /// Mean fraction of each gate's attention on source pixels (non-zero in
@@ -329,9 +415,10 @@ fn run(a: &Args) -> Res<()> {
                 eprintln!("== {} / {} / seed {seed}", norm.name(), agg.name());
                 let r = run_one(a, &data, norm, agg, seed)?;
                 eprintln!(
-                    "   accuracy {:.1} %, AUC {:.3}, attention on sources {:?} (source area {:.3}), {:.0} s",
+                    "   accuracy {:.1} %, AUC {:.3}, over augmented copies {:?}, attention on sources {:?} (source area {:.3}), {:.0} s",
                     100.0 * r.test_accuracy,
                     r.test_auc,
+                    r.tta,
                     r.source_mass
                         .iter()
                         .map(|m| format!("{m:.3}"))
@@ -437,8 +524,8 @@ fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
          rotations, 2 px shifts, 0.9-1.1 scaling; model selected on validation NLL. \
          Cells: mean ± std over seeds. Attention on sources: mean fraction of each gate's \
          attention (minus its minimum) on non-zero pixels.\n\n\
-         | normalisation | aggregation | test accuracy | AUC | attention on sources (gate 1, 2, 3) | source area | minutes per run |\n\
-         |---|---|---|---|---|---|---|\n",
+         | normalisation | aggregation | test accuracy | AUC | accuracy / AUC over augmented test copies (reps) | attention on sources (gate 1, 2, 3) | source area | minutes per run |\n\
+         |---|---|---|---|---|---|---|---|\n",
         a.epochs, a.batch, a.lr, a.seeds
     );
     for &norm in &a.norms {
@@ -452,9 +539,20 @@ fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
                 .map(|k| mean_std(&g.iter().map(|r| r.source_mass[k]).collect::<Vec<_>>()))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let tta: Vec<(usize, f64, f64)> = g.iter().filter_map(|r| r.tta).collect();
+            let tta = if tta.len() == g.len() {
+                format!(
+                    "{} / {} ({})",
+                    mean_std(&tta.iter().map(|t| t.1).collect::<Vec<_>>()),
+                    mean_std(&tta.iter().map(|t| t.2).collect::<Vec<_>>()),
+                    tta[0].0
+                )
+            } else {
+                "—".into()
+            };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {gates} | {:.3} | {:.1} |",
+                "| {} | {} | {} | {} | {tta} | {gates} | {:.3} | {:.1} |",
                 norm.name(),
                 agg.name(),
                 mean_std(&col(|r| r.test_accuracy)),

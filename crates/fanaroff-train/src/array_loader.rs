@@ -130,6 +130,20 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
             .expect("shape of the stored examples")
     }
 
+    /// Every example under one random draw of the loader's augmentation
+    /// (example `i` with the RNG `mix(seed, i)`), scaled, `[N, ...]`: one
+    /// pass of test-time augmentation. `None` without an augmentation.
+    ///
+    /// # Errors
+    /// An augmentation that changes the example shape unevenly.
+    pub fn augmented_inputs(&self, seed: u64) -> Result<Option<ArrayD<f32>>> {
+        let Some(f) = &self.augment else {
+            return Ok(None);
+        };
+        let all: Vec<usize> = (0..self.len()).collect();
+        self.augmented_batch(f.as_ref(), &all, seed).map(Some)
+    }
+
     /// The labels.
     pub fn labels(&self) -> &[usize] {
         &self.y

@@ -49,6 +49,7 @@ mod monitor;
 mod predict;
 mod step;
 mod trainer;
+mod tta;
 mod two_stream;
 mod validation;
 
@@ -70,5 +71,6 @@ pub use step::{
     CrossEntropyStep, Metric, StepContext, StepOutput, TrainStep, check_logits, correct,
 };
 pub use trainer::{Trainer, has_checkpoint};
+pub use tta::predict_augmented;
 pub use two_stream::TwoStream;
 pub use validation::{EvalInfo, Evaluate, Validation};
