@@ -248,10 +248,7 @@ fn run_one(
         train_seconds,
         a.tta,
     )?;
-    write_atomic(
-        &dir.join("result.json"),
-        serde_json::to_string_pretty(&r)?.as_bytes(),
-    )?;
+    save_result(dir.as_ref(), &r)?;
     Ok(r)
 }
 
@@ -335,11 +332,13 @@ fn reevaluate(a: &Args, data: &Data, old: RunResult, dir: &std::path::Path) -> R
         old.train_seconds,
         a.tta,
     )?;
-    write_atomic(
-        &dir.join("result.json"),
-        serde_json::to_string_pretty(&r)?.as_bytes(),
-    )?;
+    save_result(dir.as_ref(), &r)?;
     Ok(r)
+}
+
+fn save_result(dir: &std::path::Path, r: &RunResult) -> Res<()> {
+    let text = serde_json::to_string_pretty(r)?;
+    Ok(write_atomic(&dir.join("result.json"), text.as_bytes())?)
 }
 
 /// The paper code's test protocol: accuracy and AUC over every prediction
