@@ -332,7 +332,7 @@ fn reevaluate(a: &Args, data: &Data, old: RunResult, dir: &std::path::Path) -> R
         old.train_seconds,
         a.tta,
     )?;
-    save_result(dir.as_ref(), &r)?;
+    save_result(dir, &r)?;
     Ok(r)
 }
 
