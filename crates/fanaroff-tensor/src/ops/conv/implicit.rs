@@ -13,12 +13,22 @@ use super::{Geometry, backward_chunks, chunk_len};
 use crate::gemm::{gemm_nn, gemm_nt};
 use rayon::prelude::*;
 
-/// A zero-padded image with the shifted-row offsets of one kernel.
+/// Columns of a wide GEMM rounded up to whole 16-float vectors, so the
+/// kernels never fall back to scalar loops; the extra columns are discarded
+/// (forward) or multiply zeros (gradients).
+fn round_cols(n: usize) -> usize {
+    n.div_ceil(16) * 16
+}
+
+/// A zero-padded image with the shifted-row offsets of one kernel. The
+/// buffer comes from the buffer pool and goes back to it when dropped.
 struct Padded {
     hp: usize,
     wp: usize,
     ph: usize,
     pw: usize,
+    /// Wide GEMM columns: `(hp - kh + 1) wp` rounded up by [`round_cols`].
+    cols: usize,
     buf: Vec<f32>,
     /// `offsets[(c kh + ki) kw + kj] = c hp wp + ki wp + kj`.
     offsets: Vec<usize>,
@@ -35,12 +45,18 @@ impl Padded {
                 }
             }
         }
+        let n_wide = (hp - kh + 1) * wp;
+        let cols = round_cols(n_wide);
+        // The last shifted row starts at c hp wp - n_wide + kw - 1 and reads
+        // `cols` values.
+        let len = c * hp * wp + kw - 1 + (cols - n_wide);
         Padded {
             hp,
             wp,
             ph,
             pw,
-            buf: vec![0.0; c * hp * wp + kw - 1],
+            cols,
+            buf: crate::pool::take_zeroed(len),
             offsets,
         }
     }
@@ -56,28 +72,70 @@ impl Padded {
     }
 }
 
-/// `out[o][oy][ox] = wide[o][oy Wp + ox] (+ bias[o])` for `ox < Wo`.
-fn compact(wide: &[f32], wp: usize, ho: usize, wo: usize, bias: Option<&[f32]>, out: &mut [f32]) {
-    for (o, (dst, src)) in out
-        .chunks_mut(ho * wo)
-        .zip(wide.chunks(ho * wp))
-        .enumerate()
-    {
-        let b = bias.map_or(0.0, |b| b[o]);
-        for (d, s) in dst.chunks_mut(wo).zip(src.chunks(wp)) {
-            for (d, &s) in d.iter_mut().zip(&s[..wo]) {
-                *d = s + b;
+impl Drop for Padded {
+    fn drop(&mut self) {
+        crate::pool::recycle(std::mem::take(&mut self.buf));
+    }
+}
+
+/// Shape of a wide `[planes, rows, wp]` buffer whose planes are `ld` apart.
+#[derive(Clone, Copy)]
+struct Wide {
+    ld: usize,
+    wp: usize,
+    rows: usize,
+    cols: usize,
+}
+
+/// `out[o][y][x] = wide[o ld + y wp + x] (+ bias[o])` for `x < cols`.
+fn compact(wide: &[f32], s: Wide, bias: Option<&[f32]>, out: &mut [f32]) {
+    let plane = s.rows * s.cols;
+    for (o, (dst, src)) in out.chunks_mut(plane).zip(wide.chunks(s.ld)).enumerate() {
+        let rows = dst.chunks_exact_mut(s.cols).zip(src.chunks(s.wp));
+        match bias {
+            Some(b) => {
+                let b = b[o];
+                for (d, src) in rows {
+                    for (d, &v) in d.iter_mut().zip(&src[..s.cols]) {
+                        *d = v + b;
+                    }
+                }
+            }
+            None => {
+                for (d, src) in rows {
+                    d.copy_from_slice(&src[..s.cols]);
+                }
             }
         }
     }
 }
 
-/// Copies `[O, Ho, Wo]` rows into a wide `[O, Ho, Wp]` buffer (extra columns untouched, zero).
-fn widen(src: &[f32], ho: usize, wo: usize, wp: usize, wide: &mut [f32]) {
-    for (s, d) in src.chunks(wo).zip(wide.chunks_mut(wp)) {
-        d[..wo].copy_from_slice(s);
+/// Copies `[O, rows, cols]` into a wide buffer (extra columns untouched, zero).
+fn widen(src: &[f32], s: Wide, wide: &mut [f32]) {
+    let plane = s.rows * s.cols;
+    for (src, dst) in src.chunks(plane).zip(wide.chunks_mut(s.ld)) {
+        for (s_row, d_row) in src.chunks(s.cols).zip(dst.chunks_mut(s.wp)) {
+            d_row[..s.cols].copy_from_slice(s_row);
+        }
     }
-    debug_assert_eq!(src.len() / wo, ho * (wide.len() / (ho * wp)));
+}
+
+/// A scratch buffer from the pool, handed back when dropped.
+struct Scratch(Vec<f32>);
+
+impl Scratch {
+    fn dirty(len: usize) -> Self {
+        Scratch(crate::pool::take_dirty(len))
+    }
+    fn zeroed(len: usize) -> Self {
+        Scratch(crate::pool::take_zeroed(len))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        crate::pool::recycle(std::mem::take(&mut self.0));
+    }
 }
 
 pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
@@ -87,26 +145,118 @@ pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>, 
         .zip(x.par_chunks(cl * chw))
         .for_each(|(yc, xc)| {
             let mut pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
-            let n_wide = g.ho * pad.wp;
-            let mut wide = vec![0.0f32; g.o * n_wide];
+            let n = pad.cols;
+            let shape = Wide {
+                ld: n,
+                wp: pad.wp,
+                rows: g.ho,
+                cols: g.wo,
+            };
+            let mut wide = Scratch::dirty(g.o * n);
             for (yi, xi) in yc.chunks_mut(ohw).zip(xc.chunks(chw)) {
                 pad.fill(xi, g.h, g.w);
+                let b = &pad.buf;
                 gemm_nn(
                     g.o,
-                    n_wide,
+                    n,
                     ckk,
                     w,
                     ckk,
                     1,
-                    &pad.buf,
+                    b,
                     &pad.offsets,
-                    &mut wide,
-                    n_wide,
+                    &mut wide.0,
+                    n,
                     false,
                 );
-                compact(&wide, pad.wp, g.ho, g.wo, bias, yi);
+                compact(&wide.0, shape, bias, yi);
             }
         });
+}
+
+/// The kernel flipped in both axes with input and output channels swapped:
+/// `[C, O, kh, kw]`, the weight of the input gradient's convolution.
+fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
+    let mut wflip = vec![0.0f32; g.c * g.o * g.kh * g.kw];
+    for o in 0..g.o {
+        for c in 0..g.c {
+            for ki in 0..g.kh {
+                for kj in 0..g.kw {
+                    wflip[((c * g.o + o) * g.kh + (g.kh - 1 - ki)) * g.kw + (g.kw - 1 - kj)] =
+                        w[((o * g.c + c) * g.kh + ki) * g.kw + kj];
+                }
+            }
+        }
+    }
+    wflip
+}
+
+/// One chunk's weight gradient: `dW += dY_wide (shifted rows of X)^T` per image.
+fn weight_grad_chunk(g: &Geometry, xc: &[f32], dyc: &[f32]) -> Vec<f32> {
+    let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
+    let mut dw = vec![0.0f32; g.o * ckk];
+    let mut pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
+    let n = pad.cols;
+    let shape = Wide {
+        ld: n,
+        wp: pad.wp,
+        rows: g.ho,
+        cols: g.wo,
+    };
+    let mut dy_wide = Scratch::zeroed(g.o * n);
+    for (xi, dyi) in xc.chunks(chw).zip(dyc.chunks(ohw)) {
+        pad.fill(xi, g.h, g.w);
+        widen(dyi, shape, &mut dy_wide.0);
+        let b = &pad.buf;
+        gemm_nt(
+            g.o,
+            ckk,
+            n,
+            &dy_wide.0,
+            n,
+            b,
+            &pad.offsets,
+            &mut dw,
+            ckk,
+            true,
+        );
+    }
+    dw
+}
+
+/// One chunk's input gradient: the convolution of the output gradient,
+/// padded by `k - 1 - p`, with the flipped kernel.
+fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
+    let (chw, ohw) = (g.chw(), g.ohw());
+    let okk = g.o * g.kh * g.kw;
+    let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
+    let mut dy_pad = Padded::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
+    let n = dy_pad.cols;
+    let shape = Wide {
+        ld: n,
+        wp: dy_pad.wp,
+        rows: g.h,
+        cols: g.w,
+    };
+    let mut dx_wide = Scratch::dirty(g.c * n);
+    for (dyi, dxi) in dyc.chunks(ohw).zip(dxc.chunks_mut(chw)) {
+        dy_pad.fill(dyi, g.ho, g.wo);
+        let (b, rows) = (&dy_pad.buf, &dy_pad.offsets);
+        gemm_nn(
+            g.c,
+            n,
+            okk,
+            wflip,
+            okk,
+            1,
+            b,
+            rows,
+            &mut dx_wide.0,
+            n,
+            false,
+        );
+        compact(&dx_wide.0, shape, None, dxi);
+    }
 }
 
 /// Input and weight gradients (each only when asked for).
@@ -118,88 +268,20 @@ pub(super) fn backward(
     need_x: bool,
     need_w: bool,
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
-    let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
-    // dX = conv(dY padded by k - 1 - p, flipped kernel with in/out swapped).
-    let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
-    let okk = g.o * g.kh * g.kw;
-    let mut wflip = vec![0.0f32; g.c * okk];
-    if need_x {
-        for o in 0..g.o {
-            for c in 0..g.c {
-                for ki in 0..g.kh {
-                    for kj in 0..g.kw {
-                        wflip[((c * g.o + o) * g.kh + (g.kh - 1 - ki)) * g.kw + (g.kw - 1 - kj)] =
-                            w[((o * g.c + c) * g.kh + ki) * g.kw + kj];
-                    }
-                }
-            }
+    let wflip = if need_x {
+        flip_kernel(g, w)
+    } else {
+        Vec::new()
+    };
+    let per_chunk = |xc: &[f32], dyc: &[f32], dxc: Option<&mut [f32]>| -> Vec<f32> {
+        if let Some(dxc) = dxc {
+            input_grad_chunk(g, &wflip, dyc, dxc);
         }
-    }
-    let per_chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
-        let mut dw = if need_w {
-            vec![0.0f32; g.o * ckk]
+        if need_w {
+            weight_grad_chunk(g, xc, dyc)
         } else {
             Vec::new()
-        };
-        let mut pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
-        let n_wide = g.ho * pad.wp;
-        let mut dy_wide = if need_w {
-            vec![0.0f32; g.o * n_wide]
-        } else {
-            Vec::new()
-        };
-        let mut dy_pad = Padded::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
-        let nx_wide = g.h * dy_pad.wp;
-        let mut dx_wide = if need_x {
-            vec![0.0f32; g.c * nx_wide]
-        } else {
-            Vec::new()
-        };
-        for i in 0..xc.len() / chw {
-            let dyi = &dyc[i * ohw..(i + 1) * ohw];
-            if need_w {
-                pad.fill(&xc[i * chw..(i + 1) * chw], g.h, g.w);
-                widen(dyi, g.ho, g.wo, pad.wp, &mut dy_wide);
-                // dW += dY_wide · (shifted rows of the padded image)^T
-                gemm_nt(
-                    g.o,
-                    ckk,
-                    n_wide,
-                    &dy_wide,
-                    n_wide,
-                    &pad.buf,
-                    &pad.offsets,
-                    &mut dw,
-                    ckk,
-                    true,
-                );
-            }
-            if let Some(dx) = dxc.as_deref_mut() {
-                dy_pad.fill(dyi, g.ho, g.wo);
-                gemm_nn(
-                    g.c,
-                    nx_wide,
-                    okk,
-                    &wflip,
-                    okk,
-                    1,
-                    &dy_pad.buf,
-                    &dy_pad.offsets,
-                    &mut dx_wide,
-                    nx_wide,
-                    false,
-                );
-                compact(
-                    &dx_wide,
-                    dy_pad.wp,
-                    g.h,
-                    g.w,
-                    None,
-                    &mut dx[i * chw..(i + 1) * chw],
-                );
-            }
         }
-        dw
     };
     backward_chunks(g, x, dy, need_x, need_w, false, per_chunk)
 }
