@@ -28,8 +28,59 @@ use fanaroff_examples::{SCALING, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+/// The system allocator, counting allocations (all threads), so the bench
+/// can report what an epoch allocates in the steady state.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Allocations of at least 256 KiB (fresh pages: page faults on first touch).
+static LARGE: AtomicU64 = AtomicU64::new(0);
+
+fn count(size: usize) {
+    ALLOCS.fetch_add(1, Relaxed);
+    BYTES.fetch_add(size as u64, Relaxed);
+    if size >= 256 << 10 {
+        LARGE.fetch_add(1, Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations, bytes and large allocations made by `f`.
+fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
+    let before = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
+    f()?;
+    let [n, b, l] = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
+    let (n, b, l) = (n - before[0], b - before[1], l - before[2]);
+    println!("allocations in one more BBB epoch: {n} ({:.1} MiB), {l} of >= 256 KiB", b as f64 / 1048576.0);
+    Ok(json!({"count": n, "bytes": b, "large": l}))
+}
 
 const HELP: &str = "bench_vs_reference: the timings of torch_bbb_reference.py bench, same JSON keys
 
@@ -233,6 +284,7 @@ fn epochs_and_predictive(
         "epoch BBB  median {:.3} s  {ep_b:.3?}",
         median(ep_b.clone())
     );
+    let allocs = allocations(&mut || tb.fit(&mut bbb, train).map(|_| ()).map_err(Into::into))?;
     let mut td = Trainer::new(epoch_config())?.step(CrossEntropyStep);
     let ep_d = timed(
         &mut || td.fit(&mut det, train).map(|_| ()).map_err(Into::into),
@@ -259,7 +311,10 @@ fn epochs_and_predictive(
         median(inf.clone())
     );
     let key = format!("inference_bbb_{}", a.samples);
-    Ok(json!({"epoch_bbb": summarize(&ep_b), "epoch_det": summarize(&ep_d), key: summarize(&inf)}))
+    Ok(json!({
+        "epoch_bbb": summarize(&ep_b), "epoch_det": summarize(&ep_d), key: summarize(&inf),
+        "allocations_epoch_bbb": allocs,
+    }))
 }
 
 fn run(a: &Args) -> Res<()> {

@@ -15,48 +15,74 @@ const MIN_LEN: usize = 1 << 16;
 /// Upper bound on the memory the pool holds.
 const MAX_BYTES: usize = 1 << 28;
 
-static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+/// A set of spare buffers. The crate uses one, [`POOL`]; tests make their
+/// own so that other test threads cannot take their buffers.
+struct Pool {
+    spare: Mutex<Vec<Vec<f32>>>,
+}
+
+static POOL: Pool = Pool::new();
+
+impl Pool {
+    const fn new() -> Self {
+        Pool {
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A spare buffer of `len..=len + len / 4` elements cut to `len`, if any.
+    fn take(&self, len: usize) -> Option<Vec<f32>> {
+        if len < MIN_LEN {
+            return None;
+        }
+        let mut spare = self.spare.lock().ok()?;
+        let i = spare
+            .iter()
+            .position(|v| v.len() >= len && v.len() <= len + len / 4)?;
+        let mut v = spare.swap_remove(i);
+        v.truncate(len);
+        Some(v)
+    }
+
+    /// Keeps `v` (when large enough), dropping the oldest spares to stay
+    /// under [`MAX_BYTES`].
+    fn give(&self, v: Vec<f32>) {
+        if v.len() < MIN_LEN {
+            return;
+        }
+        if let Ok(mut spare) = self.spare.lock() {
+            let mut held: usize = spare.iter().map(|b| b.capacity() * 4).sum();
+            while held + v.capacity() * 4 > MAX_BYTES && !spare.is_empty() {
+                let old = spare.remove(0);
+                held -= old.capacity() * 4;
+            }
+            if held + v.capacity() * 4 <= MAX_BYTES {
+                spare.push(v);
+            }
+        }
+    }
+}
 
 /// A buffer of exactly `len` elements with arbitrary (but initialised)
 /// contents, for kernels that overwrite every element.
 pub(crate) fn take_dirty(len: usize) -> Vec<f32> {
-    if len >= MIN_LEN
-        && let Ok(mut pool) = POOL.lock()
-        && let Some(i) = pool
-            .iter()
-            .position(|v| v.len() >= len && v.len() <= len + len / 4)
-    {
-        let mut v = pool.swap_remove(i);
-        v.truncate(len);
-        return v;
-    }
-    vec![0.0; len]
+    POOL.take(len).unwrap_or_else(|| vec![0.0; len])
 }
 
 /// A zero-filled buffer of `len` elements.
 pub(crate) fn take_zeroed(len: usize) -> Vec<f32> {
-    let mut v = take_dirty(len);
-    if len >= MIN_LEN {
-        v.fill(0.0);
+    match POOL.take(len) {
+        Some(mut v) => {
+            v.fill(0.0);
+            v
+        }
+        None => vec![0.0; len],
     }
-    v
 }
 
 /// Gives a buffer back for reuse (small ones are simply freed).
 pub(crate) fn recycle(v: Vec<f32>) {
-    if v.len() < MIN_LEN {
-        return;
-    }
-    if let Ok(mut pool) = POOL.lock() {
-        let mut held: usize = pool.iter().map(|b| b.capacity() * 4).sum();
-        while held + v.capacity() * 4 > MAX_BYTES && !pool.is_empty() {
-            let old = pool.remove(0);
-            held -= old.capacity() * 4;
-        }
-        if held + v.capacity() * 4 <= MAX_BYTES {
-            pool.push(v);
-        }
-    }
+    POOL.give(v);
 }
 
 /// Returns an array's storage to the pool.
@@ -72,15 +98,45 @@ mod tests {
 
     #[test]
     fn reuses_a_buffer_of_the_same_length() {
+        let pool = Pool::new();
         let v = vec![1.0f32; MIN_LEN + 3];
         let ptr = v.as_ptr();
-        recycle(v);
-        let w = take_zeroed(MIN_LEN + 3);
+        pool.give(v);
+        let w = pool.take(MIN_LEN + 3).expect("the spare buffer");
+        assert_eq!(w.as_ptr(), ptr, "the same allocation comes back");
         assert_eq!(w.len(), MIN_LEN + 3);
+        assert!(pool.take(MIN_LEN + 3).is_none(), "taken only once");
+    }
+
+    #[test]
+    fn serves_slightly_shorter_requests_and_skips_small_or_distant_ones() {
+        let pool = Pool::new();
+        pool.give(vec![2.0f32; MIN_LEN + 100]);
+        assert!(pool.take(2 * MIN_LEN).is_none(), "too short");
+        assert!(pool.take(MIN_LEN / 2).is_none(), "below MIN_LEN");
+        let w = pool.take(MIN_LEN + 90).expect("within a quarter");
+        assert_eq!(w.len(), MIN_LEN + 90);
+        pool.give(vec![0.0f32; 10]);
+        assert!(pool.spare.lock().unwrap().is_empty(), "small buffers are freed");
+    }
+
+    #[test]
+    fn holds_at_most_max_bytes() {
+        let pool = Pool::new();
+        let len = MAX_BYTES / 4 / 3 + 1; // three of these exceed the cap
+        for _ in 0..3 {
+            pool.give(vec![0.0f32; len]);
+        }
+        let held: usize = pool.spare.lock().unwrap().iter().map(|b| b.capacity() * 4).sum();
+        assert!(held <= MAX_BYTES);
+        assert_eq!(pool.spare.lock().unwrap().len(), 2, "the oldest was dropped");
+    }
+
+    #[test]
+    fn zeroed_buffers_are_zero() {
+        recycle(vec![7.0f32; MIN_LEN + 11]);
+        let w = take_zeroed(MIN_LEN + 11);
         assert!(w.iter().all(|&x| x == 0.0));
-        // usually the same allocation (another test thread may have taken it)
-        let _ = ptr;
-        let small = take_dirty(10);
-        assert_eq!(small, vec![0.0; 10]);
+        assert_eq!(take_dirty(10), vec![0.0; 10]);
     }
 }

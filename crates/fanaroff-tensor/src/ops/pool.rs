@@ -80,7 +80,9 @@ impl Backward for MaxPoolOp {
         let gs = gs.as_slice().expect("standard layout");
         let ys = output.as_standard_layout();
         let ys = ys.as_slice().expect("standard layout");
-        let mut dx = crate::pool::take_zeroed(parents[0].len());
+        // Each plane is zeroed inside the parallel loop, just before its
+        // scatter (cheaper than one serial memset of the whole gradient).
+        let mut dx = crate::pool::take_dirty(parents[0].len());
         let chunks = dx
             .par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
@@ -88,6 +90,7 @@ impl Backward for MaxPoolOp {
         // two loops, so plain max pooling does not test the output
         if self.relu {
             chunks.for_each(|((d, (g, a)), y)| {
+                d.fill(0.0);
                 for ((&gv, &i), &yv) in g.iter().zip(a).zip(y) {
                     if yv > 0.0 {
                         d[i as usize] += gv;
@@ -96,6 +99,7 @@ impl Backward for MaxPoolOp {
             });
         } else {
             chunks.for_each(|((d, (g, a)), _)| {
+                d.fill(0.0);
                 for (&gv, &i) in g.iter().zip(a) {
                     d[i as usize] += gv;
                 }
@@ -193,10 +197,11 @@ impl Backward for AvgPoolOp {
         let scale = 1.0 / (g.kh * g.kw) as f32;
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
-        let mut dx = crate::pool::take_zeroed(parents[0].len());
+        let mut dx = crate::pool::take_dirty(parents[0].len());
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out))
             .for_each(|(d, gp)| {
+                d.fill(0.0);
                 for oy in 0..g.ho {
                     for ox in 0..g.wo {
                         let v = gp[oy * g.wo + ox] * scale;

@@ -65,10 +65,11 @@ impl Backward for ResizeOp {
         let (ho, wo) = (self.ty.len(), self.tx.len());
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
-        let mut dx = crate::pool::take_zeroed(parents[0].len());
+        let mut dx = crate::pool::take_dirty(parents[0].len());
         dx.par_chunks_mut(self.h * self.w)
             .zip(gs.par_chunks(ho * wo))
             .for_each(|(d, g)| {
+                d.fill(0.0);
                 for (oy, ty) in self.ty.iter().enumerate() {
                     for (ox, tx) in self.tx.iter().enumerate() {
                         let v = g[oy * wo + ox];
