@@ -65,6 +65,15 @@ impl SigmaTransform {
         }
     }
 
+    /// `ln sigma(rho)` given `sigma = sigma(rho)`; no `ln` for [`SigmaTransform::Exp`].
+    #[inline]
+    pub fn ln_sigma(self, rho: f64, sigma: f64) -> f64 {
+        match self {
+            SigmaTransform::Exp => rho,
+            SigmaTransform::Softplus => sigma.ln(),
+        }
+    }
+
     /// `d sigma / d rho`.
     #[inline]
     pub fn dsigma(self, rho: f64) -> f64 {
@@ -127,8 +136,9 @@ fn check_pair(what: &'static str, mu: &Tensor, rho: &Tensor, eps: &ArrayD<f32>) 
 }
 
 struct SampleOp {
-    eps: Vec<f32>,
-    sigma: SigmaTransform,
+    /// `eps * sigma'(rho)` per element: the gradient with respect to `rho`
+    /// per unit of the gradient with respect to the draw.
+    eps_dsigma: Vec<f32>,
     with_mu: bool,
 }
 
@@ -144,12 +154,10 @@ impl Backward for SampleOp {
     ) -> Vec<Option<ArrayD<f32>>> {
         let rho_t = &parents[parents.len() - 1];
         let g: Vec<f32> = grad.iter().copied().collect();
-        let rho = values(rho_t);
         let grho: Vec<f32> = g
             .par_iter()
-            .zip(rho.par_iter())
-            .zip(self.eps.par_iter())
-            .map(|((&g, &r), &e)| g * e * self.sigma.dsigma(r as f64) as f32)
+            .zip(self.eps_dsigma.par_iter())
+            .map(|(&g, &ed)| g * ed)
             .collect();
         let shape = IxDyn(rho_t.shape());
         let grho = ArrayD::from_shape_vec(shape.clone(), grho).ok();
@@ -184,20 +192,22 @@ pub fn sample_weight(
     check_pair("sample_weight", mu, rho, eps)?;
     let (m, r) = (values(mu), values(rho));
     let e: Vec<f32> = eps.iter().copied().collect();
-    let w: Vec<f32> = m
+    let (w, eps_dsigma): (Vec<f32>, Vec<f32>) = m
         .par_iter()
         .zip(r.par_iter())
         .zip(e.par_iter())
-        .map(|((&m, &r), &e)| m + sigma.sigma(r as f64) as f32 * e)
-        .collect();
+        .map(|((&m, &r), &e)| {
+            let (s, ds) = sigma.sigma_and_dsigma(r as f64);
+            (m + s as f32 * e, e * ds as f32)
+        })
+        .unzip();
     let data = ArrayD::from_shape_vec(IxDyn(mu.shape()), w)
         .map_err(|e| input("sample_weight", e.to_string()))?;
     Ok(Tensor::custom_op(
         data,
         &[mu.clone(), rho.clone()],
         Box::new(SampleOp {
-            eps: e,
-            sigma,
+            eps_dsigma,
             with_mu: true,
         }),
     ))
@@ -211,19 +221,21 @@ pub fn perturbation(rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> R
     check_pair("perturbation", rho, rho, eps)?;
     let r = values(rho);
     let e: Vec<f32> = eps.iter().copied().collect();
-    let d: Vec<f32> = r
+    let (d, eps_dsigma): (Vec<f32>, Vec<f32>) = r
         .par_iter()
         .zip(e.par_iter())
-        .map(|(&r, &e)| sigma.sigma(r as f64) as f32 * e)
-        .collect();
+        .map(|(&r, &e)| {
+            let (s, ds) = sigma.sigma_and_dsigma(r as f64);
+            (s as f32 * e, e * ds as f32)
+        })
+        .unzip();
     let data = ArrayD::from_shape_vec(IxDyn(rho.shape()), d)
         .map_err(|e| input("perturbation", e.to_string()))?;
     Ok(Tensor::custom_op(
         data,
         std::slice::from_ref(rho),
         Box::new(SampleOp {
-            eps: e,
-            sigma,
+            eps_dsigma,
             with_mu: false,
         }),
     ))
@@ -351,7 +363,7 @@ pub fn mc_kl_terms(
         }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
         let (sig, dsig) = sigma_t.sigma_and_dsigma(rho);
-        let ln_sig = sig.ln();
+        let ln_sig = sigma_t.ln_sigma(rho, sig);
         let (mut lq, mut lp, mut c) = (0.0, 0.0, [0f64; 4]);
         for e in &es {
             let e = e[i] as f64;
@@ -419,15 +431,14 @@ pub fn closed_form_kl_terms(
             return ([0.0; 4], 0.0, 0.0);
         }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
-        let sig = sigma_t.sigma(rho);
-        let dsig = sigma_t.dsigma(rho);
+        let (sig, dsig) = sigma_t.sigma_and_dsigma(rho);
         let (ep, dmu, dsg) =
             prior
                 .expected_log_density(mu, sig)
                 .unwrap_or((f64::NAN, f64::NAN, f64::NAN));
         (
             [0.0, (-dsig / sig) as f32, dmu as f32, (dsg * dsig) as f32],
-            -sig.ln() - LN_SQRT_2PI - 0.5,
+            -sigma_t.ln_sigma(rho, sig) - LN_SQRT_2PI - 0.5,
             ep,
         )
     });

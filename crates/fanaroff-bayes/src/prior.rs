@@ -256,10 +256,23 @@ pub(crate) fn logaddexp(a: f64, b: f64) -> f64 {
 
 /// The log-density `m = logaddexp(a, b)` of a two-component mixture from
 /// the components' weighted log-densities `a, b` (`ln pi_k + ln p_k(w)`),
-/// and the responsibilities `e^(a - m)`, `e^(b - m)`.
+/// and the responsibilities `e^(a - m)`, `e^(b - m)`, from one `exp` and one
+/// `ln`: with `t = e^(min - max)`, the larger term's responsibility is
+/// `1 / (1 + t)` and the smaller's `t / (1 + t)`.
 pub(crate) fn responsibilities(a: f64, b: f64) -> (f64, f64, f64) {
-    let m = logaddexp(a, b);
-    (m, (a - m).exp(), (b - m).exp())
+    let hi = a.max(b);
+    if hi == f64::NEG_INFINITY {
+        return (hi, f64::NAN, f64::NAN);
+    }
+    let d = a.min(b) - hi;
+    // Below -40, 1 + e^d rounds to 1 in f64: skip the exp (and the ln).
+    if d < -40.0 {
+        return if a >= b { (hi, 1.0, 0.0) } else { (hi, 0.0, 1.0) };
+    }
+    let t = d.exp();
+    let (r_hi, r_lo) = (1.0 / (1.0 + t), t / (1.0 + t));
+    let m = hi + (1.0 + t).ln();
+    if a >= b { (m, r_hi, r_lo) } else { (m, r_lo, r_hi) }
 }
 
 impl Prior for ScaleMixturePrior {
@@ -654,6 +667,25 @@ mod tests {
                 if i == 0 || i == n { 0.5 * f * h } else { f * h }
             })
             .sum()
+    }
+
+    #[test]
+    fn responsibilities_match_the_direct_formula() {
+        for &(a, b) in &[
+            (0.0, 0.0),
+            (-1.0, 2.0),
+            (3.0, -0.5),
+            (-2.0, -41.0),
+            (-300.0, 5.0),
+            (f64::NEG_INFINITY, 1.0),
+        ] {
+            let (m, r1, r2) = responsibilities(a, b);
+            let direct = (a.exp() + b.exp()).ln();
+            assert_relative_eq!(m, direct, max_relative = 1e-14);
+            assert_relative_eq!(r1, (a - direct).exp(), max_relative = 1e-12, epsilon = 1e-16);
+            assert_relative_eq!(r2, (b - direct).exp(), max_relative = 1e-12, epsilon = 1e-16);
+            assert_relative_eq!(r1 + r2, 1.0, max_relative = 1e-15);
+        }
     }
 
     #[test]
