@@ -78,7 +78,10 @@ fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
     f()?;
     let [n, b, l] = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
     let (n, b, l) = (n - before[0], b - before[1], l - before[2]);
-    println!("allocations in one more BBB epoch: {n} ({:.1} MiB), {l} of >= 256 KiB", b as f64 / 1048576.0);
+    println!(
+        "allocations in one more BBB epoch: {n} ({:.1} MiB), {l} of >= 256 KiB",
+        b as f64 / 1048576.0
+    );
     Ok(json!({"count": n, "bytes": b, "large": l}))
 }
 

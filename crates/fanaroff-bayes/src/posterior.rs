@@ -17,7 +17,7 @@
 use crate::error::{Result, input};
 use crate::prior::{LN_SQRT_2PI, Prior};
 use fanaroff_tensor::{Backward, Tensor};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, CowArray, IxDyn};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -112,12 +112,14 @@ pub enum LogQGradient {
 
 const CHUNK: usize = 8192;
 
-/// Contiguous standard-layout copy of the values (cheap when already so).
-fn values(t: &Tensor) -> Vec<f32> {
-    match t.data().as_slice() {
-        Some(s) => s.to_vec(),
-        None => t.data().iter().copied().collect(),
-    }
+/// The values in standard (row-major) order: a view when they already are.
+fn values(t: &Tensor) -> CowArray<'_, f32, IxDyn> {
+    t.data().as_standard_layout()
+}
+
+/// The contiguous slice of a standard-layout array.
+fn flat<'a>(a: &'a CowArray<'_, f32, IxDyn>) -> &'a [f32] {
+    a.as_slice().expect("standard layout")
 }
 
 fn check_pair(what: &'static str, mu: &Tensor, rho: &Tensor, eps: &ArrayD<f32>) -> Result<()> {
@@ -153,26 +155,72 @@ impl Backward for SampleOp {
         _output: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
         let rho_t = &parents[parents.len() - 1];
-        let g: Vec<f32> = grad.iter().copied().collect();
-        let grho: Vec<f32> = g
-            .par_iter()
-            .zip(self.eps_dsigma.par_iter())
-            .map(|(&g, &ed)| g * ed)
-            .collect();
+        let gv = grad.as_standard_layout();
+        let g = gv.as_slice().expect("standard layout");
         let shape = IxDyn(rho_t.shape());
-        let grho = ArrayD::from_shape_vec(shape.clone(), grho).ok();
-        let grho = if rho_t.is_requires_grad() { grho } else { None };
+        let grho = rho_t.is_requires_grad().then(|| {
+            let mut out = vec![0f32; g.len()];
+            out.par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK).zip(self.eps_dsigma.par_chunks(CHUNK)))
+                .for_each(|(o, (g, ed))| {
+                    for ((o, &g), &ed) in o.iter_mut().zip(g).zip(ed) {
+                        *o = g * ed;
+                    }
+                });
+            ArrayD::from_shape_vec(shape.clone(), out).expect("same shape")
+        });
         if self.with_mu {
-            let gmu = if parents[0].is_requires_grad() {
-                ArrayD::from_shape_vec(shape, g).ok()
-            } else {
-                None
-            };
+            let gmu = parents[0]
+                .is_requires_grad()
+                .then(|| ArrayD::from_shape_vec(shape, g.to_vec()).expect("same shape"));
             vec![gmu, grho]
         } else {
             vec![grho]
         }
     }
+}
+
+/// `(mu + sigma(rho) eps, eps sigma'(rho))` per element (`mu` taken as 0
+/// when absent), in parallel over fixed chunks.
+fn draw_and_slope(
+    mu: Option<&[f32]>,
+    rho: &[f32],
+    eps: &[f32],
+    sigma: SigmaTransform,
+) -> (Vec<f32>, Vec<f32>) {
+    let n = rho.len();
+    let (mut w, mut slope) = (vec![0f32; n], vec![0f32; n]);
+    w.par_chunks_mut(CHUNK)
+        .zip(slope.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(ci, (wc, sc))| {
+            let at = ci * CHUNK;
+            for (j, (wv, sv)) in wc.iter_mut().zip(sc.iter_mut()).enumerate() {
+                let (r, e) = (rho[at + j], eps[at + j]);
+                let (s, ds) = sigma.sigma_and_dsigma(r as f64);
+                *wv = mu.map_or(0.0, |m| m[at + j]) + s as f32 * e;
+                *sv = e * ds as f32;
+            }
+        });
+    (w, slope)
+}
+
+/// The fused draw op: `mu` (optional) and `rho` in, the draw out.
+fn draw_op(mu: Option<&Tensor>, rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> Tensor {
+    let mv = mu.map(values);
+    let rv = values(rho);
+    let ev = eps.as_standard_layout();
+    let (w, eps_dsigma) = draw_and_slope(mv.as_ref().map(flat), flat(&rv), flat(&ev), sigma);
+    let data = ArrayD::from_shape_vec(IxDyn(rho.shape()), w).expect("same shape");
+    let parents: Vec<Tensor> = mu.into_iter().chain([rho]).cloned().collect();
+    Tensor::custom_op(
+        data,
+        &parents,
+        Box::new(SampleOp {
+            eps_dsigma,
+            with_mu: mu.is_some(),
+        }),
+    )
 }
 
 /// Fused draw `w = mu + sigma(rho) * eps` for a given `eps` (same shape).
@@ -190,27 +238,7 @@ pub fn sample_weight(
     sigma: SigmaTransform,
 ) -> Result<Tensor> {
     check_pair("sample_weight", mu, rho, eps)?;
-    let (m, r) = (values(mu), values(rho));
-    let e: Vec<f32> = eps.iter().copied().collect();
-    let (w, eps_dsigma): (Vec<f32>, Vec<f32>) = m
-        .par_iter()
-        .zip(r.par_iter())
-        .zip(e.par_iter())
-        .map(|((&m, &r), &e)| {
-            let (s, ds) = sigma.sigma_and_dsigma(r as f64);
-            (m + s as f32 * e, e * ds as f32)
-        })
-        .unzip();
-    let data = ArrayD::from_shape_vec(IxDyn(mu.shape()), w)
-        .map_err(|e| input("sample_weight", e.to_string()))?;
-    Ok(Tensor::custom_op(
-        data,
-        &[mu.clone(), rho.clone()],
-        Box::new(SampleOp {
-            eps_dsigma,
-            with_mu: true,
-        }),
-    ))
+    Ok(draw_op(Some(mu), rho, eps, sigma))
 }
 
 /// Fused perturbation `delta = sigma(rho) * eps` (Flipout's shared noise).
@@ -219,26 +247,7 @@ pub fn sample_weight(
 /// [`Error::InvalidInput`](crate::Error::InvalidInput) when the shapes differ.
 pub fn perturbation(rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> Result<Tensor> {
     check_pair("perturbation", rho, rho, eps)?;
-    let r = values(rho);
-    let e: Vec<f32> = eps.iter().copied().collect();
-    let (d, eps_dsigma): (Vec<f32>, Vec<f32>) = r
-        .par_iter()
-        .zip(e.par_iter())
-        .map(|(&r, &e)| {
-            let (s, ds) = sigma.sigma_and_dsigma(r as f64);
-            (s as f32 * e, e * ds as f32)
-        })
-        .unzip();
-    let data = ArrayD::from_shape_vec(IxDyn(rho.shape()), d)
-        .map_err(|e| input("perturbation", e.to_string()))?;
-    Ok(Tensor::custom_op(
-        data,
-        std::slice::from_ref(rho),
-        Box::new(SampleOp {
-            eps_dsigma,
-            with_mu: false,
-        }),
-    ))
+    Ok(draw_op(None, rho, eps, sigma))
 }
 
 /// The mask's values in standard order, checked against the weight's shape.
@@ -352,8 +361,10 @@ pub fn mc_kl_terms(
     for e in eps {
         check_pair("mc_kl_terms", mu, rho, e)?;
     }
-    let (m, r) = (values(mu), values(rho));
-    let es: Vec<Vec<f32>> = eps.iter().map(|e| e.iter().copied().collect()).collect();
+    let (mv, rv) = (values(mu), values(rho));
+    let (m, r) = (flat(&mv), flat(&rv));
+    let ev: Vec<CowArray<'_, f32, IxDyn>> = eps.iter().map(|e| e.as_standard_layout()).collect();
+    let es: Vec<&[f32]> = ev.iter().map(flat).collect();
     let inv_s = 1.0 / es.len() as f64;
     let detach = log_q_grad == LogQGradient::DetachedMu;
     let keep = mask_values(mask, mu)?;
@@ -424,7 +435,8 @@ pub fn closed_form_kl_terms(
     if prior.expected_log_density(0.0, 1.0).is_none() {
         return Ok(None);
     }
-    let (m, r) = (values(mu), values(rho));
+    let (mv, rv) = (values(mu), values(rho));
+    let (m, r) = (flat(&mv), flat(&rv));
     let keep = mask_values(mask, mu)?;
     let (coef, q, p) = kl_map(m.len(), |i| {
         if keep.as_ref().is_some_and(|k| k[i] == 0.0) {

@@ -267,12 +267,20 @@ pub(crate) fn responsibilities(a: f64, b: f64) -> (f64, f64, f64) {
     let d = a.min(b) - hi;
     // Below -40, 1 + e^d rounds to 1 in f64: skip the exp (and the ln).
     if d < -40.0 {
-        return if a >= b { (hi, 1.0, 0.0) } else { (hi, 0.0, 1.0) };
+        return if a >= b {
+            (hi, 1.0, 0.0)
+        } else {
+            (hi, 0.0, 1.0)
+        };
     }
     let t = d.exp();
     let (r_hi, r_lo) = (1.0 / (1.0 + t), t / (1.0 + t));
     let m = hi + (1.0 + t).ln();
-    if a >= b { (m, r_hi, r_lo) } else { (m, r_lo, r_hi) }
+    if a >= b {
+        (m, r_hi, r_lo)
+    } else {
+        (m, r_lo, r_hi)
+    }
 }
 
 impl Prior for ScaleMixturePrior {
@@ -682,8 +690,18 @@ mod tests {
             let (m, r1, r2) = responsibilities(a, b);
             let direct = (a.exp() + b.exp()).ln();
             assert_relative_eq!(m, direct, max_relative = 1e-14);
-            assert_relative_eq!(r1, (a - direct).exp(), max_relative = 1e-12, epsilon = 1e-16);
-            assert_relative_eq!(r2, (b - direct).exp(), max_relative = 1e-12, epsilon = 1e-16);
+            assert_relative_eq!(
+                r1,
+                (a - direct).exp(),
+                max_relative = 1e-12,
+                epsilon = 1e-16
+            );
+            assert_relative_eq!(
+                r2,
+                (b - direct).exp(),
+                max_relative = 1e-12,
+                epsilon = 1e-16
+            );
             assert_relative_eq!(r1 + r2, 1.0, max_relative = 1e-15);
         }
     }

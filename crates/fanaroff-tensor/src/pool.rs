@@ -117,7 +117,10 @@ mod tests {
         let w = pool.take(MIN_LEN + 90).expect("within a quarter");
         assert_eq!(w.len(), MIN_LEN + 90);
         pool.give(vec![0.0f32; 10]);
-        assert!(pool.spare.lock().unwrap().is_empty(), "small buffers are freed");
+        assert!(
+            pool.spare.lock().unwrap().is_empty(),
+            "small buffers are freed"
+        );
     }
 
     #[test]
@@ -127,9 +130,19 @@ mod tests {
         for _ in 0..3 {
             pool.give(vec![0.0f32; len]);
         }
-        let held: usize = pool.spare.lock().unwrap().iter().map(|b| b.capacity() * 4).sum();
+        let held: usize = pool
+            .spare
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| b.capacity() * 4)
+            .sum();
         assert!(held <= MAX_BYTES);
-        assert_eq!(pool.spare.lock().unwrap().len(), 2, "the oldest was dropped");
+        assert_eq!(
+            pool.spare.lock().unwrap().len(),
+            2,
+            "the oldest was dropped"
+        );
     }
 
     #[test]
