@@ -387,6 +387,8 @@ fn conv2d_stride_padding_corners() {
         (1, 1, 4, 4, 1, 4, 4, (1, 1), (0, 0), true), // kernel = input
         (3, 1, 5, 5, 2, 3, 3, (3, 3), (2, 2), true), // more threads than chunks of work
         (2, 2, 4, 5, 2, 2, 2, (1, 1), (2, 2), true), // stride 1, padding >= kernel: explicit path
+        (2, 3, 7, 6, 17, 3, 3, (1, 1), (1, 1), true), // >= 16 channels: transposed weight gradient
+        (1, 2, 6, 6, 16, 5, 5, (1, 1), (1, 1), false),
     ];
     for &(n, c, h, w, o, kh, kw, st, pd, bias) in cases {
         let x = uniform(&[n, c, h, w], -1.0, 1.0, &mut r);

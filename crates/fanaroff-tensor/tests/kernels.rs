@@ -19,11 +19,15 @@ fn run(kernel: Kernel) -> Vec<Vec<f32>> {
             let w = Tensor::randn(&[5, 2, 5, 5], &mut r).requires_grad(true);
             let b = Tensor::randn(&[5], &mut r).requires_grad(true);
             let m = Tensor::randn(&[5 * 19 * 17, 7], &mut r).requires_grad(true);
+            // a second conv with 18 output channels: the transposed weight gradient
+            let w2 = Tensor::randn(&[18, 2, 3, 3], &mut r).requires_grad(true);
             let y = x.conv2d(&w, Some(&b), (1, 1), (1, 1)).unwrap();
+            let y2 = x.conv2d(&w2, None, (1, 1), (1, 1)).unwrap();
             let z = y.flatten(1).unwrap().matmul(&m).unwrap();
-            let g = z.square().sum().backward().unwrap();
-            let mut out = vec![z.to_vec()];
-            for t in [&x, &w, &b, &m] {
+            let loss = z.square().sum().add(&y2.square().sum()).unwrap();
+            let g = loss.backward().unwrap();
+            let mut out = vec![z.to_vec(), y2.to_vec()];
+            for t in [&x, &w, &b, &m, &w2] {
                 out.push(g.get(t).unwrap().iter().copied().collect());
             }
             out
