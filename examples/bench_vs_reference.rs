@@ -93,6 +93,7 @@ options (defaults in brackets):
   --repeats N        repeats of the epochs and the predictive [5]
   --mb-repeats N     repeats of each minibatch measurement [20]
   --samples N        draws of the predictive [50]
+  --batch N          minibatch size of the epochs and of (d) [50]
   --out PATH         write the JSON here [print only]";
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -103,6 +104,7 @@ struct Args {
     repeats: usize,
     mb_repeats: usize,
     samples: usize,
+    batch: usize,
     out: Option<PathBuf>,
 }
 
@@ -113,6 +115,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         repeats: 5,
         mb_repeats: 20,
         samples: 50,
+        batch: 50,
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -129,12 +132,13 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--repeats" => a.repeats = num(val()?)?,
             "--mb-repeats" => a.mb_repeats = num(val()?)?,
             "--samples" => a.samples = num(val()?)?,
+            "--batch" => a.batch = num(val()?)?,
             "--out" => a.out = Some(PathBuf::from(val()?)),
             other => return Err(format!("unknown option {other:?}; see --help")),
         }
     }
-    if a.threads == 0 || a.repeats == 0 || a.mb_repeats == 0 || a.samples == 0 {
-        return Err("--threads, --repeats, --mb-repeats and --samples must be >= 1".into());
+    if [a.threads, a.repeats, a.mb_repeats, a.samples, a.batch].contains(&0) {
+        return Err("--threads, --repeats, --mb-repeats, --samples and --batch must be >= 1".into());
     }
     Ok(Some(a))
 }
@@ -258,10 +262,10 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
     Ok(Value::Object(out))
 }
 
-fn epoch_config() -> TrainConfig {
+fn epoch_config(batch: usize) -> TrainConfig {
     TrainConfig::default()
         .epochs(1)
-        .batch_size(50)
+        .batch_size(batch)
         .adam(1e-4)
         .schedule(None)
         .restore_best(false)
@@ -277,7 +281,7 @@ fn epochs_and_predictive(
 ) -> Res<Value> {
     let Models { mut bbb, mut det } = models()?;
     let mut tb =
-        Trainer::new(epoch_config())?.step(ElboStep::new(Elbo::default().temperature(1e-2))?);
+        Trainer::new(epoch_config(a.batch))?.step(ElboStep::new(Elbo::default().temperature(1e-2))?);
     let ep_b = timed(
         &mut || tb.fit(&mut bbb, train).map(|_| ()).map_err(Into::into),
         a.repeats,
@@ -288,7 +292,7 @@ fn epochs_and_predictive(
         median(ep_b.clone())
     );
     let allocs = allocations(&mut || tb.fit(&mut bbb, train).map(|_| ()).map_err(Into::into))?;
-    let mut td = Trainer::new(epoch_config())?.step(CrossEntropyStep);
+    let mut td = Trainer::new(epoch_config(a.batch))?.step(CrossEntropyStep);
     let ep_d = timed(
         &mut || td.fit(&mut det, train).map(|_| ()).map_err(Into::into),
         a.repeats,
@@ -333,25 +337,26 @@ fn run(a: &Args) -> Res<()> {
         train.len(),
         test_x.shape()[0]
     );
-    let first: Vec<usize> = (0..50.min(train.len())).collect();
+    let first: Vec<usize> = (0..a.batch.min(train.len())).collect();
     let b = train.batch(&first, 0, false)?;
-    let nb = train.len().div_ceil(50);
+    let nb = train.len().div_ceil(a.batch);
     let minib = minibatch(&b.inputs, &b.labels, nb, a.mb_repeats)?;
     let rest = epochs_and_predictive(&train, &test_x, a)?;
     let med = |v: &Value| v["median"].as_f64().unwrap_or(f64::NAN);
     let (n, nt) = (train.len() as f64, test_x.shape()[0] as f64);
     let inf_key = format!("inference_bbb_{}", a.samples);
+    let mb = first.len() as f64;
     let g = json!({
         "epoch_bbb": n * train_flop as f64 / med(&rest["epoch_bbb"]) / 1e9,
         "epoch_det": n * train_flop as f64 / med(&rest["epoch_det"]) / 1e9,
         "inference": a.samples as f64 * nt * fwd_flop as f64 / med(&rest[&inf_key]) / 1e9,
-        "mb_bbb_fwd_bwd": 50.0 * train_flop as f64 / med(&minib["bbb_fwd_bwd"]) / 1e9,
-        "mb_det_fwd_bwd": 50.0 * train_flop as f64 / med(&minib["det_fwd_bwd"]) / 1e9,
-        "mb_bbb_fwd_nograd": 50.0 * fwd_flop as f64 / med(&minib["bbb_fwd_nograd"]) / 1e9,
+        "mb_bbb_fwd_bwd": mb * train_flop as f64 / med(&minib["bbb_fwd_bwd"]) / 1e9,
+        "mb_det_fwd_bwd": mb * train_flop as f64 / med(&minib["det_fwd_bwd"]) / 1e9,
+        "mb_bbb_fwd_nograd": mb * fwd_flop as f64 / med(&minib["bbb_fwd_nograd"]) / 1e9,
     });
     let mut res = json!({
         "fanaroff": env!("CARGO_PKG_VERSION"), "threads": fanaroff::tensor::num_threads(),
-        "n_train": train.len(), "n_test": test_x.shape()[0], "batch": 50, "sigma": "exp",
+        "n_train": train.len(), "n_test": test_x.shape()[0], "batch": a.batch, "sigma": "exp",
         "fwd_flop_per_image": fwd_flop, "train_flop_per_image": train_flop, "n_params": n_params,
         "minibatch": minib, "achieved_gflops": g,
     });
