@@ -138,7 +138,9 @@ fn parse_args() -> Result<Option<Args>, String> {
         }
     }
     if [a.threads, a.repeats, a.mb_repeats, a.samples, a.batch].contains(&0) {
-        return Err("--threads, --repeats, --mb-repeats, --samples and --batch must be >= 1".into());
+        return Err(
+            "--threads, --repeats, --mb-repeats, --samples and --batch must be >= 1".into(),
+        );
     }
     Ok(Some(a))
 }
@@ -280,8 +282,8 @@ fn epochs_and_predictive(
     a: &Args,
 ) -> Res<Value> {
     let Models { mut bbb, mut det } = models()?;
-    let mut tb =
-        Trainer::new(epoch_config(a.batch))?.step(ElboStep::new(Elbo::default().temperature(1e-2))?);
+    let mut tb = Trainer::new(epoch_config(a.batch))?
+        .step(ElboStep::new(Elbo::default().temperature(1e-2))?);
     let ep_b = timed(
         &mut || tb.fit(&mut bbb, train).map(|_| ()).map_err(Into::into),
         a.repeats,

@@ -138,20 +138,27 @@ impl Drop for Scratch {
     }
 }
 
+/// The padded-input buffer of one chunk and the shape of the wide output
+/// rows it produces (`[O, Ho, Wp]`, planes `cols` apart).
+fn padded_input(g: &Geometry) -> (Padded, Wide) {
+    let pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
+    let shape = Wide {
+        ld: pad.cols,
+        wp: pad.wp,
+        rows: g.ho,
+        cols: g.wo,
+    };
+    (pad, shape)
+}
+
 pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
     let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
     let cl = chunk_len(g.n);
     out.par_chunks_mut(cl * ohw)
         .zip(x.par_chunks(cl * chw))
         .for_each(|(yc, xc)| {
-            let mut pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
+            let (mut pad, shape) = padded_input(g);
             let n = pad.cols;
-            let shape = Wide {
-                ld: n,
-                wp: pad.wp,
-                rows: g.ho,
-                cols: g.wo,
-            };
             let mut wide = Scratch::dirty(g.o * n);
             for (yi, xi) in yc.chunks_mut(ohw).zip(xc.chunks(chw)) {
                 pad.fill(xi, g.h, g.w);
@@ -195,14 +202,8 @@ fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
 fn weight_grad_chunk(g: &Geometry, xc: &[f32], dyc: &[f32]) -> Vec<f32> {
     let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
     let mut dw = vec![0.0f32; g.o * ckk];
-    let mut pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
+    let (mut pad, shape) = padded_input(g);
     let n = pad.cols;
-    let shape = Wide {
-        ld: n,
-        wp: pad.wp,
-        rows: g.ho,
-        cols: g.wo,
-    };
     let mut dy_wide = Scratch::zeroed(g.o * n);
     for (xi, dyi) in xc.chunks(chw).zip(dyc.chunks(ohw)) {
         pad.fill(xi, g.h, g.w);
