@@ -187,3 +187,40 @@ fn deterministic_for_fixed_seed() {
     let kept = d(1).iter().filter(|&&v| v > 0.0).count();
     assert!((30..70).contains(&kept), "{kept}");
 }
+
+/// Large pooling gradients come from recycled (dirty) buffers: every input
+/// position that is not a window's maximum, including the last row and
+/// column that no 2x2 window covers, must still get exactly 0.
+#[test]
+fn pooling_gradients_are_clean_in_recycled_buffers() {
+    let mut r = StdRng::seed_from_u64(9);
+    let (planes, side) = (2usize, 257usize); // odd: one uncovered row and column
+    let len = planes * side * side;
+    for relu in [false, true] {
+        // leave a buffer of the gradient's length full of garbage in the pool
+        drop(Tensor::full(&[planes, side * side], 7.0).mul_scalar(3.0));
+        let vals: Vec<f32> = (0..len).map(|_| r.random_range(-1.0f32..1.0)).collect();
+        let x = Tensor::from_vec(vals, &[1, planes, side, side])
+            .unwrap()
+            .requires_grad(true);
+        let y = if relu {
+            x.relu_max_pool2d((2, 2), (2, 2)).unwrap()
+        } else {
+            x.max_pool2d((2, 2), (2, 2)).unwrap()
+        };
+        let g = y.sum().backward().unwrap();
+        let dx = g.get(&x).unwrap();
+        let ones = dx.iter().filter(|&&v| v == 1.0).count();
+        let zeros = dx.iter().filter(|&&v| v == 0.0).count();
+        let positive = y.data().iter().filter(|&&v| v > 0.0).count();
+        let windows = planes * (side / 2) * (side / 2);
+        assert_eq!(ones, if relu { positive } else { windows }, "relu {relu}");
+        assert_eq!(ones + zeros, len, "every other entry is 0 (relu {relu})");
+        for p in 0..planes {
+            for i in 0..side {
+                assert_eq!(dx[[0, p, side - 1, i]], 0.0);
+                assert_eq!(dx[[0, p, i, side - 1]], 0.0);
+            }
+        }
+    }
+}

@@ -80,35 +80,53 @@ impl Backward for MaxPoolOp {
         let gs = gs.as_slice().expect("standard layout");
         let ys = output.as_standard_layout();
         let ys = ys.as_slice().expect("standard layout");
-        // Each plane is zeroed inside the parallel loop, just before its
-        // scatter (cheaper than one serial memset of the whole gradient).
         let mut dx = crate::pool::take_dirty(parents[0].len());
-        let chunks = dx
-            .par_chunks_mut(hw_in)
+        let (g, relu) = (self.g, self.relu);
+        dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
-            .zip(ys.par_chunks(hw_out));
-        // two loops, so plain max pooling does not test the output
-        if self.relu {
-            chunks.for_each(|((d, (g, a)), y)| {
-                d.fill(0.0);
-                for ((&gv, &i), &yv) in g.iter().zip(a).zip(y) {
-                    if yv > 0.0 {
-                        d[i as usize] += gv;
+            .zip(ys.par_chunks(hw_out))
+            .for_each(|((d, (gp, ap)), yp)| {
+                // the gradient passes where the (fused) ReLU's output is positive
+                let pass = |k: usize| if !relu || yp[k] > 0.0 { gp[k] } else { 0.0 };
+                if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
+                    scatter_2x2(&g, d, ap, pass);
+                } else {
+                    d.fill(0.0);
+                    for (k, &i) in ap.iter().enumerate() {
+                        d[i as usize] += pass(k);
                     }
                 }
             });
-        } else {
-            chunks.for_each(|((d, (g, a)), _)| {
-                d.fill(0.0);
-                for (&gv, &i) in g.iter().zip(a) {
-                    d[i as usize] += gv;
-                }
-            });
-        }
         vec![Some(
             ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
         )]
     }
+}
+
+/// Input gradient of one plane of 2x2 / stride-2 max pooling: every
+/// element is written once (the window's maximum gets `pass(k)`, the rest
+/// 0), so the plane needs no zero-filling first; rows and columns that no
+/// window covers are zeroed.
+fn scatter_2x2(g: &PoolGeom, d: &mut [f32], ap: &[u32], pass: impl Fn(usize) -> f32) {
+    let w = g.w;
+    for oy in 0..g.ho {
+        let base = 2 * oy * w;
+        let (r0, rest) = d[base..].split_at_mut(w);
+        let r1 = &mut rest[..w];
+        for ox in 0..g.wo {
+            let k = oy * g.wo + ox;
+            let at = ap[k] as usize - base - 2 * ox;
+            let v = pass(k);
+            let pick = |j: usize| if at == j { v } else { 0.0 };
+            r0[2 * ox] = pick(0);
+            r0[2 * ox + 1] = pick(1);
+            r1[2 * ox] = pick(w);
+            r1[2 * ox + 1] = pick(w + 1);
+        }
+        r0[2 * g.wo..].fill(0.0);
+        r1[2 * g.wo..].fill(0.0);
+    }
+    d[2 * g.ho * w..].fill(0.0);
 }
 
 /// `b` replaces `a` as the running maximum: larger, or NaN (NaN propagates,
