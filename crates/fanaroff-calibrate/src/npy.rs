@@ -76,13 +76,32 @@ fn npy_err(reason: impl Into<String>) -> Error {
 /// # Errors
 /// As [`read_npy`].
 pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
+    let (header, end) = split_header(bytes)?;
+    let descr = header_string(header, "descr")?;
+    let fortran = header_value(header, "fortran_order")?;
+    match fortran.trim() {
+        "False" => {}
+        "True" => {
+            return Err(npy_err(
+                "Fortran-order arrays are not supported; save with np.ascontiguousarray",
+            ));
+        }
+        other => return Err(npy_err(format!("bad fortran_order value `{other}`"))),
+    }
+    let shape = header_shape(header)?;
+    let data = decode_body(&bytes[end..], &shape, &descr)?;
+    Ok(NpyArray { shape, descr, data })
+}
+
+/// The header text after the magic string and version, and where the data
+/// starts.
+fn split_header(bytes: &[u8]) -> Result<(&str, usize)> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(npy_err(
             "missing the \\x93NUMPY magic string; not a .npy file",
         ));
     }
-    let major = bytes[6];
-    let (header_len, start) = match major {
+    let (header_len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         2 | 3 => {
             if bytes.len() < 12 {
@@ -106,24 +125,15 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
     }
     let header =
         std::str::from_utf8(&bytes[start..end]).map_err(|_| npy_err("header is not valid text"))?;
-    let descr = header_string(header, "descr")?;
-    let fortran = header_value(header, "fortran_order")?;
-    match fortran.trim() {
-        "False" => {}
-        "True" => {
-            return Err(npy_err(
-                "Fortran-order arrays are not supported; save with np.ascontiguousarray",
-            ));
-        }
-        other => return Err(npy_err(format!("bad fortran_order value `{other}`"))),
-    }
-    let shape = header_shape(header)?;
-    let count = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| npy_err(format!("shape {shape:?} is too large")))?;
-    let body = &bytes[end..];
-    let (size, decode): (usize, fn(&[u8]) -> Value) = match descr.as_str() {
+    Ok((header, end))
+}
+
+/// Decodes one element from its little-endian bytes.
+type Decode = fn(&[u8]) -> Value;
+
+/// Bytes per element and the decoder of one element for a dtype string.
+fn element_decoder(descr: &str) -> Result<(usize, Decode)> {
+    Ok(match descr {
         "<f8" => (8, |b| Value::F(f64::from_le_bytes(arr(b)))),
         "<f4" => (4, |b| Value::F(f32::from_le_bytes(arr(b)) as f64)),
         "<i8" => (8, |b| Value::I(i64::from_le_bytes(arr(b)))),
@@ -148,7 +158,16 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
                 "unsupported dtype `{d}`; use float32/float64 or an integer type"
             )));
         }
-    };
+    })
+}
+
+/// The elements of the data section, as floats or integers by dtype.
+fn decode_body(body: &[u8], shape: &[usize], descr: &str) -> Result<NpyData> {
+    let count = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| npy_err(format!("shape {shape:?} is too large")))?;
+    let (size, decode) = element_decoder(descr)?;
     let need = count
         .checked_mul(size)
         .ok_or_else(|| npy_err(format!("shape {shape:?} is too large")))?;
@@ -158,7 +177,6 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
             body.len()
         )));
     }
-    let is_float = descr.starts_with("<f");
     let mut floats = Vec::new();
     let mut ints = Vec::new();
     for chunk in body[..need].chunks_exact(size) {
@@ -170,14 +188,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray> {
             }
         }
     }
-    Ok(NpyArray {
-        shape,
-        descr,
-        data: if is_float {
-            NpyData::Float(floats)
-        } else {
-            NpyData::Int(ints)
-        },
+    Ok(if descr.starts_with("<f") {
+        NpyData::Float(floats)
+    } else {
+        NpyData::Int(ints)
     })
 }
 
