@@ -22,8 +22,8 @@ use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, load_model, save_model};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
-    ArrayLoader, CrossEntropyStep, Loader, PredictConfig, TrainConfig, Trainer, Validation,
-    predict_augmented, predict_samples, predictive_mean, write_atomic,
+    ArrayLoader, AugmentedValidation, CrossEntropyStep, Loader, PredictConfig, TrainConfig,
+    Trainer, Validation, predict_augmented, predict_samples, predictive_mean, write_atomic,
 };
 use fanaroff_examples::{Flags, load_confident};
 use rand::SeedableRng;
@@ -51,11 +51,14 @@ options (defaults in brackets):
   --threads N          rayon threads [all]
   --tta N              also report accuracy and AUC over N random augmented copies of the
                        test set (the paper code's protocol uses 360) [0: off]
+  --val-tta N          select the model by the validation NLL averaged over N augmented
+                       copies of the validation images (the paper code's selection) [0: off,
+                       the NLL on the images as they are]
   --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
 
-const FLAGS: [&str; 13] = [
+const FLAGS: [&str; 14] = [
     "--data",
     "--synthetic",
     "--norms",
@@ -67,6 +70,7 @@ const FLAGS: [&str; 13] = [
     "--lr",
     "--threads",
     "--tta",
+    "--val-tta",
     "--out",
     "--docs",
 ];
@@ -82,6 +86,7 @@ struct Args {
     batch: usize,
     lr: f32,
     tta: usize,
+    val_tta: usize,
     reevaluate: bool,
     out: PathBuf,
     docs: Option<PathBuf>,
@@ -128,6 +133,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         batch: f.get("--batch", 16)?,
         lr: f.get("--lr", 5e-5)?,
         tta: f.get("--tta", 0)?,
+        val_tta: f.get("--val-tta", 0)?,
         reevaluate: f.switch("--reevaluate"),
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
         docs: f.opt("--docs")?,
@@ -140,6 +146,8 @@ struct Data {
     train: ArrayLoader<u8>,
     val: ArrayLoader<u8>,
     test: ArrayLoader<u8>,
+    /// The validation images with the training augmentation, for `--val-tta`.
+    val_augmented: ArrayLoader<u8>,
     /// The test images with the training augmentation, for `--tta`.
     test_augmented: ArrayLoader<u8>,
 }
@@ -158,8 +166,23 @@ fn load_data(a: &Args, seed: u64) -> Res<Data> {
         source: d.source,
         train: l(&d.train)?.with_augment(augment.clone()),
         val: l(&d.val)?,
+        val_augmented: l(&d.val)?.with_augment(augment.clone()),
         test: l(&d.test)?,
         test_augmented: l(&d.test)?.with_augment(augment),
+    })
+}
+
+/// Model selection on the validation images as they are, or (`val_tta`
+/// > 0) averaged over that many augmented copies of them.
+fn with_validation<'a>(
+    t: Trainer<'a, AttentionNet>,
+    data: &'a Data,
+    val_tta: usize,
+) -> Res<Trainer<'a, AttentionNet>> {
+    Ok(if val_tta > 0 {
+        t.validation(AugmentedValidation::new(&data.val_augmented, val_tta)?)
+    } else {
+        t.validation(Validation::new(&data.val).samples(1)?)
     })
 }
 
@@ -219,7 +242,7 @@ fn run_one(
         .seed(seed)
         .checkpoint_dir(dir.join("ckpt"))
         .resume(true);
-    let trainer = Trainer::new(tcfg.clone())?.validation(Validation::new(&data.val).samples(1)?);
+    let trainer = with_validation(Trainer::new(tcfg.clone())?, data, a.val_tta)?;
     let history = match agg {
         Aggregation::DeepSupervision | Aggregation::FineTuned => trainer
             .step(DeepSupervisionStep)
@@ -231,9 +254,7 @@ fn run_one(
         let ft = tcfg
             .epochs(a.finetune_epochs)
             .checkpoint_dir(dir.join("ckpt_ft"));
-        Trainer::new(ft)?
-            .validation(Validation::new(&data.val).samples(1)?)
-            .fit(&mut net, &data.train)?;
+        with_validation(Trainer::new(ft)?, data, a.val_tta)?.fit(&mut net, &data.train)?;
     }
     let train_seconds = t0.elapsed().as_secs_f64();
     save_model(&net, dir.join("model.safetensors"))?;

@@ -144,6 +144,11 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
         self.augmented_batch(f.as_ref(), &all, seed).map(Some)
     }
 
+    /// Whether the loader has an augmentation.
+    pub fn is_augmented(&self) -> bool {
+        self.augment.is_some()
+    }
+
     /// The labels.
     pub fn labels(&self) -> &[usize] {
         &self.y

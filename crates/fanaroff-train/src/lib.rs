@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod array_loader;
+mod augmented_validation;
 mod callback;
 mod callbacks;
 mod checkpoint;
@@ -54,6 +55,7 @@ mod two_stream;
 mod validation;
 
 pub use array_loader::{ArrayLoader, AugmentFn};
+pub use augmented_validation::AugmentedValidation;
 pub use callback::{BatchInfo, Callback, EpochContext};
 pub use callbacks::{
     BestCheckpoint, EarlyStopping, EpochLog, LrSchedule, Progress, ScheduleConfig,
