@@ -42,12 +42,43 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 /// Allocations of at least 256 KiB (fresh pages: page faults on first touch).
 static LARGE: AtomicU64 = AtomicU64::new(0);
 
+/// Sizes of the large allocations and how often each occurred (open
+/// addressing without locks; sizes beyond the table's 64 slots go uncounted
+/// here but still count in [`LARGE`]).
+static SIZE_KEYS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+static SIZE_COUNTS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+
+fn count_size(size: u64) {
+    let start = (size / 64) as usize % SIZE_KEYS.len();
+    for k in 0..SIZE_KEYS.len() {
+        let i = (start + k) % SIZE_KEYS.len();
+        match SIZE_KEYS[i].compare_exchange(0, size, Relaxed, Relaxed) {
+            Ok(_) => {}
+            Err(held) if held == size => {}
+            Err(_) => continue,
+        }
+        SIZE_COUNTS[i].fetch_add(1, Relaxed);
+        return;
+    }
+}
+
 fn count(size: usize) {
     ALLOCS.fetch_add(1, Relaxed);
     BYTES.fetch_add(size as u64, Relaxed);
     if size >= 256 << 10 {
         LARGE.fetch_add(1, Relaxed);
+        count_size(size as u64);
     }
+}
+
+/// The current (size in bytes, count) table of large allocations.
+fn size_table() -> Vec<(u64, u64)> {
+    SIZE_KEYS
+        .iter()
+        .zip(&SIZE_COUNTS)
+        .map(|(k, c)| (k.load(Relaxed), c.load(Relaxed)))
+        .filter(|&(k, _)| k > 0)
+        .collect()
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator.
@@ -75,14 +106,26 @@ static GLOBAL: Counting = Counting;
 /// Allocations, bytes and large allocations made by `f`.
 fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
     let before = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
+    let sizes_before = size_table();
     f()?;
     let [n, b, l] = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
     let (n, b, l) = (n - before[0], b - before[1], l - before[2]);
+    let mut by_size: Vec<(u64, u64)> = size_table()
+        .into_iter()
+        .map(|(k, c)| {
+            let old = sizes_before.iter().find(|s| s.0 == k).map_or(0, |s| s.1);
+            (k, c - old)
+        })
+        .filter(|&(_, c)| c > 0)
+        .collect();
+    by_size.sort_by_key(|&(k, c)| (std::cmp::Reverse(k * c), k));
     println!(
-        "allocations in one more BBB epoch: {n} ({:.1} MiB), {l} of >= 256 KiB",
-        b as f64 / 1048576.0
+        "allocations in one more BBB epoch: {n} ({:.1} MiB), {l} of >= 256 KiB; \
+         largest totals by size (bytes x count): {:?}",
+        b as f64 / 1048576.0,
+        &by_size[..by_size.len().min(8)]
     );
-    Ok(json!({"count": n, "bytes": b, "large": l}))
+    Ok(json!({"count": n, "bytes": b, "large": l, "large_by_size": by_size}))
 }
 
 const HELP: &str = "bench_vs_reference: the timings of torch_bbb_reference.py bench, same JSON keys

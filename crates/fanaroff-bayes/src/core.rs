@@ -27,9 +27,13 @@ pub(crate) struct Core {
     pub mask: Mask,
 }
 
-/// Standard normal draws (the same sequence as `Tensor::randn`).
+/// Standard normal draws (the same sequence as `Tensor::randn`), in a
+/// buffer from the tensor pool.
 fn randn_array<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.sample(rand_distr::StandardNormal))
+    let mut v = fanaroff_tensor::pool::take_dirty(shape.iter().product());
+    v.iter_mut()
+        .for_each(|x| *x = rng.sample(rand_distr::StandardNormal));
+    ArrayD::from_shape_vec(IxDyn(shape), v).expect("length is the shape's product")
 }
 
 fn signs<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
@@ -91,16 +95,13 @@ impl Core {
             KlEstimator::MonteCarlo(s) => s.max(1),
             KlEstimator::Auto => 1,
         };
-        let mut draws: Vec<WeightNoise> = Vec::with_capacity(s);
-        if let Some(f) = first {
-            draws.push(f.clone());
-        }
-        while draws.len() < s {
-            draws.push(WeightNoise {
+        let fresh: Vec<WeightNoise> = (usize::from(first.is_some())..s)
+            .map(|_| WeightNoise {
                 weight_eps: randn_array(p.weight_mu.shape(), rng),
                 bias_eps: randn_array(p.bias_mu.shape(), rng),
-            });
-        }
+            })
+            .collect();
+        let draws: Vec<&WeightNoise> = first.into_iter().chain(&fresh).collect();
         let we: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.weight_eps).collect();
         let be: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.bias_eps).collect();
         let (prior, sig, lq) = (&self.cfg.prior, self.cfg.sigma, self.cfg.log_q_gradient);

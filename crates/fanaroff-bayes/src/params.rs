@@ -124,3 +124,13 @@ pub struct WeightNoise {
     /// `eps` of the biases (shape of `bias_mu`).
     pub bias_eps: ArrayD<f32>,
 }
+
+impl Drop for WeightNoise {
+    /// Hands large noise arrays back to the tensor buffer pool, so the next
+    /// draw of the same layer reuses their memory.
+    fn drop(&mut self) {
+        let empty = || ArrayD::zeros(ndarray::IxDyn(&[0]));
+        fanaroff_tensor::pool::recycle_array(std::mem::replace(&mut self.weight_eps, empty()));
+        fanaroff_tensor::pool::recycle_array(std::mem::replace(&mut self.bias_eps, empty()));
+    }
+}

@@ -16,7 +16,7 @@
 
 use crate::error::{Result, input};
 use crate::prior::{LN_SQRT_2PI, Prior};
-use fanaroff_tensor::{Backward, Tensor};
+use fanaroff_tensor::{Backward, Tensor, pool};
 use ndarray::{ArrayD, CowArray, IxDyn};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,12 @@ struct SampleOp {
     with_mu: bool,
 }
 
+impl Drop for SampleOp {
+    fn drop(&mut self) {
+        pool::recycle(std::mem::take(&mut self.eps_dsigma));
+    }
+}
+
 impl Backward for SampleOp {
     fn name(&self) -> &'static str {
         "bayes_sample"
@@ -159,7 +165,7 @@ impl Backward for SampleOp {
         let g = gv.as_slice().expect("standard layout");
         let shape = IxDyn(rho_t.shape());
         let grho = rho_t.is_requires_grad().then(|| {
-            let mut out = vec![0f32; g.len()];
+            let mut out = pool::take_dirty(g.len());
             out.par_chunks_mut(CHUNK)
                 .zip(g.par_chunks(CHUNK).zip(self.eps_dsigma.par_chunks(CHUNK)))
                 .for_each(|(o, (g, ed))| {
@@ -172,7 +178,7 @@ impl Backward for SampleOp {
         if self.with_mu {
             let gmu = parents[0]
                 .is_requires_grad()
-                .then(|| ArrayD::from_shape_vec(shape, g.to_vec()).expect("same shape"));
+                .then(|| ArrayD::from_shape_vec(shape, pooled_copy(g)).expect("same shape"));
             vec![gmu, grho]
         } else {
             vec![grho]
@@ -189,7 +195,7 @@ fn draw_and_slope(
     sigma: SigmaTransform,
 ) -> (Vec<f32>, Vec<f32>) {
     let n = rho.len();
-    let (mut w, mut slope) = (vec![0f32; n], vec![0f32; n]);
+    let (mut w, mut slope) = (pool::take_dirty(n), pool::take_dirty(n));
     w.par_chunks_mut(CHUNK)
         .zip(slope.par_chunks_mut(CHUNK))
         .enumerate()
@@ -251,10 +257,13 @@ pub fn perturbation(rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> R
 }
 
 /// The mask's values in standard order, checked against the weight's shape.
-fn mask_values(mask: Option<&ArrayD<f32>>, mu: &Tensor) -> Result<Option<Vec<f32>>> {
+fn mask_values<'a>(
+    mask: Option<&'a ArrayD<f32>>,
+    mu: &Tensor,
+) -> Result<Option<CowArray<'a, f32, IxDyn>>> {
     match mask {
         None => Ok(None),
-        Some(k) if k.shape() == mu.shape() => Ok(Some(k.iter().copied().collect())),
+        Some(k) if k.shape() == mu.shape() => Ok(Some(k.as_standard_layout())),
         Some(k) => Err(input(
             "KL terms",
             format!("mask {:?} for a weight {:?}", k.shape(), mu.shape()),
@@ -262,10 +271,36 @@ fn mask_values(mask: Option<&ArrayD<f32>>, mu: &Tensor) -> Result<Option<Vec<f32
     }
 }
 
-/// Per-element derivative coefficients stored by the KL ops:
-/// `[d lnq/d mu, d lnq/d rho, d lnp/d mu, d lnp/d rho]`.
+/// Per-element derivative coefficients stored by the KL ops, four per
+/// element: `[d lnq/d mu, d lnq/d rho, d lnp/d mu, d lnp/d rho]`.
 struct KlOp {
-    coef: Vec<[f32; 4]>,
+    coef: Vec<f32>,
+}
+
+impl Drop for KlOp {
+    fn drop(&mut self) {
+        pool::recycle(std::mem::take(&mut self.coef));
+    }
+}
+
+/// `out_i = a * c[4i + j] + b * c[4i + k]` in a pooled buffer, in parallel.
+fn combine(coef: &[f32], (a, j): (f32, usize), (b, k): (f32, usize)) -> Vec<f32> {
+    let mut out = pool::take_dirty(coef.len() / 4);
+    out.par_chunks_mut(CHUNK)
+        .zip(coef.par_chunks(4 * CHUNK))
+        .for_each(|(o, c)| {
+            for (o, c) in o.iter_mut().zip(c.chunks_exact(4)) {
+                *o = a * c[j] + b * c[k];
+            }
+        });
+    out
+}
+
+/// A copy of `g` in a pooled buffer.
+fn pooled_copy(g: &[f32]) -> Vec<f32> {
+    let mut v = pool::take_dirty(g.len());
+    v.copy_from_slice(g);
+    v
 }
 
 impl Backward for KlOp {
@@ -281,43 +316,28 @@ impl Backward for KlOp {
         let g: Vec<f32> = grad.iter().copied().collect();
         let (gq, gp) = (g[0], g[1]);
         let shape = IxDyn(parents[0].shape());
-        let gmu: Vec<f32> = self
-            .coef
-            .par_iter()
-            .map(|c| gq * c[0] + gp * c[2])
-            .collect();
-        let grho: Vec<f32> = self
-            .coef
-            .par_iter()
-            .map(|c| gq * c[1] + gp * c[3])
-            .collect();
-        vec![
-            if parents[0].is_requires_grad() {
-                ArrayD::from_shape_vec(shape.clone(), gmu).ok()
-            } else {
-                None
-            },
-            if parents[1].is_requires_grad() {
-                ArrayD::from_shape_vec(shape, grho).ok()
-            } else {
-                None
-            },
-        ]
+        let part = |which: usize| {
+            parents[which].is_requires_grad().then(|| {
+                let v = combine(&self.coef, (gq, which), (gp, 2 + which));
+                ArrayD::from_shape_vec(shape.clone(), v).expect("same shape")
+            })
+        };
+        vec![part(0), part(1)]
     }
 }
 
 /// Runs `f(i) -> ([coef; 4], lnq_i, lnp_i)` over all elements in fixed chunks,
 /// in parallel, and sums in chunk order (deterministic for any thread count).
-fn kl_map(n: usize, f: impl Fn(usize) -> ([f32; 4], f64, f64) + Sync) -> (Vec<[f32; 4]>, f64, f64) {
-    let mut coef = vec![[0f32; 4]; n];
+fn kl_map(n: usize, f: impl Fn(usize) -> ([f32; 4], f64, f64) + Sync) -> (Vec<f32>, f64, f64) {
+    let mut coef = pool::take_dirty(4 * n);
     let parts: Vec<(f64, f64)> = coef
-        .par_chunks_mut(CHUNK)
+        .par_chunks_mut(4 * CHUNK)
         .enumerate()
         .map(|(ci, chunk)| {
             let (mut q, mut p) = (0.0, 0.0);
-            for (j, c) in chunk.iter_mut().enumerate() {
+            for (j, c) in chunk.chunks_exact_mut(4).enumerate() {
                 let (cc, qi, pi) = f(ci * CHUNK + j);
-                *c = cc;
+                c.copy_from_slice(&cc);
                 q += qi;
                 p += pi;
             }
@@ -367,9 +387,10 @@ pub fn mc_kl_terms(
     let es: Vec<&[f32]> = ev.iter().map(flat).collect();
     let inv_s = 1.0 / es.len() as f64;
     let detach = log_q_grad == LogQGradient::DetachedMu;
-    let keep = mask_values(mask, mu)?;
+    let kv = mask_values(mask, mu)?;
+    let keep = kv.as_ref().map(flat);
     let (coef, q, p) = kl_map(m.len(), |i| {
-        if keep.as_ref().is_some_and(|k| k[i] == 0.0) {
+        if keep.is_some_and(|k| k[i] == 0.0) {
             return ([0.0; 4], 0.0, 0.0);
         }
         let (mu, rho) = (m[i] as f64, r[i] as f64);
@@ -437,9 +458,10 @@ pub fn closed_form_kl_terms(
     }
     let (mv, rv) = (values(mu), values(rho));
     let (m, r) = (flat(&mv), flat(&rv));
-    let keep = mask_values(mask, mu)?;
+    let kv = mask_values(mask, mu)?;
+    let keep = kv.as_ref().map(flat);
     let (coef, q, p) = kl_map(m.len(), |i| {
-        if keep.as_ref().is_some_and(|k| k[i] == 0.0) {
+        if keep.is_some_and(|k| k[i] == 0.0) {
             return ([0.0; 4], 0.0, 0.0);
         }
         let (mu, rho) = (m[i] as f64, r[i] as f64);

@@ -102,6 +102,6 @@ impl Mmd {
 fn sq_distances(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let aa = a.square().sum_axes(&[1], true)?; // [n, 1]
     let bb = b.square().sum_axes(&[1], true)?.t()?; // [1, m]
-    let ab = a.matmul(&b.t()?)?;
+    let ab = a.matmul_t(b)?;
     Ok(aa.add(&bb)?.sub(&ab.mul_scalar(2.0))?.relu())
 }

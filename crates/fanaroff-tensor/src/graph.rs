@@ -123,16 +123,28 @@ impl Gradients {
 
     /// Adds another store into this one (for gradient accumulation over
     /// micro-batches).
-    pub fn accumulate(&mut self, other: Gradients) {
-        for (id, g) in other.map {
+    pub fn accumulate(&mut self, mut other: Gradients) {
+        for (id, g) in std::mem::take(&mut other.map) {
             accumulate(&mut self.map, id, g);
+        }
+    }
+}
+
+impl Drop for Gradients {
+    /// Large gradients go back to the buffer pool for the next pass.
+    fn drop(&mut self) {
+        for (_, g) in self.map.drain() {
+            crate::pool::recycle_array(g);
         }
     }
 }
 
 fn accumulate(map: &mut HashMap<TensorId, ArrayD<f32>>, id: TensorId, g: ArrayD<f32>) {
     match map.get_mut(&id) {
-        Some(acc) => *acc += &g,
+        Some(acc) => {
+            *acc += &g;
+            crate::pool::recycle_array(g);
+        }
         None => {
             map.insert(id, g);
         }

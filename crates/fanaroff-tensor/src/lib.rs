@@ -40,7 +40,7 @@ mod graph;
 mod kernels;
 mod ops;
 mod parallel;
-mod pool;
+pub mod pool;
 mod tensor;
 
 pub use error::{Error, Result};

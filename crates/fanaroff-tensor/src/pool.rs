@@ -7,13 +7,24 @@
 //! hand their storage back here when dropped, and kernels take buffers of
 //! the same length from here first. Only buffers of at least
 //! [`MIN_LEN`] elements are kept, at most [`MAX_BYTES`] in total.
+//!
+//! Crates that write their own [`Backward`](crate::Backward) ops take their
+//! large outputs from here too, so that the graph hands them back after use:
+//!
+//! ```
+//! use fanaroff_tensor::pool;
+//! let mut v = pool::take_dirty(1 << 17); // contents arbitrary: overwrite all
+//! v.fill(1.0);
+//! pool::recycle(v); // the next request of this length gets it back
+//! assert!(pool::take_zeroed(1 << 17).iter().all(|&x| x == 0.0));
+//! ```
 
 use std::sync::Mutex;
 
 /// Smallest buffer worth keeping (256 KiB of f32).
-const MIN_LEN: usize = 1 << 16;
+pub const MIN_LEN: usize = 1 << 16;
 /// Upper bound on the memory the pool holds.
-const MAX_BYTES: usize = 1 << 28;
+pub const MAX_BYTES: usize = 1 << 29;
 
 /// A set of spare buffers. The crate uses one, [`POOL`]; tests make their
 /// own so that other test threads cannot take their buffers.
@@ -65,12 +76,12 @@ impl Pool {
 
 /// A buffer of exactly `len` elements with arbitrary (but initialised)
 /// contents, for kernels that overwrite every element.
-pub(crate) fn take_dirty(len: usize) -> Vec<f32> {
+pub fn take_dirty(len: usize) -> Vec<f32> {
     POOL.take(len).unwrap_or_else(|| vec![0.0; len])
 }
 
 /// A zero-filled buffer of `len` elements.
-pub(crate) fn take_zeroed(len: usize) -> Vec<f32> {
+pub fn take_zeroed(len: usize) -> Vec<f32> {
     match POOL.take(len) {
         Some(mut v) => {
             v.fill(0.0);
@@ -81,12 +92,12 @@ pub(crate) fn take_zeroed(len: usize) -> Vec<f32> {
 }
 
 /// Gives a buffer back for reuse (small ones are simply freed).
-pub(crate) fn recycle(v: Vec<f32>) {
+pub fn recycle(v: Vec<f32>) {
     POOL.give(v);
 }
 
 /// Returns an array's storage to the pool.
-pub(crate) fn recycle_array(a: ndarray::ArrayD<f32>) {
+pub fn recycle_array(a: ndarray::ArrayD<f32>) {
     if a.len() >= MIN_LEN {
         recycle(a.into_raw_vec_and_offset().0);
     }

@@ -358,6 +358,24 @@ fn matmul_plain_and_batched() {
     assert_grads("matmul shared", |x| x[0].matmul(&x[1]), &[a, c], cfg());
 }
 
+#[test]
+fn matmul_t_matches_matmul_of_the_transpose_and_passes_gradcheck() {
+    let mut r = rng(15);
+    let a = uniform(&[3, 4], -1.0, 1.0, &mut r);
+    let b = uniform(&[5, 4], -1.0, 1.0, &mut r);
+    let (ta, tb) = (Tensor::new(a.clone()), Tensor::new(b.clone()));
+    let fused = ta.matmul_t(&tb).unwrap().to_vec();
+    let plain = ta.matmul(&tb.t().unwrap()).unwrap().to_vec();
+    assert!(
+        ta.matmul_t(&Tensor::zeros(&[3, 5])).is_err(),
+        "[3, 4] x [3, 5]^T"
+    );
+    for (f, p) in fused.iter().zip(&plain) {
+        assert!((f - p).abs() < 1e-6, "{f} vs {p}");
+    }
+    assert_grads("matmul_t", |x| x[0].matmul_t(&x[1]), &[a, b], cfg());
+}
+
 /// (N, C, H, W, O, kh, kw, stride, padding, bias)
 type ConvCase = (
     usize,

@@ -137,7 +137,7 @@ impl Linear {
 /// # Errors
 /// Shape mismatches between `x [N, in]`, `w [out, in]` and `b [out]`.
 pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
-    let y = x.matmul(&w.t()?)?;
+    let y = x.matmul_t(w)?;
     Ok(match b {
         Some(b) => y.add(b)?,
         None => y,

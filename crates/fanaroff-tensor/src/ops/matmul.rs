@@ -1,22 +1,16 @@
 //! Matrix products, plain and batched.
 
+use super::matmul_t::pooled_mm as mm;
 use crate::error::{Error, Result};
 use crate::graph::Backward;
 use crate::tensor::Tensor;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, Array3, ArrayD, ArrayView2, Axis, Ix2, Ix3};
+use ndarray::{Array3, ArrayD, ArrayView2, Axis, Ix2, Ix3};
 
 fn as2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
     a.view()
         .into_dimensionality::<Ix2>()
         .expect("checked rank 2")
-}
-
-/// `a · b` for matrices (any strides).
-fn mm(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
-    let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    general_mat_mul(1.0, &a, &b, 0.0, &mut c);
-    c
 }
 
 struct MatmulOp;

@@ -5,6 +5,7 @@ mod batchnorm;
 pub(crate) mod binary;
 mod conv;
 mod matmul;
+mod matmul_t;
 mod pool;
 mod reduce;
 mod resize;

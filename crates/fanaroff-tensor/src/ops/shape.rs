@@ -7,6 +7,16 @@ use crate::ops::binary::{broadcast_shape, sum_to_shape};
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+/// The values of `a` in row-major order, in a buffer from the pool.
+fn pooled_standard(a: ndarray::ArrayViewD<'_, f32>, shape: &[usize]) -> ArrayD<f32> {
+    let mut v = crate::pool::take_dirty(a.len());
+    match a.as_slice() {
+        Some(s) => v.copy_from_slice(s),
+        None => v.iter_mut().zip(a.iter()).for_each(|(o, &x)| *o = x),
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), v).expect("same element count")
+}
+
 struct ReshapeOp;
 
 impl Backward for ReshapeOp {
@@ -19,12 +29,7 @@ impl Backward for ReshapeOp {
         parents: &[Tensor],
         _: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
-        let g = grad
-            .as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(IxDyn(parents[0].shape()))
-            .expect("same element count");
-        vec![Some(g)]
+        vec![Some(pooled_standard(grad.view(), parents[0].shape()))]
     }
 }
 
@@ -43,7 +48,8 @@ impl Backward for PermuteOp {
         _: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
         let g = grad.view().permuted_axes(IxDyn(&self.inverse));
-        vec![Some(g.as_standard_layout().into_owned())]
+        let shape = g.shape().to_vec();
+        vec![Some(pooled_standard(g, &shape))]
     }
 }
 
@@ -129,12 +135,7 @@ impl Tensor {
                 rhs: shape.to_vec(),
             });
         }
-        let y = self
-            .data()
-            .as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(IxDyn(shape))
-            .expect("checked element count");
+        let y = pooled_standard(self.data().view(), shape);
         Ok(Tensor::from_op(y, vec![self.clone()], ReshapeOp))
     }
 
@@ -212,12 +213,9 @@ impl Tensor {
         for (i, &a) in axes.iter().enumerate() {
             inverse[a] = i;
         }
-        let y = self
-            .data()
-            .view()
-            .permuted_axes(IxDyn(axes))
-            .as_standard_layout()
-            .into_owned();
+        let view = self.data().view().permuted_axes(IxDyn(axes));
+        let shape = view.shape().to_vec();
+        let y = pooled_standard(view, &shape);
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
