@@ -24,7 +24,7 @@ use std::sync::Mutex;
 /// Smallest buffer worth keeping (256 KiB of f32).
 pub const MIN_LEN: usize = 1 << 16;
 /// Upper bound on the memory the pool holds.
-pub const MAX_BYTES: usize = 1 << 29;
+pub const MAX_BYTES: usize = 1 << 28;
 
 /// A set of spare buffers. The crate uses one, [`POOL`]; tests make their
 /// own so that other test threads cannot take their buffers.
