@@ -1,17 +1,11 @@
 //! Matrix products, plain and batched.
 
-use super::matmul_t::pooled_mm as mm;
+use super::matmul_t::{as2, pooled_mm as mm};
 use crate::error::{Error, Result};
 use crate::graph::Backward;
 use crate::tensor::Tensor;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array3, ArrayD, ArrayView2, Axis, Ix2, Ix3};
-
-fn as2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
-    a.view()
-        .into_dimensionality::<Ix2>()
-        .expect("checked rank 2")
-}
+use ndarray::{Array3, ArrayD, Axis, Ix2, Ix3};
 
 struct MatmulOp;
 

@@ -10,7 +10,8 @@ use crate::tensor::Tensor;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayD, ArrayView2, Ix2};
 
-fn as2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
+/// A rank-2 view of an array whose rank was checked.
+pub(crate) fn as2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
     a.view()
         .into_dimensionality::<Ix2>()
         .expect("checked rank 2")
