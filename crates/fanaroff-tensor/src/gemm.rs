@@ -82,7 +82,7 @@ pub fn with_kernel<T>(kernel: Kernel, f: impl FnOnce() -> T) -> T {
 }
 
 /// The kernel to use now: the forced one, else the detected one.
-fn active() -> Kernel {
+pub(crate) fn active() -> Kernel {
     FORCED.with(Cell::get).unwrap_or_else(Kernel::detected)
 }
 

@@ -436,6 +436,8 @@ fn pooling() {
     for &(h, w, k, s) in &[
         (4usize, 4usize, (2usize, 2usize), (2usize, 2usize)),
         (5, 7, (2, 2), (2, 2)),
+        // 18 windows per row: the 8-wide vector rows and a scalar tail
+        (5, 37, (2, 2), (2, 2)),
         (5, 5, (3, 3), (2, 2)),
         (4, 5, (2, 3), (1, 1)),
     ] {

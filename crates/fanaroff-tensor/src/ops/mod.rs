@@ -7,6 +7,7 @@ mod conv;
 mod matmul;
 mod matmul_t;
 mod pool;
+mod pool_simd;
 mod reduce;
 mod resize;
 mod select;

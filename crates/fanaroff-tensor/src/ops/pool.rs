@@ -3,7 +3,9 @@
 //! No padding; windows that would run past the edge are dropped (PyTorch's
 //! default floor mode), so `Ho = (H - k) / s + 1`.
 
+use super::pool_simd::{max_row_2x2, scatter_row_2x2};
 use crate::error::{Result, invalid_arg, invalid_shape};
+use crate::gemm::{Kernel, active};
 use crate::graph::Backward;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
@@ -81,16 +83,16 @@ impl Backward for MaxPoolOp {
         let ys = output.as_standard_layout();
         let ys = ys.as_slice().expect("standard layout");
         let mut dx = crate::pool::take_dirty(parents[0].len());
-        let (g, relu) = (self.g, self.relu);
+        let (g, relu, kernel) = (self.g, self.relu, active());
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
             .zip(ys.par_chunks(hw_out))
             .for_each(|((d, (gp, ap)), yp)| {
-                // the gradient passes where the (fused) ReLU's output is positive
-                let pass = |k: usize| if !relu || yp[k] > 0.0 { gp[k] } else { 0.0 };
                 if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
-                    scatter_2x2(&g, d, ap, pass);
+                    scatter_2x2(&g, d, [gp, yp], ap, relu, kernel);
                 } else {
+                    // the gradient passes where the (fused) ReLU's output is positive
+                    let pass = |k: usize| if !relu || yp[k] > 0.0 { gp[k] } else { 0.0 };
                     d.fill(0.0);
                     for (k, &i) in ap.iter().enumerate() {
                         d[i as usize] += pass(k);
@@ -104,19 +106,29 @@ impl Backward for MaxPoolOp {
 }
 
 /// Input gradient of one plane of 2x2 / stride-2 max pooling: every
-/// element is written once (the window's maximum gets `pass(k)`, the rest
-/// 0), so the plane needs no zero-filling first; rows and columns that no
-/// window covers are zeroed.
-fn scatter_2x2(g: &PoolGeom, d: &mut [f32], ap: &[u32], pass: impl Fn(usize) -> f32) {
+/// element is written once (the window's maximum gets the output gradient,
+/// zeroed where the fused ReLU's output is not positive; the rest 0), so the
+/// plane needs no zero-filling first; rows and columns that no window
+/// covers are zeroed. `[gp, yp]`: the output gradient and output.
+fn scatter_2x2(
+    g: &PoolGeom,
+    d: &mut [f32],
+    [gp, yp]: [&[f32]; 2],
+    ap: &[u32],
+    relu: bool,
+    kernel: Kernel,
+) {
     let w = g.w;
     for oy in 0..g.ho {
         let base = 2 * oy * w;
         let (r0, rest) = d[base..].split_at_mut(w);
         let r1 = &mut rest[..w];
-        for ox in 0..g.wo {
-            let k = oy * g.wo + ox;
-            let at = ap[k] as usize - base - 2 * ox;
-            let v = pass(k);
+        let row = oy * g.wo..(oy + 1) * g.wo;
+        let (gr, yr, ar) = (&gp[row.clone()], &yp[row.clone()], &ap[row]);
+        let done = scatter_row_2x2(kernel, r0, r1, gr, yr, ar, base, w, relu);
+        for ox in done..g.wo {
+            let at = ar[ox] as usize - base - 2 * ox;
+            let v = if !relu || yr[ox] > 0.0 { gr[ox] } else { 0.0 };
             let pick = |j: usize| if at == j { v } else { 0.0 };
             r0[2 * ox] = pick(0);
             r0[2 * ox + 1] = pick(1);
@@ -142,17 +154,19 @@ fn relu(x: f32) -> f32 {
     x.max(0.0)
 }
 
-#[inline(always)]
-fn identity(x: f32) -> f32 {
-    x
-}
-
-/// Maximum of `f(x)` and its flat position for each window of one plane
-/// (`f` = identity for max pooling, ReLU for the fused ReLU + max pooling).
-#[inline(always)]
-fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32], f: impl Fn(f32) -> f32) {
+/// Maximum of `relu(x)` (`relu_first`, the fused ReLU + max pooling) or
+/// of `x`, and its flat position, for each window of one plane.
+fn max_plane(
+    g: &PoolGeom,
+    xp: &[f32],
+    yp: &mut [f32],
+    ap: &mut [u32],
+    relu_first: bool,
+    kernel: Kernel,
+) {
+    let f = |x: f32| if relu_first { relu(x) } else { x };
     if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
-        // The common 2x2/2 case: selects instead of a window loop.
+        // The common 2x2/2 case: vector rows, then selects instead of a window loop.
         let w = g.w;
         for oy in 0..g.ho {
             let base = 2 * oy * w;
@@ -160,7 +174,8 @@ fn max_plane(g: &PoolGeom, xp: &[f32], yp: &mut [f32], ap: &mut [u32], f: impl F
             let r1 = &xp[base + w..base + w + 2 * g.wo];
             let ys = &mut yp[oy * g.wo..(oy + 1) * g.wo];
             let is = &mut ap[oy * g.wo..(oy + 1) * g.wo];
-            for ox in 0..g.wo {
+            let done = max_row_2x2(kernel, r0, r1, ys, is, base, w, relu_first);
+            for ox in done..g.wo {
                 let (a, b) = (f(r0[2 * ox]), f(r0[2 * ox + 1]));
                 let (c, d) = (f(r1[2 * ox]), f(r1[2 * ox + 1]));
                 let (m01, i01) = if beats(b, a) { (b, 1) } else { (a, 0) };
@@ -255,7 +270,7 @@ impl Tensor {
     /// assert_eq!(y.to_vec(), vec![5., 7., 13., 15.]);
     /// ```
     pub fn max_pool2d(&self, kernel: (usize, usize), stride: (usize, usize)) -> Result<Tensor> {
-        let (y, argmax, g) = self.window_max("max_pool2d", kernel, stride, identity)?;
+        let (y, argmax, g) = self.window_max("max_pool2d", kernel, stride, false)?;
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
@@ -288,7 +303,7 @@ impl Tensor {
         kernel: (usize, usize),
         stride: (usize, usize),
     ) -> Result<Tensor> {
-        let (y, argmax, g) = self.window_max("relu_max_pool2d", kernel, stride, relu)?;
+        let (y, argmax, g) = self.window_max("relu_max_pool2d", kernel, stride, true)?;
         Ok(Tensor::from_op(
             y,
             vec![self.clone()],
@@ -306,7 +321,7 @@ impl Tensor {
         op: &'static str,
         kernel: (usize, usize),
         stride: (usize, usize),
-        f: impl Fn(f32) -> f32 + Sync + Copy,
+        relu_first: bool,
     ) -> Result<(ArrayD<f32>, Vec<u32>, PoolGeom)> {
         let g = geometry(op, self, kernel, stride)?;
         let (hw_in, hw_out) = (g.h * g.w, g.ho * g.wo);
@@ -315,10 +330,11 @@ impl Tensor {
         let xs = xs.as_slice().expect("standard layout");
         let mut y = crate::pool::take_dirty(planes * hw_out);
         let mut argmax = vec![0u32; planes * hw_out];
+        let kernel = active();
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
             .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, f));
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, relu_first, kernel));
         let mut shape = self.shape().to_vec();
         shape[2] = g.ho;
         shape[3] = g.wo;
