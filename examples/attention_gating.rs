@@ -13,7 +13,7 @@
 
 use fanaroff::attention::{
     Aggregation, AttentionNet, AttentionNetConfig, DeepSupervisionStep, Normalisation,
-    attention_maps, source_mass,
+    ProbabilityCrossEntropyStep, attention_maps, source_mass,
 };
 use fanaroff::calibrate::auroc;
 use fanaroff::data::transform::Augment;
@@ -54,6 +54,9 @@ options (defaults in brackets):
   --val-tta N          select the model by the validation NLL averaged over N augmented
                        copies of the validation images (the paper code's selection) [0: off,
                        the NLL on the images as they are]
+  --reference-loss     train with the study code's loss (cross-entropy of the softmax
+                       output, a double softmax) instead of the cross-entropy of the logits;
+                       concat and mean only; run folders get a _refloss suffix
   --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
@@ -88,12 +91,14 @@ struct Args {
     tta: usize,
     val_tta: usize,
     reevaluate: bool,
+    reference_loss: bool,
     out: PathBuf,
     docs: Option<PathBuf>,
 }
 
 fn parse_args(argv: &[String]) -> Res<Args> {
-    let f = Flags::parse_with_switches(argv, &FLAGS, &["--reevaluate"], HELP)?;
+    let switches = ["--reevaluate", "--reference-loss"];
+    let f = Flags::parse_with_switches(argv, &FLAGS, &switches, HELP)?;
     if let Some(t) = f.opt::<usize>("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
     }
@@ -121,7 +126,12 @@ fn parse_args(argv: &[String]) -> Res<Args> {
                 .find(|x| x.name() == n)
                 .ok_or(format!("--aggs: unknown {n}"))
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    let reference_loss = f.switch("--reference-loss");
+    let two_stage = [Aggregation::DeepSupervision, Aggregation::FineTuned];
+    if reference_loss && aggs.iter().any(|a| two_stage.contains(a)) {
+        return Err("--reference-loss: only for the concat and mean aggregations".into());
+    }
     Ok(Args {
         data: f.opt("--data")?,
         synthetic: f.opt("--synthetic")?,
@@ -135,6 +145,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         tta: f.get("--tta", 0)?,
         val_tta: f.get("--val-tta", 0)?,
         reevaluate: f.switch("--reevaluate"),
+        reference_loss,
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
         docs: f.opt("--docs")?,
     })
@@ -208,8 +219,9 @@ struct RunResult {
 }
 
 fn run_dir(a: &Args, norm: Normalisation, agg: Aggregation, seed: u64) -> PathBuf {
+    let suffix = if a.reference_loss { "_refloss" } else { "" };
     a.out
-        .join(format!("{}_{}_s{seed}", norm.name(), agg.name()))
+        .join(format!("{}_{}_s{seed}{suffix}", norm.name(), agg.name()))
 }
 
 /// Trains (or resumes) one setting and evaluates it.
@@ -246,6 +258,9 @@ fn run_one(
     let history = match agg {
         Aggregation::DeepSupervision | Aggregation::FineTuned => trainer
             .step(DeepSupervisionStep)
+            .fit(&mut net, &data.train)?,
+        _ if a.reference_loss => trainer
+            .step(ProbabilityCrossEntropyStep)
             .fit(&mut net, &data.train)?,
         _ => trainer.step(CrossEntropyStep).fit(&mut net, &data.train)?,
     };
@@ -541,12 +556,25 @@ fn mean_std(v: &[f64]) -> String {
 fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
     let mut md = format!(
         "# Attention-gated CNN on {source}\n\n{} epochs, batch {}, Adam lr {}, seeds {:?}; \
-         rotations, 2 px shifts, 0.9-1.1 scaling; model selected on validation NLL. \
+         rotations, 2 px shifts, 0.9-1.1 scaling; {}; model selected on validation NLL{}. \
          Cells: mean ± std over seeds. Attention on sources: mean fraction of each gate's \
          attention (minus its minimum) on non-zero pixels.\n\n\
          | normalisation | aggregation | test accuracy | AUC | accuracy / AUC over augmented test copies (reps) | attention on sources (gate 1, 2, 3) | source area | minutes per run |\n\
          |---|---|---|---|---|---|---|---|\n",
-        a.epochs, a.batch, a.lr, a.seeds
+        a.epochs,
+        a.batch,
+        a.lr,
+        a.seeds,
+        if a.reference_loss {
+            "loss: cross-entropy of the softmax output (the study code's)"
+        } else {
+            "loss: cross-entropy of the logits"
+        },
+        if a.val_tta > 0 {
+            format!(" averaged over {} augmented copies", a.val_tta)
+        } else {
+            String::new()
+        }
     );
     for &norm in &a.norms {
         for &agg in &a.aggs {

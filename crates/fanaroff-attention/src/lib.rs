@@ -15,6 +15,7 @@ mod maps;
 mod net;
 mod normalise;
 mod overlay;
+mod reference_loss;
 mod saliency;
 mod step;
 
@@ -24,5 +25,6 @@ pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
 pub use normalise::Normalisation;
 pub use overlay::OverlayGrid;
+pub use reference_loss::ProbabilityCrossEntropyStep;
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use step::DeepSupervisionStep;
