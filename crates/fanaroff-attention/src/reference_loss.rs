@@ -10,7 +10,7 @@
 
 use fanaroff_nn::{Module, Reduction, cross_entropy};
 use fanaroff_train::{
-    Batch, Metric, Result, StepContext, StepOutput, TrainStep, check_logits, correct,
+    Batch, Result, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
 };
 
 /// Cross-entropy of the softmax probabilities (the reference code's
@@ -25,12 +25,7 @@ impl<M: Module + ?Sized> TrainStep<M> for ProbabilityCrossEntropyStep {
         check_logits(&logits, &batch.labels)?;
         let probs = logits.softmax(1)?;
         let loss = cross_entropy(&probs, &batch.labels, Reduction::Mean)?;
-        let n = batch.labels.len() as f64;
-        let metrics = vec![
-            Metric::new("loss", loss.item()? as f64 * n, n),
-            Metric::new("acc", correct(&logits, &batch.labels) as f64, n),
-        ];
-        Ok(StepOutput { loss, metrics })
+        classifier_output(loss, &logits, &batch.labels)
     }
     fn describe(&self) -> serde_json::Value {
         serde_json::json!({"step": "probability_cross_entropy"})

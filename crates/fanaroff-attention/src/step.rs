@@ -3,7 +3,7 @@
 use crate::net::AttentionNet;
 use fanaroff_nn::{Reduction, cross_entropy};
 use fanaroff_train::{
-    Batch, Metric, Result, StepContext, StepOutput, TrainStep, check_logits, correct,
+    Batch, Result, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
 };
 
 /// The training step of the `DeepSupervision` and `FineTuned` aggregations
@@ -31,12 +31,7 @@ impl TrainStep<AttentionNet> for DeepSupervisionStep {
             loss = loss.add(&cross_entropy(h, &batch.labels, Reduction::Mean)?)?;
         }
         let loss = loss.mul_scalar(1.0 / heads.len() as f32);
-        let n = batch.labels.len() as f64;
-        let metrics = vec![
-            Metric::new("loss", loss.item()? as f64 * n, n),
-            Metric::new("acc", correct(&out.logits, &batch.labels) as f64, n),
-        ];
-        Ok(StepOutput { loss, metrics })
+        classifier_output(loss, &out.logits, &batch.labels)
     }
     fn describe(&self) -> serde_json::Value {
         serde_json::json!({"step": "deep_supervision"})

@@ -70,7 +70,8 @@ pub use predict::{
     predictive_mean,
 };
 pub use step::{
-    CrossEntropyStep, Metric, StepContext, StepOutput, TrainStep, check_logits, correct,
+    CrossEntropyStep, Metric, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
+    correct,
 };
 pub use trainer::{Trainer, has_checkpoint};
 pub use tta::predict_augmented;

@@ -99,6 +99,20 @@ pub fn correct(logits: &Tensor, labels: &[usize]) -> usize {
         .count()
 }
 
+/// The output of a classifier's step: its batch-mean `loss` and the metrics
+/// `loss` (per example) and `acc` (argmax of `logits` against `labels`).
+///
+/// # Errors
+/// When `loss` is not a scalar.
+pub fn classifier_output(loss: Tensor, logits: &Tensor, labels: &[usize]) -> Result<StepOutput> {
+    let n = labels.len() as f64;
+    let metrics = vec![
+        Metric::new("loss", loss.item()? as f64 * n, n),
+        Metric::new("acc", correct(logits, labels) as f64, n),
+    ];
+    Ok(StepOutput { loss, metrics })
+}
+
 /// Checks that logits are `[N, K]` with `N` = number of labels, every label
 /// `< K`, and every value finite.
 ///
@@ -135,12 +149,7 @@ impl<M: Module + ?Sized> TrainStep<M> for CrossEntropyStep {
         let logits = ctx.model.forward(&batch.inputs, ctx.rng)?;
         check_logits(&logits, &batch.labels)?;
         let loss = cross_entropy(&logits, &batch.labels, Reduction::Mean)?;
-        let n = batch.labels.len() as f64;
-        let metrics = vec![
-            Metric::new("loss", loss.item()? as f64 * n, n),
-            Metric::new("acc", correct(&logits, &batch.labels) as f64, n),
-        ];
-        Ok(StepOutput { loss, metrics })
+        classifier_output(loss, &logits, &batch.labels)
     }
     fn describe(&self) -> serde_json::Value {
         serde_json::json!({"step": "cross_entropy"})
