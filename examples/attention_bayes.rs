@@ -45,10 +45,11 @@ options (defaults in brackets):
   --temperature T    posterior temperature of the ELBO [0.01]
   --draws N          weight draws for predictions and map statistics [20]
   --threads N        rayon threads [all]
+  --pool-mib N       memory the buffer pool may hold (see attention_gating) [1024]
   --out DIR          run folder [target/attention_bayes]
   --docs DIR         where attention_bayes.md and the figure go [--out]";
 
-const FLAGS: [&str; 11] = [
+const FLAGS: [&str; 12] = [
     "--data",
     "--synthetic",
     "--seed",
@@ -58,6 +59,7 @@ const FLAGS: [&str; 11] = [
     "--temperature",
     "--draws",
     "--threads",
+    "--pool-mib",
     "--out",
     "--docs",
 ];
@@ -163,6 +165,7 @@ fn main() {
 
 fn run() -> Res<()> {
     let f = Flags::parse(&argv(), &FLAGS, HELP)?;
+    fanaroff::tensor::pool::set_max_bytes(f.get::<usize>("--pool-mib", 1024)? << 20);
     if let Some(t) = f.opt("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
     }

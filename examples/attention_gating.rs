@@ -49,6 +49,8 @@ options (defaults in brackets):
   --batch N            [16]
   --lr LR              Adam learning rate [5e-5]
   --threads N          rayon threads [all]
+  --pool-mib N         memory the buffer pool may hold; this network's activations need
+                       more than the default to be reused between steps [1024]
   --tta N              also report accuracy and AUC over N random augmented copies of the
                        test set (the paper code's protocol uses 360) [0: off]
   --val-tta N          select the model by the validation NLL averaged over N augmented
@@ -61,7 +63,7 @@ options (defaults in brackets):
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
 
-const FLAGS: [&str; 14] = [
+const FLAGS: [&str; 15] = [
     "--data",
     "--synthetic",
     "--norms",
@@ -72,6 +74,7 @@ const FLAGS: [&str; 14] = [
     "--batch",
     "--lr",
     "--threads",
+    "--pool-mib",
     "--tta",
     "--val-tta",
     "--out",
@@ -102,6 +105,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
     if let Some(t) = f.opt::<usize>("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
     }
+    fanaroff::tensor::pool::set_max_bytes(f.get::<usize>("--pool-mib", 1024)? << 20);
     let named = |list: Vec<String>, what: &str| -> Res<Vec<String>> {
         Ok(if list.is_empty() {
             vec![what.to_string()]

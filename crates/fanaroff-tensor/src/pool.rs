@@ -6,7 +6,8 @@
 //! touch, which measured at about a quarter of a step. Tensors therefore
 //! hand their storage back here when dropped, and kernels take buffers of
 //! the same length from here first. Only buffers of at least
-//! [`MIN_LEN`] elements are kept, at most [`MAX_BYTES`] in total.
+//! [`MIN_LEN`] elements are kept, at most [`max_bytes`] in total
+//! ([`MAX_BYTES`] unless [`set_max_bytes`] changed it).
 //!
 //! Crates that write their own [`Backward`](crate::Backward) ops take their
 //! large outputs from here too, so that the graph hands them back after use:
@@ -20,11 +21,36 @@
 //! ```
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Smallest buffer worth keeping (256 KiB of f32).
 pub const MIN_LEN: usize = 1 << 16;
-/// Upper bound on the memory the pool holds.
+/// Default upper bound on the memory the pool holds (256 MiB): enough for
+/// the LeNet's activations and gradients at batch 50 while keeping the peak
+/// memory below PyTorch's; see [`set_max_bytes`].
 pub const MAX_BYTES: usize = 1 << 28;
+
+static LIMIT: AtomicUsize = AtomicUsize::new(MAX_BYTES);
+
+/// Sets the upper bound on the memory the pool holds (for all threads).
+/// Networks with larger activations than the pool holds re-allocate them
+/// every step, and fresh large allocations cost a page fault per 4 KiB:
+/// the attention-gated CNN at batch 16 runs much faster with 1 GiB. Spares
+/// above a lowered bound are dropped as buffers come back.
+///
+/// ```
+/// fanaroff_tensor::pool::set_max_bytes(1 << 30);
+/// assert_eq!(fanaroff_tensor::pool::max_bytes(), 1 << 30);
+/// # fanaroff_tensor::pool::set_max_bytes(fanaroff_tensor::pool::MAX_BYTES);
+/// ```
+pub fn set_max_bytes(bytes: usize) {
+    LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// The current upper bound on the memory the pool holds.
+pub fn max_bytes() -> usize {
+    LIMIT.load(Ordering::Relaxed)
+}
 
 /// A set of spare buffers. The crate uses one, [`POOL`]; tests make their
 /// own so that other test threads cannot take their buffers.
@@ -56,18 +82,24 @@ impl Pool {
     }
 
     /// Keeps `v` (when large enough), dropping the oldest spares to stay
-    /// under [`MAX_BYTES`].
+    /// under [`max_bytes`].
     fn give(&self, v: Vec<f32>) {
+        self.give_within(v, max_bytes());
+    }
+
+    /// Keeps `v` (when large enough), dropping the oldest spares to stay
+    /// under `limit` bytes.
+    fn give_within(&self, v: Vec<f32>, limit: usize) {
         if v.len() < MIN_LEN {
             return;
         }
         if let Ok(mut spare) = self.spare.lock() {
             let mut held: usize = spare.iter().map(|b| b.capacity() * 4).sum();
-            while held + v.capacity() * 4 > MAX_BYTES && !spare.is_empty() {
+            while held + v.capacity() * 4 > limit && !spare.is_empty() {
                 let old = spare.remove(0);
                 held -= old.capacity() * 4;
             }
-            if held + v.capacity() * 4 <= MAX_BYTES {
+            if held + v.capacity() * 4 <= limit {
                 spare.push(v);
             }
         }
@@ -139,7 +171,7 @@ mod tests {
         let pool = Pool::new();
         let len = MAX_BYTES / 4 / 3 + 1; // three of these exceed the cap
         for _ in 0..3 {
-            pool.give(vec![0.0f32; len]);
+            pool.give_within(vec![0.0f32; len], MAX_BYTES);
         }
         let held: usize = pool
             .spare
@@ -154,6 +186,22 @@ mod tests {
             2,
             "the oldest was dropped"
         );
+    }
+
+    #[test]
+    fn a_lower_bound_drops_the_oldest_spares() {
+        let pool = Pool::new();
+        let len = MIN_LEN * 2;
+        let first = vec![1.0f32; len];
+        let ptr = first.as_ptr();
+        pool.give_within(first, usize::MAX);
+        pool.give_within(vec![2.0f32; len], usize::MAX);
+        // room for one: the oldest goes
+        pool.give_within(vec![3.0f32; len], len * 4 * 2 - 1);
+        let held = pool.spare.lock().unwrap();
+        assert_eq!(held.len(), 1);
+        assert_ne!(held[0].as_ptr(), ptr, "the oldest was dropped");
+        assert_eq!(held[0][0], 3.0, "the newest is kept");
     }
 
     #[test]
