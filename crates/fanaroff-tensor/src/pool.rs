@@ -52,15 +52,17 @@ pub fn max_bytes() -> usize {
     LIMIT.load(Ordering::Relaxed)
 }
 
-/// A set of spare buffers. The crate uses one, [`POOL`]; tests make their
-/// own so that other test threads cannot take their buffers.
-struct Pool {
-    spare: Mutex<Vec<Vec<f32>>>,
+/// A set of spare buffers. The crate uses one for values, [`POOL`], and one
+/// for the positions max pooling records, [`INDICES`]; tests make their own
+/// so that other test threads cannot take their buffers.
+struct Pool<T> {
+    spare: Mutex<Vec<Vec<T>>>,
 }
 
-static POOL: Pool = Pool::new();
+static POOL: Pool<f32> = Pool::new();
+static INDICES: Pool<u32> = Pool::new();
 
-impl Pool {
+impl<T> Pool<T> {
     const fn new() -> Self {
         Pool {
             spare: Mutex::new(Vec::new()),
@@ -68,7 +70,7 @@ impl Pool {
     }
 
     /// A spare buffer of `len..=len + len / 4` elements cut to `len`, if any.
-    fn take(&self, len: usize) -> Option<Vec<f32>> {
+    fn take(&self, len: usize) -> Option<Vec<T>> {
         if len < MIN_LEN {
             return None;
         }
@@ -83,23 +85,24 @@ impl Pool {
 
     /// Keeps `v` (when large enough), dropping the oldest spares to stay
     /// under [`max_bytes`].
-    fn give(&self, v: Vec<f32>) {
+    fn give(&self, v: Vec<T>) {
         self.give_within(v, max_bytes());
     }
 
     /// Keeps `v` (when large enough), dropping the oldest spares to stay
     /// under `limit` bytes.
-    fn give_within(&self, v: Vec<f32>, limit: usize) {
+    fn give_within(&self, v: Vec<T>, limit: usize) {
+        let bytes = |b: &Vec<T>| b.capacity() * std::mem::size_of::<T>();
         if v.len() < MIN_LEN {
             return;
         }
         if let Ok(mut spare) = self.spare.lock() {
-            let mut held: usize = spare.iter().map(|b| b.capacity() * 4).sum();
-            while held + v.capacity() * 4 > limit && !spare.is_empty() {
+            let mut held: usize = spare.iter().map(bytes).sum();
+            while held + bytes(&v) > limit && !spare.is_empty() {
                 let old = spare.remove(0);
-                held -= old.capacity() * 4;
+                held -= bytes(&old);
             }
-            if held + v.capacity() * 4 <= limit {
+            if held + bytes(&v) <= limit {
                 spare.push(v);
             }
         }
@@ -126,6 +129,17 @@ pub fn take_zeroed(len: usize) -> Vec<f32> {
 /// Gives a buffer back for reuse (small ones are simply freed).
 pub fn recycle(v: Vec<f32>) {
     POOL.give(v);
+}
+
+/// A buffer of `len` positions with arbitrary contents, for kernels that
+/// overwrite every element (max pooling's argmax).
+pub(crate) fn take_indices(len: usize) -> Vec<u32> {
+    INDICES.take(len).unwrap_or_else(|| vec![0; len])
+}
+
+/// Gives a buffer of positions back for reuse.
+pub(crate) fn recycle_indices(v: Vec<u32>) {
+    INDICES.give(v);
 }
 
 /// Returns an array's storage to the pool.
@@ -202,6 +216,19 @@ mod tests {
         assert_eq!(held.len(), 1);
         assert_ne!(held[0].as_ptr(), ptr, "the oldest was dropped");
         assert_eq!(held[0][0], 3.0, "the newest is kept");
+    }
+
+    #[test]
+    fn index_buffers_are_reused_and_counted_in_bytes() {
+        let pool = Pool::<u32>::new();
+        let v = vec![5u32; MIN_LEN + 1];
+        let ptr = v.as_ptr();
+        pool.give_within(v, usize::MAX);
+        let back = pool.take(MIN_LEN + 1).expect("spare");
+        assert_eq!(back.as_ptr(), ptr, "the same allocation comes back");
+        // 4 bytes per element: a limit of 4 (MIN_LEN + 1) - 1 bytes keeps nothing
+        pool.give_within(vec![0u32; MIN_LEN + 1], 4 * (MIN_LEN + 1) - 1);
+        assert!(pool.spare.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -63,6 +63,12 @@ struct MaxPoolOp {
     relu: bool,
 }
 
+impl Drop for MaxPoolOp {
+    fn drop(&mut self) {
+        crate::pool::recycle_indices(std::mem::take(&mut self.argmax));
+    }
+}
+
 impl Backward for MaxPoolOp {
     fn name(&self) -> &'static str {
         if self.relu {
@@ -329,7 +335,7 @@ impl Tensor {
         let xs = self.data().as_standard_layout();
         let xs = xs.as_slice().expect("standard layout");
         let mut y = crate::pool::take_dirty(planes * hw_out);
-        let mut argmax = vec![0u32; planes * hw_out];
+        let mut argmax = crate::pool::take_indices(planes * hw_out);
         let kernel = active();
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
