@@ -22,8 +22,9 @@ use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, load_model, save_model};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
-    ArrayLoader, AugmentedValidation, CrossEntropyStep, Loader, PredictConfig, TrainConfig,
-    Trainer, Validation, predict_augmented, predict_samples, predictive_mean, write_atomic,
+    ArrayLoader, AugmentedValidation, CrossEntropyStep, Loader, Monitor, PredictConfig,
+    TrainConfig, Trainer, Validation, predict_augmented, predict_samples, predictive_mean,
+    write_atomic,
 };
 use fanaroff_examples::{Flags, load_confident};
 use rand::SeedableRng;
@@ -57,8 +58,9 @@ options (defaults in brackets):
                        copies of the validation images (the paper code's selection) [0: off,
                        the NLL on the images as they are]
   --reference-loss     train with the study code's loss (cross-entropy of the softmax
-                       output, a double softmax) instead of the cross-entropy of the logits;
-                       concat and mean only; run folders get a _refloss suffix
+                       output, a double softmax) instead of the cross-entropy of the logits,
+                       and select the model by that loss on the validation images; concat
+                       and mean only; run folders get a _refloss suffix
   --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
@@ -136,6 +138,14 @@ fn parse_args(argv: &[String]) -> Res<Args> {
     if reference_loss && aggs.iter().any(|a| two_stage.contains(a)) {
         return Err("--reference-loss: only for the concat and mean aggregations".into());
     }
+    let val_tta = f.get("--val-tta", 0)?;
+    if reference_loss && val_tta > 0 {
+        return Err(
+            "--reference-loss selects by the loss on the plain validation images; \
+                    it does not combine with --val-tta"
+                .into(),
+        );
+    }
     Ok(Args {
         data: f.opt("--data")?,
         synthetic: f.opt("--synthetic")?,
@@ -147,7 +157,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         batch: f.get("--batch", 16)?,
         lr: f.get("--lr", 5e-5)?,
         tta: f.get("--tta", 0)?,
-        val_tta: f.get("--val-tta", 0)?,
+        val_tta,
         reevaluate: f.switch("--reevaluate"),
         reference_loss,
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
@@ -193,11 +203,13 @@ fn with_validation<'a>(
     t: Trainer<'a, AttentionNet>,
     data: &'a Data,
     val_tta: usize,
+    reference_loss: bool,
 ) -> Res<Trainer<'a, AttentionNet>> {
     Ok(if val_tta > 0 {
         t.validation(AugmentedValidation::new(&data.val_augmented, val_tta)?)
     } else {
-        t.validation(Validation::new(&data.val).samples(1)?)
+        let v = Validation::new(&data.val).samples(1)?;
+        t.validation(v.with_probability_ce(reference_loss))
     })
 }
 
@@ -258,7 +270,18 @@ fn run_one(
         .seed(seed)
         .checkpoint_dir(dir.join("ckpt"))
         .resume(true);
-    let trainer = with_validation(Trainer::new(tcfg.clone())?, data, a.val_tta)?;
+    // the study code selects the model by the loss it trains with
+    let tcfg = if a.reference_loss {
+        tcfg.monitor(Some(Monitor::min("val_prob_ce")))
+    } else {
+        tcfg
+    };
+    let trainer = with_validation(
+        Trainer::new(tcfg.clone())?,
+        data,
+        a.val_tta,
+        a.reference_loss,
+    )?;
     let history = match agg {
         Aggregation::DeepSupervision | Aggregation::FineTuned => trainer
             .step(DeepSupervisionStep)
@@ -273,7 +296,8 @@ fn run_one(
         let ft = tcfg
             .epochs(a.finetune_epochs)
             .checkpoint_dir(dir.join("ckpt_ft"));
-        with_validation(Trainer::new(ft)?, data, a.val_tta)?.fit(&mut net, &data.train)?;
+        with_validation(Trainer::new(ft)?, data, a.val_tta, a.reference_loss)?
+            .fit(&mut net, &data.train)?;
     }
     let train_seconds = t0.elapsed().as_secs_f64();
     save_model(&net, dir.join("model.safetensors"))?;
@@ -560,7 +584,7 @@ fn mean_std(v: &[f64]) -> String {
 fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
     let mut md = format!(
         "# Attention-gated CNN on {source}\n\n{} epochs, batch {}, Adam lr {}, seeds {:?}; \
-         rotations, 2 px shifts, 0.9-1.1 scaling; {}; model selected on validation NLL{}. \
+         rotations, 2 px shifts, 0.9-1.1 scaling; {}; model selected on the validation {}. \
          Cells: mean ± std over seeds. Attention on sources: mean fraction of each gate's \
          attention (minus its minimum) on non-zero pixels.\n\n\
          | normalisation | aggregation | test accuracy | AUC | accuracy / AUC over augmented test copies (reps) | attention on sources (gate 1, 2, 3) | source area | minutes per run |\n\
@@ -574,10 +598,12 @@ fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
         } else {
             "loss: cross-entropy of the logits"
         },
-        if a.val_tta > 0 {
-            format!(" averaged over {} augmented copies", a.val_tta)
+        if a.reference_loss {
+            "loss (the training loss)".to_string()
+        } else if a.val_tta > 0 {
+            format!("NLL averaged over {} augmented copies", a.val_tta)
         } else {
-            String::new()
+            "NLL".to_string()
         }
     );
     for &norm in &a.norms {

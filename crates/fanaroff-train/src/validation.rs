@@ -41,6 +41,7 @@ pub struct Validation<'a> {
     loader: &'a dyn Loader,
     samples: usize,
     uce: bool,
+    prob_ce: bool,
     prefix: String,
     data: Option<(ArrayD<f32>, Vec<usize>)>,
 }
@@ -52,6 +53,7 @@ impl<'a> Validation<'a> {
             loader,
             samples: 4,
             uce: false,
+            prob_ce: false,
             prefix: "val".into(),
             data: None,
         }
@@ -79,6 +81,16 @@ impl<'a> Validation<'a> {
     /// Also computes `val_uce`.
     pub fn with_uce(mut self, on: bool) -> Self {
         self.uce = on;
+        self
+    }
+
+    /// Also reports `<prefix>_prob_ce`: the cross-entropy of the predictive
+    /// probabilities taken as logits, `-p_y + ln sum_k exp(p_k)`, the
+    /// validation loss of code that applies a cross-entropy loss to a
+    /// network's softmax output (the attention study's), so a model can be
+    /// selected the way that code selects it.
+    pub fn with_probability_ce(mut self, on: bool) -> Self {
+        self.prob_ce = on;
         self
     }
 
@@ -124,10 +136,49 @@ impl<M: Module> Evaluate<M> for Validation<'_> {
         out.insert(key("nll"), nll);
         out.insert(key("acc"), 1.0 - err);
         out.insert(key("err"), err);
+        if self.prob_ce {
+            out.insert(key("prob_ce"), probability_ce(mean.view(), y));
+        }
         if self.uce {
             let p64 = mean.mapv(f64::from);
             out.insert(key("uce"), uce(p64.view(), y, Binning::new(10)?)?);
         }
         Ok(out)
+    }
+}
+
+/// Mean over examples of `-p_y + ln sum_k exp(p_k)`.
+fn probability_ce(p: ndarray::ArrayView2<'_, f32>, y: &[usize]) -> f64 {
+    let total: f64 = p
+        .outer_iter()
+        .zip(y)
+        .map(|(row, &c)| {
+            let lse = row.iter().map(|&v| f64::from(v).exp()).sum::<f64>().ln();
+            lse - f64::from(row[c])
+        })
+        .sum();
+    total / y.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::probability_ce;
+    use ndarray::array;
+
+    #[test]
+    fn probability_ce_known_values() {
+        // p = (1/2, 1/2): ln 2; certain and right: ln(1 + 1/e); wrong: ln(1 + e)
+        let p = array![[0.5f32, 0.5], [1.0, 0.0], [1.0, 0.0]];
+        let want = [
+            std::f64::consts::LN_2,
+            (1.0 + (-1.0f64).exp()).ln(),
+            (1.0 + 1.0f64.exp()).ln(),
+        ];
+        for (i, (&w, y)) in want.iter().zip([0, 0, 1]).enumerate() {
+            let got = probability_ce(p.slice(ndarray::s![i..i + 1, ..]), &[y]);
+            assert!((got - w).abs() < 1e-9, "row {i}: {got} vs {w}");
+        }
+        let all = probability_ce(p.view(), &[0, 0, 1]);
+        assert!((all - want.iter().sum::<f64>() / 3.0).abs() < 1e-9);
     }
 }
