@@ -18,6 +18,7 @@ use fanaroff::attention::{
 use fanaroff::calibrate::auroc;
 use fanaroff::data::transform::Augment;
 use fanaroff::data::{Dataset, Scaling};
+use fanaroff::nn::init::reinit_kaiming_normal;
 use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, load_model, save_model};
 use fanaroff::tensor::Tensor;
@@ -61,6 +62,12 @@ options (defaults in brackets):
                        output, a double softmax) instead of the cross-entropy of the logits,
                        and select the model by that loss on the validation images; concat
                        and mean only; run folders get a _refloss suffix
+  --constant-lr        keep the learning rate constant, as the study code does [off: the
+                       training loop's plateau schedule, x 0.95 after 3 epochs without a
+                       better validation loss]; run folders get a _const suffix
+  --kaiming-init       re-draw conv and linear weights from N(0, 2 / fan_in) and batch-norm
+                       scales from N(1, 0.02), the study code's init_weights(kaiming)
+                       [off: PyTorch's default initialisation]; run folders get _kaiming
   --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
@@ -97,12 +104,19 @@ struct Args {
     val_tta: usize,
     reevaluate: bool,
     reference_loss: bool,
+    constant_lr: bool,
+    kaiming_init: bool,
     out: PathBuf,
     docs: Option<PathBuf>,
 }
 
 fn parse_args(argv: &[String]) -> Res<Args> {
-    let switches = ["--reevaluate", "--reference-loss"];
+    let switches = [
+        "--reevaluate",
+        "--reference-loss",
+        "--constant-lr",
+        "--kaiming-init",
+    ];
     let f = Flags::parse_with_switches(argv, &FLAGS, &switches, HELP)?;
     if let Some(t) = f.opt::<usize>("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
@@ -160,6 +174,8 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         val_tta,
         reevaluate: f.switch("--reevaluate"),
         reference_loss,
+        constant_lr: f.switch("--constant-lr"),
+        kaiming_init: f.switch("--kaiming-init"),
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
         docs: f.opt("--docs")?,
     })
@@ -235,9 +251,17 @@ struct RunResult {
 }
 
 fn run_dir(a: &Args, norm: Normalisation, agg: Aggregation, seed: u64) -> PathBuf {
-    let suffix = if a.reference_loss { "_refloss" } else { "" };
-    a.out
-        .join(format!("{}_{}_s{seed}{suffix}", norm.name(), agg.name()))
+    let mut name = format!("{}_{}_s{seed}", norm.name(), agg.name());
+    for (on, suffix) in [
+        (a.reference_loss, "_refloss"),
+        (a.constant_lr, "_const"),
+        (a.kaiming_init, "_kaiming"),
+    ] {
+        if on {
+            name.push_str(suffix);
+        }
+    }
+    a.out.join(name)
 }
 
 /// Trains (or resumes) one setting and evaluates it.
@@ -261,7 +285,11 @@ fn run_one(
         aggregation: agg,
         ..AttentionNetConfig::default()
     };
-    let mut net = cfg.build(&mut PlainLayers::new(&mut StdRng::seed_from_u64(seed)))?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut net = cfg.build(&mut PlainLayers::new(&mut rng))?;
+    if a.kaiming_init {
+        reinit_kaiming_normal(&mut net, &mut rng)?;
+    }
     let t0 = Instant::now();
     let tcfg = TrainConfig::default()
         .epochs(a.epochs)
@@ -270,6 +298,11 @@ fn run_one(
         .seed(seed)
         .checkpoint_dir(dir.join("ckpt"))
         .resume(true);
+    let tcfg = if a.constant_lr {
+        tcfg.schedule(None)
+    } else {
+        tcfg
+    };
     // the study code selects the model by the loss it trains with
     let tcfg = if a.reference_loss {
         tcfg.monitor(Some(Monitor::min("val_prob_ce")))

@@ -4,8 +4,10 @@
 //! `I kh kw` and `O kh kw`.
 
 use crate::error::{Result, config};
+use crate::module::Module;
 use fanaroff_tensor::Tensor;
 use rand::Rng;
+use rand_distr::{Distribution, Normal};
 
 /// `(fan_in, fan_out)` of a weight shape in PyTorch layout.
 ///
@@ -78,6 +80,53 @@ pub fn xavier_normal<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Result<Te
     Ok(Tensor::randn(shape, rng).mul_scalar(std))
 }
 
+/// Re-draws the weights of a built model the way the attention-gating code
+/// of Oktay et al. 2018 (and the Bowles et al. 2021 study code built on it)
+/// initialises its networks: every parameter named `weight` of rank 2 or
+/// more (convolutions, linear layers) from [`kaiming_normal`], every rank-1
+/// `weight` (batch-norm scales) from `N(1, 0.02^2)`. Biases, running
+/// statistics and variational parameters (other names) keep their values.
+/// Parameters are visited in the model's fixed order, so the result is
+/// deterministic by seed.
+///
+/// ```
+/// use fanaroff_nn::{Linear, LinearConfig, init};
+/// use rand::SeedableRng;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut layer = Linear::new(LinearConfig::new(200, 100), &mut rng).unwrap();
+/// init::reinit_kaiming_normal(&mut layer, &mut rng).unwrap();
+/// let w = layer.weight.data();
+/// let std = (w.mapv(|v| v * v).mean().unwrap()).sqrt();
+/// assert!((std - (2.0f32 / 200.0).sqrt()).abs() < 0.005);
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if a weight is
+/// part of a graph (it cannot be overwritten in place).
+pub fn reinit_kaiming_normal<R: Rng + ?Sized>(model: &mut dyn Module, rng: &mut R) -> Result<()> {
+    let scale = Normal::new(1.0f32, 0.02).expect("valid normal");
+    let mut err = None;
+    model.visit_params_mut("", &mut |name, t| {
+        if err.is_some() || name.rsplit('.').next() != Some("weight") {
+            return;
+        }
+        let shape = t.shape().to_vec();
+        let fresh = if shape.len() >= 2 {
+            match kaiming_normal(&shape, rng) {
+                Ok(w) => w.data().clone(),
+                Err(e) => return err = Some(e),
+            }
+        } else {
+            ndarray::ArrayD::from_shape_simple_fn(shape, || scale.sample(rng))
+        };
+        match t.data_mut() {
+            Ok(d) => d.assign(&fresh),
+            Err(e) => err = Some(config("init", format!("{name}: {e}"))),
+        }
+    });
+    err.map_or(Ok(()), Err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +146,27 @@ mod tests {
         let w = xavier_uniform(&[30, 10], &mut r).unwrap();
         assert!(w.data().iter().all(|v| v.abs() <= (6.0f32 / 40.0).sqrt()));
         assert!(fans(&[3]).is_err());
+    }
+
+    #[test]
+    fn reinit_follows_the_attention_code() {
+        use crate::{BatchNorm2d, Conv2d, Conv2dConfig, Sequential};
+        let mut r = StdRng::seed_from_u64(1);
+        let conv = Conv2d::new(Conv2dConfig::new(16, 32, 3), &mut r).unwrap();
+        let bias_before = conv.bias.as_ref().unwrap().data().clone();
+        let mut net = Sequential::new()
+            .push("conv", conv)
+            .push("bn", BatchNorm2d::new(32).unwrap());
+        reinit_kaiming_normal(&mut net, &mut r).unwrap();
+        let mut seen = Vec::new();
+        net.visit_params("", &mut |n, t| seen.push((n.to_string(), t.data().clone())));
+        let get = |n: &str| seen.iter().find(|(m, _)| m == n).unwrap().1.clone();
+        let w = get("conv.weight");
+        let var = w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32;
+        assert!((var - 2.0 / 144.0).abs() < 0.0015, "{var}");
+        assert_eq!(get("conv.bias"), bias_before);
+        let g = get("bn.weight");
+        assert!(g.iter().all(|v| (v - 1.0).abs() < 0.1) && g.iter().any(|&v| v != 1.0));
+        assert!(get("bn.bias").iter().all(|&v| v == 0.0));
     }
 }
