@@ -26,6 +26,19 @@ pub trait Backward: Send + Sync {
         parents: &[Tensor],
         output: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>>;
+
+    /// Whether [`backward`](Backward::backward) reads the values of
+    /// `parents` (their shapes aside). Ops that keep what they need (max
+    /// pooling keeps its argmax) say `false`, which lets
+    /// [`Tensor::release_unread_inputs`] free those values early.
+    fn reads_inputs(&self) -> bool {
+        true
+    }
+
+    /// Whether [`backward`](Backward::backward) reads `output`.
+    fn reads_output(&self) -> bool {
+        true
+    }
 }
 
 pub(crate) struct GradFn {
@@ -220,6 +233,44 @@ impl Tensor {
         Ok(self.backward_with(grad))
     }
 
+    /// Frees the values of this tensor's inputs that no backward pass will
+    /// read: those whose only owner is this tensor's graph node, whose
+    /// consumer (this op) keeps what its gradient needs (max pooling), and
+    /// whose own op does not read its output (convolution). The values go
+    /// back to the buffer pool; gradients are unchanged. A chain of layers
+    /// calls it on each output after dropping the previous one (as
+    /// `Sequential` does), so a convolution's full-size output does not
+    /// stay alive until the backward pass. Returns the bytes freed.
+    ///
+    /// Does nothing when `self` is shared, when the op reads its inputs,
+    /// or when an input is held anywhere else (a caller that keeps an
+    /// activation keeps its value).
+    pub fn release_unread_inputs(&mut self) -> usize {
+        let Some(node) = std::sync::Arc::get_mut(&mut self.node) else {
+            return 0;
+        };
+        let Some(gf) = node.grad_fn.as_mut() else {
+            return 0;
+        };
+        if gf.op.reads_inputs() {
+            return 0;
+        }
+        let mut freed = 0;
+        for p in &mut gf.parents {
+            let Some(pn) = std::sync::Arc::get_mut(&mut p.node) else {
+                continue;
+            };
+            let unread = pn.grad_fn.as_ref().is_some_and(|g| !g.op.reads_output());
+            if unread && !pn.released {
+                let data = std::mem::replace(&mut pn.data, ArrayD::zeros(ndarray::IxDyn(&[0])));
+                freed += data.len() * std::mem::size_of::<f32>();
+                pn.released = true;
+                crate::pool::recycle_array(data);
+            }
+        }
+        freed
+    }
+
     fn backward_with(&self, seed: ArrayD<f32>) -> Gradients {
         let mut grads: HashMap<TensorId, ArrayD<f32>> = HashMap::new();
         if !self.node.requires_grad {
@@ -241,7 +292,11 @@ impl Tensor {
                 if let Some(pg) = pg
                     && p.node.requires_grad
                 {
-                    debug_assert_eq!(pg.shape(), p.shape(), "gradient shape of {}", gf.op.name());
+                    debug_assert!(
+                        p.node.released || pg.shape() == p.shape(),
+                        "gradient shape of {}",
+                        gf.op.name()
+                    );
                     accumulate(&mut grads, p.id(), pg);
                 }
             }

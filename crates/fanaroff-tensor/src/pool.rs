@@ -69,17 +69,23 @@ impl<T> Pool<T> {
         }
     }
 
-    /// A spare buffer of `len..=len + len / 4` elements cut to `len`, if any.
-    fn take(&self, len: usize) -> Option<Vec<T>> {
+    /// A spare buffer with room for `len..=len + len / 4` elements, set to
+    /// `len` elements, if any. Matching on the capacity rather than the
+    /// length matters: a buffer once cut to a shorter length keeps serving
+    /// the size it was allocated for (its new tail, if any, is zeroed).
+    fn take(&self, len: usize) -> Option<Vec<T>>
+    where
+        T: Copy + Default,
+    {
         if len < MIN_LEN {
             return None;
         }
         let mut spare = self.spare.lock().ok()?;
         let i = spare
             .iter()
-            .position(|v| v.len() >= len && v.len() <= len + len / 4)?;
+            .position(|v| v.capacity() >= len && v.capacity() <= len + len / 4)?;
         let mut v = spare.swap_remove(i);
-        v.truncate(len);
+        v.resize(len, T::default());
         Some(v)
     }
 
@@ -177,6 +183,25 @@ mod tests {
         assert!(
             pool.spare.lock().unwrap().is_empty(),
             "small buffers are freed"
+        );
+    }
+
+    #[test]
+    fn a_buffer_cut_shorter_still_serves_its_full_size() {
+        let pool = Pool::new();
+        let full = MIN_LEN + 200;
+        let v = vec![3.0f32; full];
+        let ptr = v.as_ptr();
+        pool.give(v);
+        let short = pool.take(full - 100).expect("within a quarter");
+        assert_eq!(short.len(), full - 100);
+        pool.give(short);
+        let back = pool.take(full).expect("matched on capacity, not length");
+        assert_eq!(back.as_ptr(), ptr, "the same allocation comes back");
+        assert_eq!(back.len(), full);
+        assert!(
+            back[full - 100..].iter().all(|&x| x == 0.0),
+            "new tail zeroed"
         );
     }
 

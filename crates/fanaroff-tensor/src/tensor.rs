@@ -26,6 +26,9 @@ pub(crate) struct Node {
     pub(crate) data: ArrayD<f32>,
     pub(crate) requires_grad: bool,
     pub(crate) grad_fn: Option<GradFn>,
+    /// `data` was freed by [`Tensor::release_unread_inputs`]: only the
+    /// graph still refers to this node, and nothing reads its value.
+    pub(crate) released: bool,
 }
 
 impl Drop for Node {
@@ -88,6 +91,7 @@ impl Tensor {
                 data,
                 requires_grad: false,
                 grad_fn: None,
+                released: false,
             }),
         }
     }
@@ -175,6 +179,7 @@ impl Tensor {
                         data: node.data.clone(),
                         requires_grad: on,
                         grad_fn: None,
+                        released: false,
                     }),
                 },
             }
@@ -226,6 +231,7 @@ impl Tensor {
                 data: self.node.data.clone(),
                 requires_grad: self.node.requires_grad,
                 grad_fn: None,
+                released: false,
             });
         }
         Ok(&mut Arc::get_mut(&mut self.node).expect("unique").data)
@@ -300,6 +306,7 @@ impl Tensor {
                 data,
                 requires_grad: true,
                 grad_fn: Some(GradFn { parents, op }),
+                released: false,
             }),
         }
     }

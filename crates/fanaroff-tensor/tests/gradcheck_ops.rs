@@ -489,6 +489,45 @@ fn fused_relu_max_pool_equals_the_two_ops() {
     assert_eq!(g1.get(&x).unwrap(), g2.get(&x).unwrap());
 }
 
+/// Freeing a convolution's output once only the pooling's graph node holds
+/// it changes no gradient, and frees exactly that output; a shared output
+/// or an op that reads its input frees nothing.
+#[test]
+fn releasing_unread_inputs_keeps_gradients() {
+    let mut r = rng(23);
+    let x = Tensor::randn(&[2, 3, 10, 10], &mut r).requires_grad(true);
+    let w = Tensor::randn(&[4, 3, 3, 3], &mut r).requires_grad(true);
+    let b = Tensor::randn(&[4], &mut r).requires_grad(true);
+    let head = Tensor::randn(&[2, 4, 4, 4], &mut r);
+    let run = |release: bool| {
+        let y = x.conv2d(&w, Some(&b), (1, 1), (0, 0)).unwrap();
+        let mut z = y.relu_max_pool2d((2, 2), (2, 2)).unwrap();
+        assert_eq!(z.release_unread_inputs(), 0, "y is still held here");
+        drop(y);
+        let freed = if release {
+            z.release_unread_inputs()
+        } else {
+            0
+        };
+        let g = z.mul(&head).unwrap().sum().backward().unwrap();
+        let grads: Vec<Vec<f32>> = [&x, &w, &b]
+            .iter()
+            .map(|t| g.get(t).unwrap().iter().copied().collect())
+            .collect();
+        (freed, grads)
+    };
+    let (freed, released) = run(true);
+    let (_, kept) = run(false);
+    assert_eq!(freed, 2 * 4 * 8 * 8 * 4, "the conv output, in bytes");
+    assert_eq!(released, kept);
+    // an op that reads its input (ReLU) frees nothing
+    let mut h = x.conv2d(&w, None, (1, 1), (0, 0)).unwrap().relu();
+    assert_eq!(h.release_unread_inputs(), 0);
+    // nor does pooling a leaf, whose value is the caller's
+    let mut p = x.max_pool2d((2, 2), (2, 2)).unwrap();
+    assert_eq!(p.release_unread_inputs(), 0);
+}
+
 #[test]
 fn bilinear_resize_both_conventions() {
     let mut r = rng(8);

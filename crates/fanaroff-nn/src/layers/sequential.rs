@@ -83,6 +83,8 @@ impl Sequential {
         let mut h = x.clone();
         for (_, l) in self.layers.iter().take(end) {
             h = l.forward(&h, rng)?;
+            // the previous activation is dropped: free what no backward reads
+            h.release_unread_inputs();
         }
         Ok(h)
     }

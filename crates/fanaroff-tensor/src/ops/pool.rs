@@ -61,6 +61,8 @@ struct MaxPoolOp {
     /// Fused ReLU before the pooling: the gradient passes only where the
     /// output is positive (ReLU's gradient is 0 at and below 0).
     relu: bool,
+    /// The input's shape (its value is not kept).
+    in_shape: Vec<usize>,
 }
 
 impl Drop for MaxPoolOp {
@@ -77,10 +79,13 @@ impl Backward for MaxPoolOp {
             "max_pool2d"
         }
     }
+    fn reads_inputs(&self) -> bool {
+        false
+    }
     fn backward(
         &self,
         grad: &ArrayD<f32>,
-        parents: &[Tensor],
+        _parents: &[Tensor],
         output: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
         let (hw_in, hw_out) = (self.g.h * self.g.w, self.g.ho * self.g.wo);
@@ -88,7 +93,7 @@ impl Backward for MaxPoolOp {
         let gs = gs.as_slice().expect("standard layout");
         let ys = output.as_standard_layout();
         let ys = ys.as_slice().expect("standard layout");
-        let mut dx = crate::pool::take_dirty(parents[0].len());
+        let mut dx = crate::pool::take_dirty(self.in_shape.iter().product());
         let (g, relu, kernel) = (self.g, self.relu, active());
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
@@ -106,7 +111,7 @@ impl Backward for MaxPoolOp {
                 }
             });
         vec![Some(
-            ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
+            ArrayD::from_shape_vec(IxDyn(&self.in_shape), dx).expect("input shape"),
         )]
     }
 }
@@ -284,6 +289,7 @@ impl Tensor {
                 argmax,
                 g,
                 relu: false,
+                in_shape: self.shape().to_vec(),
             },
         ))
     }
@@ -317,6 +323,7 @@ impl Tensor {
                 argmax,
                 g,
                 relu: true,
+                in_shape: self.shape().to_vec(),
             },
         ))
     }

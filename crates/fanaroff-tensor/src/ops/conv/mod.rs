@@ -170,6 +170,9 @@ impl Backward for Conv2dOp {
     fn name(&self) -> &'static str {
         "conv2d"
     }
+    fn reads_output(&self) -> bool {
+        false
+    }
 
     fn backward(
         &self,
