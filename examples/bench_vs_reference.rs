@@ -107,7 +107,10 @@ static GLOBAL: Counting = Counting;
 fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
     let before = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
     let sizes_before = size_table();
+    let pool_before = fanaroff::tensor::pool::stats();
     f()?;
+    let pool = fanaroff::tensor::pool::stats().since(&pool_before);
+    println!("pool in that epoch: {pool:?}");
     let [n, b, l] = [&ALLOCS, &BYTES, &LARGE].map(|c| c.load(Relaxed));
     let (n, b, l) = (n - before[0], b - before[1], l - before[2]);
     let mut by_size: Vec<(u64, u64)> = size_table()
@@ -125,7 +128,11 @@ fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
         b as f64 / 1048576.0,
         &by_size[..by_size.len().min(8)]
     );
-    Ok(json!({"count": n, "bytes": b, "large": l, "large_by_size": by_size}))
+    Ok(json!({
+        "count": n, "bytes": b, "large": l, "large_by_size": by_size,
+        "pool_hits": pool.hits, "pool_misses": pool.misses, "pool_missed_bytes": pool.missed_bytes,
+        "pool_dropped": pool.dropped, "pool_dropped_bytes": pool.dropped_bytes,
+    }))
 }
 
 const HELP: &str = "bench_vs_reference: the timings of torch_bbb_reference.py bench, same JSON keys

@@ -21,7 +21,7 @@
 //! ```
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Smallest buffer worth keeping (256 KiB of f32).
 pub const MIN_LEN: usize = 1 << 16;
@@ -57,6 +57,62 @@ pub fn max_bytes() -> usize {
 /// so that other test threads cannot take their buffers.
 struct Pool<T> {
     spare: Mutex<Vec<Vec<T>>>,
+    counters: Counters,
+}
+
+/// Counters of one pool: requests of at least [`MIN_LEN`] elements served
+/// from the spares (`hits`) or not (`misses`, elements), and spares dropped
+/// to stay under the bound (elements).
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    missed: AtomicU64,
+    dropped: AtomicU64,
+    dropped_len: AtomicU64,
+}
+
+/// What the value pool did since the program started (all threads): a
+/// steady state of a training loop shows no new misses. Differences of two
+/// snapshots measure a stretch of work, see [`PoolStats::since`].
+///
+/// ```
+/// use fanaroff_tensor::pool;
+/// let before = pool::stats();
+/// let v = pool::take_dirty(1 << 20);
+/// let after = pool::stats().since(&before);
+/// assert!(after.hits + after.misses >= 1);
+/// # drop(v);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Large requests served by a spare buffer.
+    pub hits: u64,
+    /// Large requests that needed a fresh allocation.
+    pub misses: u64,
+    /// Bytes of those fresh allocations.
+    pub missed_bytes: u64,
+    /// Spares freed to keep the pool under [`max_bytes`].
+    pub dropped: u64,
+    /// Bytes of the freed spares.
+    pub dropped_bytes: u64,
+}
+
+impl PoolStats {
+    /// The counts between `earlier` and `self`.
+    pub fn since(&self, earlier: &PoolStats) -> PoolStats {
+        PoolStats {
+            hits: self.hits - earlier.hits,
+            misses: self.misses - earlier.misses,
+            missed_bytes: self.missed_bytes - earlier.missed_bytes,
+            dropped: self.dropped - earlier.dropped,
+            dropped_bytes: self.dropped_bytes - earlier.dropped_bytes,
+        }
+    }
+}
+
+/// The value pool's counters (see [`PoolStats`]).
+pub fn stats() -> PoolStats {
+    POOL.stats()
 }
 
 static POOL: Pool<f32> = Pool::new();
@@ -66,6 +122,36 @@ impl<T> Pool<T> {
     const fn new() -> Self {
         Pool {
             spare: Mutex::new(Vec::new()),
+            counters: Counters {
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                missed: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                dropped_len: AtomicU64::new(0),
+            },
+        }
+    }
+
+    fn stats(&self) -> PoolStats {
+        let c = &self.counters;
+        let size = std::mem::size_of::<T>() as u64;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        PoolStats {
+            hits: get(&c.hits),
+            misses: get(&c.misses),
+            missed_bytes: get(&c.missed) * size,
+            dropped: get(&c.dropped),
+            dropped_bytes: get(&c.dropped_len) * size,
+        }
+    }
+
+    fn count_request(&self, len: usize, hit: bool) {
+        let c = &self.counters;
+        if hit {
+            c.hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            c.misses.fetch_add(1, Ordering::Relaxed);
+            c.missed.fetch_add(len as u64, Ordering::Relaxed);
         }
     }
 
@@ -81,10 +167,11 @@ impl<T> Pool<T> {
             return None;
         }
         let mut spare = self.spare.lock().ok()?;
-        let i = spare
+        let found = spare
             .iter()
-            .position(|v| v.capacity() >= len && v.capacity() <= len + len / 4)?;
-        let mut v = spare.swap_remove(i);
+            .position(|v| v.capacity() >= len && v.capacity() <= len + len / 4);
+        self.count_request(len, found.is_some());
+        let mut v = spare.remove(found?);
         v.resize(len, T::default());
         Some(v)
     }
@@ -95,24 +182,40 @@ impl<T> Pool<T> {
         self.give_within(v, max_bytes());
     }
 
-    /// Keeps `v` (when large enough), dropping the oldest spares to stay
-    /// under `limit` bytes.
+    /// Keeps `v` (when large enough); over `limit` bytes, drops spares
+    /// (see [`victim`]) until the rest fits.
     fn give_within(&self, v: Vec<T>, limit: usize) {
         let bytes = |b: &Vec<T>| b.capacity() * std::mem::size_of::<T>();
         if v.len() < MIN_LEN {
             return;
         }
-        if let Ok(mut spare) = self.spare.lock() {
-            let mut held: usize = spare.iter().map(bytes).sum();
-            while held + bytes(&v) > limit && !spare.is_empty() {
-                let old = spare.remove(0);
-                held -= bytes(&old);
-            }
-            if held + bytes(&v) <= limit {
-                spare.push(v);
-            }
+        let Ok(mut spare) = self.spare.lock() else {
+            return;
+        };
+        spare.push(v);
+        let mut held: usize = spare.iter().map(bytes).sum();
+        while held > limit {
+            let Some(i) = victim(&spare) else { break };
+            let old = spare.remove(i);
+            held -= bytes(&old);
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            let len = old.capacity() as u64;
+            self.counters.dropped_len.fetch_add(len, Ordering::Relaxed);
         }
     }
+}
+
+/// The spare to drop first: one of the size held in most copies, the
+/// oldest of those. A training step asks for each of its sizes again in
+/// the next step, so the pool keeps one buffer of every size as long as it
+/// can: the only buffer of a size, dropped, is missed at its next request,
+/// while a dropped duplicate is missed only when all copies are in use at
+/// once. (Oldest-first dropped the first layer's 26 MB activation, the
+/// earliest buffer returned, several times per epoch.)
+fn victim<T>(spare: &[Vec<T>]) -> Option<usize> {
+    let copies = |cap: usize| spare.iter().filter(|b| b.capacity() == cap).count();
+    let most = spare.iter().map(|b| copies(b.capacity())).max()?;
+    spare.iter().position(|b| copies(b.capacity()) == most)
 }
 
 /// A buffer of exactly `len` elements with arbitrary (but initialised)
@@ -241,6 +344,46 @@ mod tests {
         assert_eq!(held.len(), 1);
         assert_ne!(held[0].as_ptr(), ptr, "the oldest was dropped");
         assert_eq!(held[0][0], 3.0, "the newest is kept");
+    }
+
+    #[test]
+    fn duplicates_go_before_the_only_buffer_of_a_size() {
+        let pool = Pool::new();
+        let (big, small) = (MIN_LEN * 4, MIN_LEN);
+        let only = vec![1.0f32; big];
+        let ptr = only.as_ptr();
+        pool.give_within(only, usize::MAX); // oldest, the only one of its size
+        for _ in 0..3 {
+            pool.give_within(vec![2.0f32; small], usize::MAX);
+        }
+        let held = (big + 3 * small) * 4;
+        // one small buffer too many
+        pool.give_within(vec![3.0f32; small], held + small * 4 - 1);
+        let spare = pool.spare.lock().unwrap();
+        assert_eq!(spare.len(), 4);
+        assert_eq!(spare[0].as_ptr(), ptr, "the only big buffer stays");
+        assert_eq!(spare.iter().filter(|b| b.capacity() == small).count(), 3);
+        assert_eq!(
+            spare.iter().filter(|b| b[0] == 2.0).count(),
+            2,
+            "the oldest small one went"
+        );
+        drop(spare);
+        let st = pool.stats();
+        assert_eq!((st.dropped, st.dropped_bytes), (1, small as u64 * 4));
+    }
+
+    #[test]
+    fn counts_hits_and_misses() {
+        let pool = Pool::new();
+        assert!(pool.take(MIN_LEN).is_none());
+        pool.give_within(vec![0.0f32; MIN_LEN], usize::MAX);
+        assert!(pool.take(MIN_LEN).is_some());
+        assert!(pool.take(10).is_none(), "small requests are not counted");
+        let st = pool.stats();
+        assert_eq!((st.hits, st.misses), (1, 1));
+        assert_eq!(st.missed_bytes, MIN_LEN as u64 * 4);
+        assert_eq!(st.since(&st), PoolStats::default());
     }
 
     #[test]

@@ -190,7 +190,8 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
     /// `[B, ...]` buffer.
     fn plain_batch(&self, indices: &[usize]) -> Result<ArrayD<f32>> {
         let len = self.x.len() / self.x.shape()[0];
-        let mut flat = vec![0.0f32; indices.len() * len];
+        // Every element is overwritten; the pool hands back last step's batch.
+        let mut flat = fanaroff_tensor::pool::take_dirty(indices.len() * len);
         flat.par_chunks_mut(len.max(1))
             .zip(indices.par_iter())
             .for_each(|(out, &i)| self.scale_into(self.row(i).iter().map(|&v| v.into()), out));
@@ -207,13 +208,22 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
             .enumerate()
             .map(|(k, &i)| self.prepare_augmented(f, i, mix_seed(seed, k as u64)))
             .collect();
-        let views: Vec<_> = examples.iter().map(|e| e.view()).collect();
-        ndarray::stack(Axis(0), &views).map_err(|_| {
-            input(
+        let shape = examples[0].shape().to_vec();
+        if examples.iter().any(|e| e.shape() != shape.as_slice()) {
+            return Err(input(
                 "ArrayLoader::batch",
                 "augmentation gave examples of different shapes",
-            )
-        })
+            ));
+        }
+        let len = examples[0].len();
+        let mut flat = fanaroff_tensor::pool::take_dirty(indices.len() * len);
+        for (out, e) in flat.chunks_mut(len.max(1)).zip(&examples) {
+            out.iter_mut().zip(e.iter()).for_each(|(o, &v)| *o = v);
+        }
+        let mut full = vec![indices.len()];
+        full.extend_from_slice(&shape);
+        ArrayD::from_shape_vec(IxDyn(&full), flat)
+            .map_err(|e| input("ArrayLoader::batch", e.to_string()))
     }
 }
 

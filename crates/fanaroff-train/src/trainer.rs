@@ -329,6 +329,9 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
                 });
             }
             let grads = out.loss.backward()?;
+            // The graph holds the parameters: free it first, so the
+            // optimiser updates them in place instead of copying each one.
+            drop(out.loss);
             opt.step(model, &grads)?;
             model.enforce_masks();
             for m in out.metrics {
