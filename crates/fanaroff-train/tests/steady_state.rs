@@ -27,10 +27,11 @@ fn an_epoch_after_the_first_takes_every_large_buffer_from_the_pool() {
     let mut net = lenet(&cfg, &mut StdRng::seed_from_u64(0)).unwrap();
     // batch 4: the input batch, 4 x 128 x 128, and the first convolution's
     // output are large enough to be pooled
-    assert!(4 * 128 * 128 >= pool::MIN_LEN);
+    let batch = 4;
+    assert!(batch * 128 * 128 >= pool::MIN_LEN);
     let train = TrainConfig::default()
         .epochs(1)
-        .batch_size(4)
+        .batch_size(batch)
         .adam(1e-3)
         .progress(false)
         .log_epochs(false);
