@@ -143,6 +143,8 @@ options (defaults in brackets):
   --repeats N        repeats of the epochs and the predictive [5]
   --mb-repeats N     repeats of each minibatch measurement [20]
   --samples N        draws of the predictive [50]
+  --draws-per-pass G draws of the predictive evaluated in one forward pass [1]
+  --predict-batch N  images per forward pass of the predictive [all 88]
   --batch N          minibatch size of the epochs and of (d) [50]
   --out PATH         write the JSON here [print only]";
 
@@ -154,6 +156,8 @@ struct Args {
     repeats: usize,
     mb_repeats: usize,
     samples: usize,
+    draws_per_pass: usize,
+    predict_batch: Option<usize>,
     batch: usize,
     out: Option<PathBuf>,
 }
@@ -165,6 +169,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         repeats: 5,
         mb_repeats: 20,
         samples: 50,
+        draws_per_pass: 1,
+        predict_batch: None,
         batch: 50,
         out: None,
     };
@@ -182,14 +188,27 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--repeats" => a.repeats = num(val()?)?,
             "--mb-repeats" => a.mb_repeats = num(val()?)?,
             "--samples" => a.samples = num(val()?)?,
+            "--draws-per-pass" => a.draws_per_pass = num(val()?)?,
+            "--predict-batch" => a.predict_batch = Some(num(val()?)?.max(1)),
             "--batch" => a.batch = num(val()?)?,
             "--out" => a.out = Some(PathBuf::from(val()?)),
             other => return Err(format!("unknown option {other:?}; see --help")),
         }
     }
-    if [a.threads, a.repeats, a.mb_repeats, a.samples, a.batch].contains(&0) {
+    if [
+        a.threads,
+        a.repeats,
+        a.mb_repeats,
+        a.samples,
+        a.batch,
+        a.draws_per_pass,
+    ]
+    .contains(&0)
+    {
         return Err(
-            "--threads, --repeats, --mb-repeats, --samples and --batch must be >= 1".into(),
+            "--threads, --repeats, --mb-repeats, --samples, --draws-per-pass and \
+             --batch must be >= 1"
+                .into(),
         );
     }
     Ok(Some(a))
@@ -355,7 +374,9 @@ fn epochs_and_predictive(
         median(ep_d.clone())
     );
     let n_test = test_x.shape()[0];
-    let pcfg = PredictConfig::with_samples(a.samples).batch_size(n_test);
+    let pcfg = PredictConfig::with_samples(a.samples)
+        .batch_size(a.predict_batch.unwrap_or(n_test))
+        .draws_per_pass(a.draws_per_pass);
     let inf = timed(
         &mut || {
             predict_samples(&bbb, test_x.view(), &pcfg)?;
@@ -365,14 +386,15 @@ fn epochs_and_predictive(
         1,
     )?;
     println!(
-        "inference ({} samples x {n_test} images) median {:.3} s",
+        "inference ({} samples x {n_test} images, {} per pass) median {:.3} s  {inf:.3?}",
         a.samples,
+        a.draws_per_pass,
         median(inf.clone())
     );
     let key = format!("inference_bbb_{}", a.samples);
     Ok(json!({
         "epoch_bbb": summarize(&ep_b), "epoch_det": summarize(&ep_d), key: summarize(&inf),
-        "allocations_epoch_bbb": allocs,
+        "allocations_epoch_bbb": allocs, "draws_per_pass": a.draws_per_pass,
     }))
 }
 

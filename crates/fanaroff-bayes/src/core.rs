@@ -29,7 +29,7 @@ pub(crate) struct Core {
 
 /// Standard normal draws (the same sequence as `Tensor::randn`), in a
 /// buffer from the tensor pool.
-fn randn_array<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
+pub(crate) fn randn_array<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> ArrayD<f32> {
     let mut v = fanaroff_tensor::pool::take_dirty(shape.iter().product());
     v.iter_mut()
         .for_each(|x| *x = rng.sample(rand_distr::StandardNormal));
@@ -54,7 +54,7 @@ impl Core {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self.kind {
             Kind::Linear => "BayesLinear",
             Kind::Conv { .. } => "BayesConv2d",
@@ -62,11 +62,20 @@ impl Core {
     }
 
     fn apply(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
-        let w = self.mask.apply(w)?;
+        self.apply_masked(x, &self.mask.apply(w)?, b)
+    }
+
+    /// The layer's operation with a weight the mask was already applied to.
+    pub(crate) fn apply_masked(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: Option<&Tensor>,
+    ) -> Result<Tensor> {
         Ok(match self.kind {
-            Kind::Linear => fanaroff_nn::linear(x, &w, b)?,
+            Kind::Linear => fanaroff_nn::linear(x, w, b)?,
             Kind::Conv { stride, padding } => {
-                x.conv2d(&w, b, (stride, stride), (padding, padding))?
+                x.conv2d(w, b, (stride, stride), (padding, padding))?
             }
         })
     }
@@ -141,7 +150,7 @@ impl Core {
     }
 
     /// Records this layer's KL into the active collector (if any).
-    fn record(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<()> {
+    pub(crate) fn record(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<()> {
         if is_collecting() {
             record_kl(&self.kl(first, rng)?)?;
         }
@@ -199,10 +208,13 @@ impl Core {
             self.cfg.estimator
         };
         match estimator {
-            Estimator::Reparam => {
-                let noise = self.draw(rng);
-                self.forward_noise(x, &noise, rng)
-            }
+            Estimator::Reparam => match draw::group() {
+                Some(group) => self.forward_group(x, group, rng),
+                None => {
+                    let noise = self.draw(rng);
+                    self.forward_noise(x, &noise, rng)
+                }
+            },
             Estimator::LocalReparam => self.forward_local(x, rng),
             Estimator::Flipout => self.forward_flipout(x, rng),
         }

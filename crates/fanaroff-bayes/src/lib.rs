@@ -17,6 +17,7 @@ mod config;
 mod core;
 mod error;
 mod factory;
+mod group;
 pub mod laplace_mixture;
 mod layers;
 mod model;

@@ -138,4 +138,76 @@ mod tests {
         let a = same_rows(&fixed, cfg);
         assert_eq!(a.slice(s![0, .., ..]), a.slice(s![1, .., ..]));
     }
+
+    fn small_bbb_lenet(estimator: Estimator) -> Sequential {
+        let cfg = fanaroff_nn::models::LeNetConfig {
+            image_size: 64,
+            channels: [3, 4, 4, 4],
+            hidden: [8, 8],
+            ..Default::default()
+        };
+        let v = VariationalConfig::default()
+            .rho_init(-2.0, -1.5)
+            .estimator(estimator);
+        crate::bbb_lenet(&cfg, &v, &mut StdRng::seed_from_u64(3)).unwrap()
+    }
+
+    fn images(n: usize) -> ArrayD<f32> {
+        ArrayD::from_shape_fn(IxDyn(&[n, 1, 64, 64]), |i| {
+            ((i[0] * 13 + i[2] * 7 + i[3] * 3) % 17) as f32 / 8.0 - 1.0
+        })
+    }
+
+    #[test]
+    fn several_draws_per_pass_give_the_same_samples() {
+        let x = images(7);
+        for est in [Estimator::Reparam, Estimator::LocalReparam] {
+            let net = small_bbb_lenet(est);
+            let cfg = PredictConfig::with_samples(7).batch_size(3).seed(4);
+            let one = predict_samples(&net, x.view(), &cfg).unwrap();
+            assert_ne!(one.slice(s![0, .., ..]), one.slice(s![1, .., ..]));
+            for g in [2, 3, 7, 10] {
+                let grouped = predict_samples(&net, x.view(), &cfg.draws_per_pass(g)).unwrap();
+                assert_eq!(grouped.shape(), one.shape());
+                let worst = one
+                    .iter()
+                    .zip(grouped.iter())
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(worst < 1e-5, "{est:?}, {g} per pass: off by {worst}");
+            }
+        }
+        assert!(
+            PredictConfig::with_samples(3)
+                .draws_per_pass(0)
+                .check()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn groups_leave_per_example_noise_models_unchanged() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let dropout = Sequential::new()
+            .push("drop", Dropout::new(0.5).unwrap().monte_carlo(true))
+            .push(
+                "fc",
+                Linear::new(LinearConfig::new(4, 3), &mut rng).unwrap(),
+            );
+        let x = ArrayD::from_shape_fn(IxDyn(&[5, 4]), |i| 0.3 * i[1] as f32 - 0.4 + i[0] as f32);
+        let cfg = PredictConfig::with_samples(5).batch_size(2).seed(1);
+        let one = predict_samples(&dropout, x.view(), &cfg).unwrap();
+        let grouped = predict_samples(&dropout, x.view(), &cfg.draws_per_pass(4)).unwrap();
+        assert_eq!(one, grouped, "each draw keeps its own dropout masks");
+        assert_ne!(one.slice(s![0, .., ..]), one.slice(s![1, .., ..]));
+    }
+
+    #[test]
+    fn a_group_refuses_to_record_a_graph() {
+        let net = small_bbb_lenet(Estimator::Reparam);
+        let x = fanaroff_tensor::Tensor::new(images(2));
+        let _pass = fanaroff_nn::draw::WeightDraw::begin_group(&[1, 2], 2);
+        let err = net.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        assert!(err.to_string().contains("prediction"), "{err}");
+    }
 }

@@ -41,8 +41,22 @@ use rand::{RngCore, SeedableRng};
 use std::cell::RefCell;
 
 struct Active {
-    weights: Option<StdRng>,
+    /// One weight-noise stream per draw of the pass (taken out while in use).
+    weights: Option<Vec<StdRng>>,
     weight_sampling: bool,
+    /// Examples of the pass's input, when it carries several draws.
+    batch: Option<usize>,
+}
+
+/// Several posterior draws evaluated in one forward pass (see
+/// [`WeightDraw::begin_group`]): `draws` networks, an input of `batch`
+/// examples shared by all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrawGroup {
+    /// Draws in the pass.
+    pub draws: usize,
+    /// Examples of the input the draws share.
+    pub batch: usize,
 }
 
 thread_local! {
@@ -61,10 +75,40 @@ impl WeightDraw {
     /// Starts a draw whose weight noise comes from `StdRng::seed_from_u64(seed)`;
     /// with `weight_sampling` every variational layer samples weights.
     pub fn begin(seed: u64, weight_sampling: bool) -> Self {
-        let active = Active {
-            weights: Some(StdRng::seed_from_u64(seed)),
+        Self::install(Active {
+            weights: Some(vec![StdRng::seed_from_u64(seed)]),
             weight_sampling,
-        };
+            batch: None,
+        })
+    }
+
+    /// Starts a pass that evaluates one draw per seed at once, on an input
+    /// of `batch` examples. Variational layers that support groups
+    /// (`fanaroff-bayes`'s do, see [`group`]) take weight noise for draw
+    /// `g` from `StdRng::seed_from_u64(seeds[g])` (the stream
+    /// [`begin`](Self::begin) would give it) and return `seeds.len()`
+    /// blocks of `batch` rows, block `g` computed with draw `g`'s weights.
+    /// Groups sample weights (`weight_sampling` on). A single seed is an
+    /// ordinary draw.
+    ///
+    /// ```
+    /// use fanaroff_nn::draw::{DrawGroup, WeightDraw, group, weight_noises};
+    /// use rand::{RngCore, SeedableRng, rngs::StdRng};
+    /// let mut fallback = StdRng::seed_from_u64(0);
+    /// let _pass = WeightDraw::begin_group(&[4, 9], 50);
+    /// assert_eq!(group(), Some(DrawGroup { draws: 2, batch: 50 }));
+    /// let noise = weight_noises(&mut fallback, |r| r.next_u64());
+    /// assert_eq!(noise, vec![StdRng::seed_from_u64(4).next_u64(), StdRng::seed_from_u64(9).next_u64()]);
+    /// ```
+    pub fn begin_group(seeds: &[u64], batch: usize) -> Self {
+        Self::install(Active {
+            weights: Some(seeds.iter().map(|&s| StdRng::seed_from_u64(s)).collect()),
+            weight_sampling: true,
+            batch: (seeds.len() > 1).then_some(batch),
+        })
+    }
+
+    fn install(active: Active) -> Self {
         WeightDraw {
             previous: DRAW.with(|d| d.borrow_mut().replace(active)),
         }
@@ -88,21 +132,60 @@ impl Drop for WeightDraw {
 }
 
 /// Runs `f` with the active draw's weight-noise stream, or with `fallback`
-/// (the forward pass's RNG) outside a draw.
+/// (the forward pass's RNG) outside a draw. In a group of several draws
+/// this is the first draw's stream: layers that draw weights in a group
+/// use [`weight_noises`].
 pub fn weight_noise<T>(fallback: &mut dyn RngCore, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {
+    let mut f = Some(f);
+    let mut out = with_streams(fallback, 1, &mut |r| (f.take().expect("called once"))(r));
+    out.pop().expect("one value")
+}
+
+/// Runs `f` once per draw of the active group, each time with that draw's
+/// weight-noise stream: one value per draw (one value, from the draw's
+/// stream or `fallback`, outside a group).
+pub fn weight_noises<T>(
+    fallback: &mut dyn RngCore,
+    mut f: impl FnMut(&mut dyn RngCore) -> T,
+) -> Vec<T> {
+    with_streams(fallback, usize::MAX, &mut f)
+}
+
+/// `f` with each of the first `limit` streams of the active draw, or with
+/// `fallback` when no draw is active.
+fn with_streams<T>(
+    fallback: &mut dyn RngCore,
+    limit: usize,
+    f: &mut dyn FnMut(&mut dyn RngCore) -> T,
+) -> Vec<T> {
     let taken = DRAW.with(|d| d.borrow_mut().as_mut().and_then(|a| a.weights.take()));
-    match taken {
-        Some(mut rng) => {
-            let out = f(&mut rng);
-            DRAW.with(|d| {
-                if let Some(a) = d.borrow_mut().as_mut() {
-                    a.weights = Some(rng);
-                }
-            });
-            out
+    let Some(mut streams) = taken else {
+        return vec![f(fallback)];
+    };
+    let out = streams
+        .iter_mut()
+        .take(limit)
+        .map(|r| f(r as &mut dyn RngCore))
+        .collect();
+    DRAW.with(|d| {
+        if let Some(a) = d.borrow_mut().as_mut() {
+            a.weights = Some(streams);
         }
-        None => f(fallback),
-    }
+    });
+    out
+}
+
+/// The active group of several draws, if any (`None` outside a pass, in
+/// an ordinary one-draw pass and while [`WeightDraw::suspend`] holds).
+pub fn group() -> Option<DrawGroup> {
+    DRAW.with(|d| {
+        let d = d.borrow();
+        let a = d.as_ref()?;
+        Some(DrawGroup {
+            draws: a.weights.as_ref()?.len(),
+            batch: a.batch?,
+        })
+    })
 }
 
 /// Whether the active draw asks variational layers to sample weights
@@ -145,6 +228,41 @@ mod tests {
             weight_noise(&mut fallback, |r| r.next_u64()),
             again.next_u64(),
             "outside a draw the fallback is used"
+        );
+    }
+
+    #[test]
+    fn a_group_gives_each_draw_its_own_stream() {
+        let mut fallback = StdRng::seed_from_u64(0);
+        assert_eq!(group(), None);
+        let pass = WeightDraw::begin_group(&[5, 6, 7], 10);
+        assert_eq!(
+            group(),
+            Some(DrawGroup {
+                draws: 3,
+                batch: 10
+            })
+        );
+        assert!(weight_sampling(), "groups sample weights");
+        let first = weight_noises(&mut fallback, |r| r.next_u64());
+        let second = weight_noises(&mut fallback, |r| r.next_u64());
+        for (g, seed) in [5u64, 6, 7].into_iter().enumerate() {
+            let mut own = StdRng::seed_from_u64(seed);
+            assert_eq!(first[g], own.next_u64(), "draw {g} starts its own stream");
+            assert_eq!(second[g], own.next_u64(), "and continues it");
+        }
+        {
+            let _fixed = WeightDraw::suspend();
+            assert_eq!(group(), None, "a fixed-seed layer sees no group");
+        }
+        assert_eq!(group().map(|g| g.draws), Some(3));
+        drop(pass);
+        assert_eq!(group(), None);
+        let _one = WeightDraw::begin_group(&[5], 10);
+        assert_eq!(group(), None, "one seed is an ordinary draw");
+        assert_eq!(
+            weight_noise(&mut fallback, |r| r.next_u64()),
+            StdRng::seed_from_u64(5).next_u64()
         );
     }
 }

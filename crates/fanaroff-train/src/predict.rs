@@ -18,6 +18,7 @@ use rayon::prelude::*;
 /// | `batch_size` | 50 | images per forward pass | >= 1 |
 /// | `seed` | 0 | seeds draw `s` as `StdRng::seed_from_u64(mix(seed, s))` | |
 /// | `weight_sampling` | true | variational layers sample weights whatever their training estimator | |
+/// | `draws_per_pass` | 1 | draws evaluated together in one forward pass | >= 1 |
 ///
 /// Draw `s` takes its weight noise from `mix(seed, s)` in every batch (one
 /// network from the posterior per draw) and its per-example noise (dropout,
@@ -26,6 +27,16 @@ use rayon::prelude::*;
 /// layers trained with local reparameterisation keep sampling
 /// pre-activations, an approximation that draws independent weights per
 /// output position (see [`fanaroff_nn::draw`]).
+///
+/// With `draws_per_pass` `G > 1` (and `weight_sampling` on; off, it is
+/// ignored) each forward pass evaluates `G` draws at once: the first
+/// variational layer stacks their weights as extra output channels and
+/// reads the input once (see [`fanaroff_nn::draw::WeightDraw::begin_group`]).
+/// Draw `s` keeps its weight noise, so a model whose only noise is in its
+/// weights gives the same samples (within float rounding) for every `G`;
+/// per-example noise (dropout) then comes from the first draw of the
+/// group's batch seeds. Every weight-sampling layer of the model must
+/// support groups (the variational layers of `fanaroff-bayes` do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PredictConfig {
     /// Number of draws.
@@ -36,6 +47,8 @@ pub struct PredictConfig {
     pub seed: u64,
     /// Every variational layer samples weights (the posterior itself).
     pub weight_sampling: bool,
+    /// Draws per forward pass.
+    pub draws_per_pass: usize,
 }
 
 impl Default for PredictConfig {
@@ -45,6 +58,7 @@ impl Default for PredictConfig {
             batch_size: 50,
             seed: 0,
             weight_sampling: true,
+            draws_per_pass: 1,
         }
     }
 }
@@ -73,15 +87,21 @@ impl PredictConfig {
         self.weight_sampling = on;
         self
     }
+    /// Sets the number of draws evaluated in one forward pass.
+    pub fn draws_per_pass(mut self, g: usize) -> Self {
+        self.draws_per_pass = g;
+        self
+    }
     /// Validates the settings.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero samples or batch size.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero
+    /// samples, batch size or draws per pass.
     pub fn check(self) -> Result<Self> {
-        if self.samples == 0 || self.batch_size == 0 {
+        if self.samples == 0 || self.batch_size == 0 || self.draws_per_pass == 0 {
             return Err(config(
                 "PredictConfig",
-                "samples and batch_size must be >= 1",
+                "samples, batch_size and draws_per_pass must be >= 1",
             ));
         }
         Ok(self)
@@ -118,33 +138,82 @@ pub fn one_draw<M: Module + ?Sized>(
     cfg: &PredictConfig,
     seed: u64,
 ) -> Result<Array2<f32>> {
+    let mut one = group_draws(model, x, cfg, &[seed])?;
+    one.pop().ok_or_else(|| input("predict", "empty input"))
+}
+
+/// Softmax probabilities `[N, K]` of the draws `seeds` over `x`, all of
+/// them evaluated in each forward pass (one pass per batch). A model that
+/// returns a single block (no layer took part in the group: no weight
+/// noise, or only per-example noise such as MC dropout) has that block
+/// used for the first draw and runs the others one by one.
+fn group_draws<M: Module + ?Sized>(
+    model: &M,
+    x: &ArrayViewD<'_, f32>,
+    cfg: &PredictConfig,
+    seeds: &[u64],
+) -> Result<Vec<Array2<f32>>> {
     let cfg = cfg.check()?;
     let _guard = NoGradGuard::new();
     let n = x.shape()[0];
-    let mut out: Option<Array2<f32>> = None;
+    let mut out: Vec<Array2<f32>> = Vec::new();
     for (b, start) in (0..n).step_by(cfg.batch_size).enumerate() {
         let end = (start + cfg.batch_size).min(n);
+        let rows = end - start;
         let xb = Tensor::new(x.slice_axis(Axis(0), (start..end).into()).to_owned());
-        let _draw = WeightDraw::begin(seed, cfg.weight_sampling);
-        let mut rng = StdRng::seed_from_u64(mix_seed(seed, b as u64 + 1));
-        let logits = model.forward(&xb, &mut rng)?;
-        if logits.ndim() != 2 || logits.shape()[0] != end - start {
-            return Err(input(
-                "predict",
-                format!("model output {:?} is not [N, K]", logits.shape()),
-            ));
+        let p = pass(model, &xb, seeds, b, cfg.weight_sampling)?;
+        if out.is_empty() {
+            out = vec![Array2::zeros((n, p.ncols())); seeds.len()];
         }
-        let p = logits.softmax(1)?;
-        let k = p.shape()[1];
-        let o = out.get_or_insert_with(|| Array2::zeros((n, k)));
-        let pv = p
-            .data()
-            .view()
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_err(|e| input("predict", e.to_string()))?;
-        o.slice_mut(s![start..end, ..]).assign(&pv);
+        let grouped = p.nrows() == rows * seeds.len();
+        for (g, o) in out.iter_mut().enumerate() {
+            let mut dst = o.slice_mut(s![start..end, ..]);
+            if grouped {
+                dst.assign(&p.slice(s![g * rows..(g + 1) * rows, ..]));
+            } else if g == 0 {
+                dst.assign(&p);
+            } else {
+                dst.assign(&pass(model, &xb, &seeds[g..=g], b, cfg.weight_sampling)?);
+            }
+        }
     }
-    out.ok_or_else(|| input("predict", "empty input"))
+    Ok(out)
+}
+
+/// One forward pass of batch `b` under the draws `seeds`; per-example noise
+/// from `mix(seeds[0], b + 1)`.
+fn pass<M: Module + ?Sized>(
+    model: &M,
+    xb: &Tensor,
+    seeds: &[u64],
+    b: usize,
+    weight_sampling: bool,
+) -> Result<Array2<f32>> {
+    let rows = xb.shape()[0];
+    let _draw = match seeds {
+        [one] => WeightDraw::begin(*one, weight_sampling),
+        many => WeightDraw::begin_group(many, rows),
+    };
+    let mut rng = StdRng::seed_from_u64(mix_seed(seeds[0], b as u64 + 1));
+    probabilities(&model.forward(xb, &mut rng)?, rows, seeds.len())
+}
+
+/// Softmax of logits `[rows, K]` or `[draws * rows, K]`.
+fn probabilities(logits: &Tensor, rows: usize, draws: usize) -> Result<Array2<f32>> {
+    let r = logits.shape().first().copied().unwrap_or(0);
+    if logits.ndim() != 2 || (r != rows && r != rows * draws) {
+        return Err(input(
+            "predict",
+            format!("model output {:?} is not [N, K]", logits.shape()),
+        ));
+    }
+    logits
+        .softmax(1)?
+        .data()
+        .view()
+        .into_dimensionality::<ndarray::Ix2>()
+        .map(|v| v.to_owned())
+        .map_err(|e| input("predict", e.to_string()))
 }
 
 /// Monte Carlo predictive samples: `S` stochastic forward passes over `x`
@@ -181,11 +250,19 @@ pub fn predict_samples<M: Module + ?Sized>(
 ) -> Result<Array3<f32>> {
     let cfg = cfg.check()?;
     check_input(&x)?;
-    let draws: Vec<Array2<f32>> = (0..cfg.samples)
-        .into_par_iter()
-        .map(|s| one_draw(model, &x, &cfg, mix_seed(cfg.seed, s as u64)))
+    let per_pass = if cfg.weight_sampling {
+        cfg.draws_per_pass
+    } else {
+        1
+    };
+    let seeds: Vec<u64> = (0..cfg.samples)
+        .map(|s| mix_seed(cfg.seed, s as u64))
+        .collect();
+    let groups: Vec<Vec<Array2<f32>>> = seeds
+        .par_chunks(per_pass)
+        .map(|g| group_draws(model, &x, &cfg, g))
         .collect::<Result<_>>()?;
-    stack(draws)
+    stack(groups.into_iter().flatten().collect())
 }
 
 fn stack(draws: Vec<Array2<f32>>) -> Result<Array3<f32>> {
