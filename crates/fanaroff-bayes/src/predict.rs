@@ -99,6 +99,17 @@ mod tests {
         (0..a.shape()[0]).all(|s| a.slice(s![s, i, ..]) != a.slice(s![s, j, ..]))
     }
 
+    /// MC dropout in front of a linear layer: noise per example only.
+    fn mc_dropout_net() -> Sequential {
+        let mut rng = StdRng::seed_from_u64(2);
+        Sequential::new()
+            .push("drop", Dropout::new(0.5).unwrap().monte_carlo(true))
+            .push(
+                "fc",
+                Linear::new(LinearConfig::new(4, 3), &mut rng).unwrap(),
+            )
+    }
+
     #[test]
     fn per_example_noise_is_independent_across_batches() {
         let cfg = PredictConfig::with_samples(4).batch_size(3).seed(5);
@@ -107,13 +118,7 @@ mod tests {
             let a = same_rows(&layer(est), per_example);
             assert!(differ(&a, 0, 3) && differ(&a, 0, 1), "{est:?}");
         }
-        let mut rng = StdRng::seed_from_u64(2);
-        let dropout = Sequential::new()
-            .push("drop", Dropout::new(0.5).unwrap().monte_carlo(true))
-            .push(
-                "fc",
-                Linear::new(LinearConfig::new(4, 3), &mut rng).unwrap(),
-            );
+        let dropout = mc_dropout_net();
         let a = same_rows(&dropout, cfg);
         assert!(differ(&a, 0, 3), "dropout masks repeat across batches");
     }
@@ -187,13 +192,7 @@ mod tests {
 
     #[test]
     fn groups_leave_per_example_noise_models_unchanged() {
-        let mut rng = StdRng::seed_from_u64(2);
-        let dropout = Sequential::new()
-            .push("drop", Dropout::new(0.5).unwrap().monte_carlo(true))
-            .push(
-                "fc",
-                Linear::new(LinearConfig::new(4, 3), &mut rng).unwrap(),
-            );
+        let dropout = mc_dropout_net();
         let x = ArrayD::from_shape_fn(IxDyn(&[5, 4]), |i| 0.3 * i[1] as f32 - 0.4 + i[0] as f32);
         let cfg = PredictConfig::with_samples(5).batch_size(2).seed(1);
         let one = predict_samples(&dropout, x.view(), &cfg).unwrap();
