@@ -374,6 +374,16 @@ fn matmul_t_matches_matmul_of_the_transpose_and_passes_gradcheck() {
         assert!((f - p).abs() < 1e-6, "{f} vs {p}");
     }
     assert_grads("matmul_t", |x| x[0].matmul_t(&x[1]), &[a, b], cfg());
+    // large enough for the vector kernels in all three products
+    let a = uniform(&[9, 21], -1.0, 1.0, &mut r);
+    let b = uniform(&[17, 21], -1.0, 1.0, &mut r);
+    let (ta, tb) = (Tensor::new(a.clone()), Tensor::new(b.clone()));
+    let fused = ta.matmul_t(&tb).unwrap().to_vec();
+    let plain = ta.matmul(&tb.t().unwrap()).unwrap().to_vec();
+    for (f, p) in fused.iter().zip(&plain) {
+        assert!((f - p).abs() < 1e-5, "{f} vs {p}");
+    }
+    assert_grads("matmul_t 9x21x17", |x| x[0].matmul_t(&x[1]), &[a, b], cfg());
 }
 
 /// (N, C, H, W, O, kh, kw, stride, padding, bias)

@@ -1,5 +1,6 @@
 //! Every instruction set this CPU supports, forced in turn, gives the same
-//! convolution and matrix products (the vector paths bit for bit).
+//! convolution and matrix products, `matmul_t` included (the vector paths
+//! bit for bit).
 
 use fanaroff_tensor::{Kernel, Tensor, with_kernel};
 use rand::SeedableRng;
@@ -21,13 +22,17 @@ fn run(kernel: Kernel) -> Vec<Vec<f32>> {
             let m = Tensor::randn(&[5 * 19 * 17, 7], &mut r).requires_grad(true);
             // a second conv with 18 output channels: the transposed weight gradient
             let w2 = Tensor::randn(&[18, 2, 3, 3], &mut r).requires_grad(true);
+            // a linear layer on the flattened conv output: matmul_t's kernels
+            let wl = Tensor::randn(&[20, 5 * 19 * 17], &mut r).requires_grad(true);
             let y = x.conv2d(&w, Some(&b), (1, 1), (1, 1)).unwrap();
             let y2 = x.conv2d(&w2, None, (1, 1), (1, 1)).unwrap();
             let z = y.flatten(1).unwrap().matmul(&m).unwrap();
+            let h = y.flatten(1).unwrap().matmul_t(&wl).unwrap();
             let loss = z.square().sum().add(&y2.square().sum()).unwrap();
+            let loss = loss.add(&h.square().sum()).unwrap();
             let g = loss.backward().unwrap();
-            let mut out = vec![z.to_vec(), y2.to_vec()];
-            for t in [&x, &w, &b, &m, &w2] {
+            let mut out = vec![z.to_vec(), y2.to_vec(), h.to_vec()];
+            for t in [&x, &w, &b, &m, &w2, &wl] {
                 out.push(g.get(t).unwrap().iter().copied().collect());
             }
             out

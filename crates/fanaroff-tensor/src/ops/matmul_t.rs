@@ -4,6 +4,7 @@
 //! forward, one backward).
 
 use crate::error::{Error, Result};
+use crate::gemm;
 use crate::graph::Backward;
 use crate::pool;
 use crate::tensor::Tensor;
@@ -25,6 +26,52 @@ pub(crate) fn pooled_mm(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     c
 }
 
+/// Row-major contents of a matrix (borrowed when already row-major).
+fn rows(a: &ArrayD<f32>) -> std::borrow::Cow<'_, [f32]> {
+    match a.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
+/// `C [m, n] = A B` with the crate's kernels into a pooled buffer: `A [m,
+/// k]` read with strides `(rsa, csa)`, `B [k, n]` row-major. Unlike
+/// `general_mat_mul` (whose packing buffer is a fresh allocation on every
+/// call) this allocates nothing once the pool holds a buffer of the size.
+#[allow(clippy::too_many_arguments)]
+fn mm_nn(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+) -> Array2<f32> {
+    let mut c = pool::take_dirty(m * n);
+    gemm::gemm_nn(
+        m,
+        n,
+        k,
+        a,
+        rsa,
+        csa,
+        b,
+        &gemm::row_offsets(k, n),
+        &mut c,
+        n,
+        false,
+    );
+    Array2::from_shape_vec((m, n), c).expect("m * n elements")
+}
+
+/// `C [m, n] = A Bᵀ` for row-major `A [m, k]` and `B [n, k]`.
+fn mm_nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32]) -> Array2<f32> {
+    let mut c = pool::take_dirty(m * n);
+    gemm::gemm_nt(m, n, k, a, k, b, &gemm::row_offsets(n, k), &mut c, n, false);
+    Array2::from_shape_vec((m, n), c).expect("m * n elements")
+}
+
 struct MatmulTOp;
 
 impl Backward for MatmulTOp {
@@ -38,13 +85,14 @@ impl Backward for MatmulTOp {
         _: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
         let (a, b) = (&parents[0], &parents[1]);
-        let g = as2(grad);
-        // C = A Bᵀ:  dA = dC B,  dB = dCᵀ A
+        let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[0]);
+        let g = rows(grad);
+        // C = A Bᵀ:  dA = dC B  ([m, n] x [n, k]),  dB = dCᵀ A  ([n, m] x [m, k])
         vec![
             a.is_requires_grad()
-                .then(|| pooled_mm(g, as2(b.data())).into_dyn()),
+                .then(|| mm_nn(m, k, n, &g, n, 1, &rows(b.data())).into_dyn()),
             b.is_requires_grad()
-                .then(|| pooled_mm(g.t(), as2(a.data())).into_dyn()),
+                .then(|| mm_nn(n, k, m, &g, 1, n, &rows(a.data())).into_dyn()),
         ]
     }
 }
@@ -74,7 +122,8 @@ impl Tensor {
                 rhs: sb.to_vec(),
             });
         }
-        let y = pooled_mm(as2(self.data()), as2(other.data()).t());
+        let (m, k, n) = (sa[0], sa[1], sb[0]);
+        let y = mm_nt(m, n, k, &rows(self.data()), &rows(other.data()));
         Ok(Tensor::from_op(
             y.into_dyn(),
             vec![self.clone(), other.clone()],
