@@ -45,6 +45,30 @@ fn taps(n_in: usize, n_out: usize, align_corners: bool) -> Vec<Tap> {
         .collect()
 }
 
+/// Second pass of the separable resize: output row `oy` blends the two
+/// horizontally resized input rows its tap names.
+fn blend_rows(ty: &[Tap], rows: &[f32], wo: usize, out: &mut [f32]) {
+    for (o, t) in out.chunks_exact_mut(wo).zip(ty) {
+        let top = &rows[t.i0 * wo..(t.i0 + 1) * wo];
+        let bot = &rows[t.i1 * wo..(t.i1 + 1) * wo];
+        for ((o, &a), &b) in o.iter_mut().zip(top).zip(bot) {
+            *o = a * (1.0 - t.frac) + b * t.frac;
+        }
+    }
+}
+
+/// Adjoint of [`blend_rows`]: adds each output row's gradient into the two
+/// input rows it was blended from.
+fn spread_rows(ty: &[Tap], g: &[f32], wo: usize, rows: &mut [f32]) {
+    for (gr, t) in g.chunks_exact(wo).zip(ty) {
+        for (i, weight) in [(t.i0, 1.0 - t.frac), (t.i1, t.frac)] {
+            for (r, &v) in rows[i * wo..(i + 1) * wo].iter_mut().zip(gr) {
+                *r += v * weight;
+            }
+        }
+    }
+}
+
 struct ResizeOp {
     ty: Vec<Tap>,
     tx: Vec<Tap>,
@@ -62,25 +86,27 @@ impl Backward for ResizeOp {
         parents: &[Tensor],
         _: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
-        let (ho, wo) = (self.ty.len(), self.tx.len());
+        let wo = self.tx.len();
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
         let mut dx = crate::pool::take_dirty(parents[0].len());
-        dx.par_chunks_mut(self.h * self.w)
-            .zip(gs.par_chunks(ho * wo))
-            .for_each(|(d, g)| {
-                d.fill(0.0);
-                for (oy, ty) in self.ty.iter().enumerate() {
-                    for (ox, tx) in self.tx.iter().enumerate() {
-                        let v = g[oy * wo + ox];
-                        let (a, b) = (v * (1.0 - ty.frac), v * ty.frac);
-                        d[ty.i0 * self.w + tx.i0] += a * (1.0 - tx.frac);
-                        d[ty.i0 * self.w + tx.i1] += a * tx.frac;
-                        d[ty.i1 * self.w + tx.i0] += b * (1.0 - tx.frac);
-                        d[ty.i1 * self.w + tx.i1] += b * tx.frac;
+        let (h, w) = (self.h, self.w);
+        dx.par_chunks_mut(h * w)
+            .zip(gs.par_chunks(self.ty.len() * wo))
+            .for_each_init(
+                || vec![0.0f32; h * wo],
+                |rows, (d, g)| {
+                    rows.fill(0.0);
+                    spread_rows(&self.ty, g, wo, rows);
+                    d.fill(0.0);
+                    for (d, r) in d.chunks_exact_mut(w).zip(rows.chunks_exact(wo)) {
+                        for (u, &v) in self.tx.iter().zip(r) {
+                            d[u.i0] += v * (1.0 - u.frac);
+                            d[u.i1] += v * u.frac;
+                        }
                     }
-                }
-            });
+                },
+            );
         vec![Some(
             ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
         )]
@@ -127,17 +153,17 @@ impl Tensor {
         let mut y = crate::pool::take_dirty(s[0] * s[1] * out_h * out_w);
         y.par_chunks_mut(out_h * out_w)
             .zip(xs.par_chunks(h * w))
-            .for_each(|(yp, xp)| {
-                for (oy, t) in ty.iter().enumerate() {
-                    for (ox, u) in tx.iter().enumerate() {
-                        let top =
-                            xp[t.i0 * w + u.i0] * (1.0 - u.frac) + xp[t.i0 * w + u.i1] * u.frac;
-                        let bot =
-                            xp[t.i1 * w + u.i0] * (1.0 - u.frac) + xp[t.i1 * w + u.i1] * u.frac;
-                        yp[oy * out_w + ox] = top * (1.0 - t.frac) + bot * t.frac;
+            .for_each_init(
+                || vec![0.0f32; h * out_w],
+                |rows, (yp, xp)| {
+                    for (r, x) in rows.chunks_exact_mut(out_w).zip(xp.chunks_exact(w)) {
+                        for (r, u) in r.iter_mut().zip(&tx) {
+                            *r = x[u.i0] * (1.0 - u.frac) + x[u.i1] * u.frac;
+                        }
                     }
-                }
-            });
+                    blend_rows(&ty, rows, out_w, yp);
+                },
+            );
         let y =
             ArrayD::from_shape_vec(IxDyn(&[s[0], s[1], out_h, out_w]), y).expect("output shape");
         Ok(Tensor::from_op(
@@ -163,5 +189,35 @@ mod tests {
         let t = taps(3, 5, true);
         let src: Vec<f32> = t.iter().map(|t| t.i0 as f32 + t.frac).collect();
         assert_eq!(src, vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+    }
+
+    /// The separable two-pass resize gives exactly the four-tap formula.
+    #[test]
+    fn separable_passes_match_the_four_tap_formula() {
+        let (h, w, oh, ow) = (5, 7, 11, 4);
+        let x: Vec<f32> = (0..2 * h * w)
+            .map(|i| ((i * 37) % 23) as f32 - 9.5)
+            .collect();
+        let t = Tensor::from_vec(x.clone(), &[1, 2, h, w]).unwrap();
+        for ac in [false, true] {
+            let y = t.resize_bilinear(oh, ow, ac).unwrap().to_vec();
+            let (ty, tx) = (taps(h, oh, ac), taps(w, ow, ac));
+            for p in 0..2 {
+                let xp = &x[p * h * w..];
+                for (oy, a) in ty.iter().enumerate() {
+                    for (ox, b) in tx.iter().enumerate() {
+                        let row = |i: usize| {
+                            xp[i * w + b.i0] * (1.0 - b.frac) + xp[i * w + b.i1] * b.frac
+                        };
+                        let want = row(a.i0) * (1.0 - a.frac) + row(a.i1) * a.frac;
+                        assert_eq!(
+                            y[p * oh * ow + oy * ow + ox],
+                            want,
+                            "align {ac} at {oy},{ox}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
