@@ -46,7 +46,8 @@ options (defaults in brackets):
   --norms LIST         softmax, sigmoid, range, std_mean [softmax]
   --aggs LIST          concat, mean, deep_supervision, fine_tuned [concat]
   --seeds LIST         training seeds [0]
-  --epochs N           [100]
+  --epochs N           [100; other lengths give run folders an _eN suffix, and copying a
+                       finished run's ckpt/ folder into such a folder continues that run]
   --finetune-epochs N  second stage of fine_tuned (combination only) [20]
   --batch N            [16]
   --lr LR              Adam learning rate [5e-5]
@@ -260,6 +261,11 @@ fn run_dir(a: &Args, norm: Normalisation, agg: Aggregation, seed: u64) -> PathBu
         if on {
             name.push_str(suffix);
         }
+    }
+    // 100 epochs is the paper's recipe; other lengths get their own folder.
+    // Copying a finished run's `ckpt/` into it continues that run.
+    if a.epochs != 100 {
+        name.push_str(&format!("_e{}", a.epochs));
     }
     a.out.join(name)
 }
