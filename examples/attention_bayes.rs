@@ -45,7 +45,7 @@ options (defaults in brackets):
   --temperature T    posterior temperature of the ELBO [0.01]
   --draws N          weight draws for predictions and map statistics [20]
   --threads N        rayon threads [all]
-  --pool-mib N       memory the buffer pool may hold (see attention_gating) [1024]
+  --pool-mib N       memory the buffer pool may hold (see attention_gating) [3072]
   --out DIR          run folder [target/attention_bayes]
   --docs DIR         where attention_bayes.md and the figure go [--out]";
 
@@ -165,7 +165,7 @@ fn main() {
 
 fn run() -> Res<()> {
     let f = Flags::parse(&argv(), &FLAGS, HELP)?;
-    fanaroff::tensor::pool::set_max_bytes(f.get::<usize>("--pool-mib", 1024)? << 20);
+    fanaroff::tensor::pool::set_max_bytes(f.get::<usize>("--pool-mib", 3072)? << 20);
     if let Some(t) = f.opt("--threads")? {
         fanaroff::tensor::set_num_threads(t)?;
     }

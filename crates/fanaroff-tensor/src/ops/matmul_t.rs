@@ -38,7 +38,6 @@ fn rows(a: &ArrayD<f32>) -> std::borrow::Cow<'_, [f32]> {
 /// k]` read with strides `(rsa, csa)`, `B [k, n]` row-major. Unlike
 /// `general_mat_mul` (whose packing buffer is a fresh allocation on every
 /// call) this allocates nothing once the pool holds a buffer of the size.
-#[allow(clippy::too_many_arguments)]
 fn mm_nn(
     m: usize,
     n: usize,
