@@ -3,7 +3,8 @@
 //! so each attention map has a per-pixel mean and standard deviation over
 //! weight draws. Reports how uncertain the maps are for correctly and
 //! wrongly classified MBFRConfident test sources and for MBFRUncertain
-//! sources, and draws a figure of mean and spread maps.
+//! sources, beside the classifier's own uncertainty (predictive entropy and
+//! mutual information), and draws a figure of mean and spread maps.
 //!
 //! ```text
 //! cargo run --release --example attention_bayes -- --epochs 100 --threads 2 --docs docs/attention
@@ -16,6 +17,7 @@ use fanaroff::attention::{
     AttentionNet, AttentionNetConfig, OverlayGrid, Parts, attention_map_stats,
 };
 use fanaroff::bayes::{BayesLayers, Elbo, ElboStep, VariationalConfig};
+use fanaroff::calibrate::{entropy, mutual_information, predictive_mean as cal_mean};
 use fanaroff::cli::{DataSpec, ScalingSpec};
 use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::PlainLayers;
@@ -25,7 +27,7 @@ use fanaroff::train::{
     ArrayLoader, PredictConfig, TrainConfig, Trainer, Validation, predict_samples, predictive_mean,
 };
 use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
-use ndarray::{Array2, ArrayD, Axis, Ix2, s};
+use ndarray::{Array2, Array3, ArrayD, Axis, Ix2, s};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::fmt::Write as _;
@@ -118,8 +120,17 @@ fn spreads(net: &AttentionNet, x: &ArrayD<f32>, draws: usize, seed: u64) -> Res<
     Ok(out)
 }
 
-/// Mean and standard error of one gate's spread over a group of images.
-fn mean_se(v: &[[f64; 3]], k: usize) -> (f64, f64) {
+/// Per image: the entropy of the predictive mean over the draws and the
+/// mutual information between prediction and weights.
+fn predictive_uncertainty(samples: &Array3<f32>) -> Res<Vec<[f64; 2]>> {
+    let s = samples.mapv(f64::from);
+    let h = entropy(cal_mean(s.view())?.view())?;
+    let mi = mutual_information(s.view())?;
+    Ok(h.iter().zip(&mi).map(|(&h, &m)| [h, m]).collect())
+}
+
+/// Mean and standard error of column `k` over a group of images.
+fn mean_se<const K: usize>(v: &[[f64; K]], k: usize) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().map(|s| s[k]).sum::<f64>() / n;
     let var = v.iter().map(|s| (s[k] - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -181,7 +192,8 @@ fn run() -> Res<()> {
     let pcfg = PredictConfig::with_samples(draws)
         .batch_size(16)
         .seed(seed ^ 0x5eed);
-    let probs = predictive_mean(predict_samples(&net, test.inputs().view(), &pcfg)?.view());
+    let samples = predict_samples(&net, test.inputs().view(), &pcfg)?;
+    let probs = predictive_mean(samples.view());
     let right: Vec<bool> = probs
         .outer_iter()
         .zip(test.labels())
@@ -203,6 +215,21 @@ fn run() -> Res<()> {
         ("test images, wrong", pick(false)),
         (data_name(&spec), s_unc.clone()),
     ];
+    let u_test = predictive_uncertainty(&samples)?;
+    let u_unc = predictive_uncertainty(&predict_samples(&net, unc.inputs().view(), &pcfg)?)?;
+    let pick_u = |want: bool| -> Vec<[f64; 2]> {
+        u_test
+            .iter()
+            .zip(&right)
+            .filter(|(_, r)| **r == want)
+            .map(|(u, _)| *u)
+            .collect()
+    };
+    let u_groups = [
+        ("test images, correct", pick_u(true)),
+        ("test images, wrong", pick_u(false)),
+        (data_name(&spec), u_unc),
+    ];
     let mut md = format!(
         "Bayesian attention ({}): variational gates and classifier, GMM prior, T = {}, {} epochs, seed {seed}; \
          test accuracy of the predictive mean over {draws} draws: {:.1} %.\n\n\
@@ -218,6 +245,20 @@ fn run() -> Res<()> {
             .map(|k| {
                 let (m, se) = mean_se(v, k);
                 format!("{m:.3e} ± {se:.1e}")
+            })
+            .collect();
+        let _ = writeln!(md, "| {name} | {} | {} |", v.len(), cells.join(" | "));
+    }
+    md.push_str(
+        "\nThe classifier's uncertainty for the same images: entropy of the predictive mean \
+         and mutual information (the part of it due to disagreement between weight draws), in nats.\n\n\
+         | images | n | predictive entropy | mutual information |\n|---|---|---|---|\n",
+    );
+    for (name, v) in &u_groups {
+        let cells: Vec<String> = (0..2)
+            .map(|k| {
+                let (m, se) = mean_se(v, k);
+                format!("{m:.3} ± {se:.3}")
             })
             .collect();
         let _ = writeln!(md, "| {name} | {} | {} |", v.len(), cells.join(" | "));
