@@ -120,6 +120,46 @@ fn spreads(net: &AttentionNet, x: &ArrayD<f32>, draws: usize, seed: u64) -> Res<
     Ok(out)
 }
 
+/// One markdown row per group: its name, size, and mean ± standard error of
+/// each column, formatted by `cell`.
+fn push_rows<const K: usize>(
+    md: &mut String,
+    groups: &[(&str, Vec<[f64; K]>)],
+    cell: impl Fn(f64, f64) -> String,
+) {
+    for (name, v) in groups {
+        let cells: Vec<String> = (0..K)
+            .map(|k| {
+                let (m, se) = mean_se(v, k);
+                cell(m, se)
+            })
+            .collect();
+        let _ = writeln!(md, "| {name} | {} | {} |", v.len(), cells.join(" | "));
+    }
+}
+
+/// Per-image values in three groups: right and wrong test predictions, and
+/// a second image set.
+fn split_groups<const K: usize>(
+    test: &[[f64; K]],
+    right: &[bool],
+    other: Vec<[f64; K]>,
+    other_name: &'static str,
+) -> [(&'static str, Vec<[f64; K]>); 3] {
+    let pick = |want: bool| -> Vec<[f64; K]> {
+        test.iter()
+            .zip(right)
+            .filter(|(_, r)| **r == want)
+            .map(|(v, _)| *v)
+            .collect()
+    };
+    [
+        ("test images, correct", pick(true)),
+        ("test images, wrong", pick(false)),
+        (other_name, other),
+    ]
+}
+
 /// Per image: the entropy of the predictive mean over the draws and the
 /// mutual information between prediction and weights.
 fn predictive_uncertainty(samples: &Array3<f32>) -> Res<Vec<[f64; 2]>> {
@@ -202,34 +242,10 @@ fn run() -> Res<()> {
     let acc = right.iter().filter(|&&r| r).count() as f64 / right.len() as f64;
     let s_test = spreads(&net, &test.inputs(), draws, seed)?;
     let s_unc = spreads(&net, &unc.inputs(), draws, seed)?;
-    let pick = |want: bool| -> Vec<[f64; 3]> {
-        s_test
-            .iter()
-            .zip(&right)
-            .filter(|(_, r)| **r == want)
-            .map(|(s, _)| *s)
-            .collect()
-    };
-    let groups = [
-        ("test images, correct", pick(true)),
-        ("test images, wrong", pick(false)),
-        (data_name(&spec), s_unc.clone()),
-    ];
+    let groups = split_groups(&s_test, &right, s_unc, data_name(&spec));
     let u_test = predictive_uncertainty(&samples)?;
     let u_unc = predictive_uncertainty(&predict_samples(&net, unc.inputs().view(), &pcfg)?)?;
-    let pick_u = |want: bool| -> Vec<[f64; 2]> {
-        u_test
-            .iter()
-            .zip(&right)
-            .filter(|(_, r)| **r == want)
-            .map(|(u, _)| *u)
-            .collect()
-    };
-    let u_groups = [
-        ("test images, correct", pick_u(true)),
-        ("test images, wrong", pick_u(false)),
-        (data_name(&spec), u_unc),
-    ];
+    let u_groups = split_groups(&u_test, &right, u_unc, data_name(&spec));
     let mut md = format!(
         "Bayesian attention ({}): variational gates and classifier, GMM prior, T = {}, {} epochs, seed {seed}; \
          test accuracy of the predictive mean over {draws} draws: {:.1} %.\n\n\
@@ -240,29 +256,13 @@ fn run() -> Res<()> {
         f.get("--epochs", 100)?,
         100.0 * acc
     );
-    for (name, v) in &groups {
-        let cells: Vec<String> = (0..3)
-            .map(|k| {
-                let (m, se) = mean_se(v, k);
-                format!("{m:.3e} ± {se:.1e}")
-            })
-            .collect();
-        let _ = writeln!(md, "| {name} | {} | {} |", v.len(), cells.join(" | "));
-    }
+    push_rows(&mut md, &groups, |m, se| format!("{m:.3e} ± {se:.1e}"));
     md.push_str(
         "\nThe classifier's uncertainty for the same images: entropy of the predictive mean \
          and mutual information (the part of it due to disagreement between weight draws), in nats.\n\n\
          | images | n | predictive entropy | mutual information |\n|---|---|---|---|\n",
     );
-    for (name, v) in &u_groups {
-        let cells: Vec<String> = (0..2)
-            .map(|k| {
-                let (m, se) = mean_se(v, k);
-                format!("{m:.3} ± {se:.3}")
-            })
-            .collect();
-        let _ = writeln!(md, "| {name} | {} | {} |", v.len(), cells.join(" | "));
-    }
+    push_rows(&mut md, &u_groups, |m, se| format!("{m:.3} ± {se:.3}"));
     std::fs::create_dir_all(&docs)?;
     std::fs::write(docs.join("attention_bayes.md"), &md)?;
     figure(
