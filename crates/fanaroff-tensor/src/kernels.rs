@@ -34,6 +34,12 @@ where
     ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape")
 }
 
+/// A copy of `a` in a buffer from the pool (a plain `clone` allocates fresh
+/// pages, which for activation-sized gradients costs more than the copy).
+pub(crate) fn copy(a: &ArrayD<f32>) -> ArrayD<f32> {
+    map(a, |v| v)
+}
+
 /// `f` applied pairwise to two arrays of the same shape.
 pub(crate) fn zip_map<F>(a: ArrayViewD<f32>, b: ArrayViewD<f32>, f: F) -> ArrayD<f32>
 where

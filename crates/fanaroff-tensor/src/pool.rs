@@ -159,6 +159,10 @@ impl<T> Pool<T> {
     /// `len` elements, if any. Matching on the capacity rather than the
     /// length matters: a buffer once cut to a shorter length keeps serving
     /// the size it was allocated for (its new tail, if any, is zeroed).
+    /// Among the candidates the smallest (then the oldest) wins, so that a
+    /// request does not take the only buffer of a slightly larger size
+    /// while one of its own size waits: with the first fit, the order in
+    /// which worker threads asked decided which size was missed next.
     fn take(&self, len: usize) -> Option<Vec<T>>
     where
         T: Copy + Default,
@@ -167,9 +171,7 @@ impl<T> Pool<T> {
             return None;
         }
         let mut spare = self.spare.lock().ok()?;
-        let found = spare
-            .iter()
-            .position(|v| v.capacity() >= len && v.capacity() <= len + len / 4);
+        let found = best_fit(&spare, len);
         self.count_request(len, found.is_some());
         let mut v = spare.remove(found?);
         v.resize(len, T::default());
@@ -203,6 +205,19 @@ impl<T> Pool<T> {
             self.counters.dropped_len.fetch_add(len, Ordering::Relaxed);
         }
     }
+}
+
+/// The position of the smallest spare (the oldest among equals) whose
+/// capacity lies in `len..=len + len / 4`.
+fn best_fit<T>(spare: &[Vec<T>], len: usize) -> Option<usize> {
+    let fits = |c: usize| c >= len && c <= len + len / 4;
+    let mut best: Option<(usize, usize)> = None;
+    for (i, c) in spare.iter().map(Vec::capacity).enumerate() {
+        if fits(c) && best.is_none_or(|(_, b)| c < b) {
+            best = Some((i, c));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// The spare to drop first: one of the size held in most copies, the
@@ -287,6 +302,20 @@ mod tests {
             pool.spare.lock().unwrap().is_empty(),
             "small buffers are freed"
         );
+    }
+
+    #[test]
+    fn takes_the_smallest_fitting_spare_whatever_the_order() {
+        let pool = Pool::new();
+        let larger = vec![1.0f32; MIN_LEN + 100];
+        let exact = vec![2.0f32; MIN_LEN];
+        let exact_ptr = exact.as_ptr();
+        pool.give(larger);
+        pool.give(exact);
+        let w = pool.take(MIN_LEN).expect("a spare fits");
+        assert_eq!(w.as_ptr(), exact_ptr, "the exact size, not the first fit");
+        let v = pool.take(MIN_LEN + 100).expect("the larger one is left");
+        assert_eq!(v.len(), MIN_LEN + 100);
     }
 
     #[test]

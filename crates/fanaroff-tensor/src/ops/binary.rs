@@ -41,7 +41,7 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
 /// Sums `g` down to `shape`, undoing a broadcast (the adjoint of broadcasting).
 pub(crate) fn sum_to_shape(g: &ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
     if g.shape() == shape {
-        return g.clone();
+        return kernels::copy(g);
     }
     reduce_to_shape(g.view(), shape)
 }
@@ -126,12 +126,12 @@ impl Backward for BinaryOp {
         let bv = b.data().broadcast(shape).expect("forward broadcast");
         let (ga, gb): (Option<ArrayD<f32>>, Option<ArrayD<f32>>) = match self.0 {
             Binary::Add => (
-                a.is_requires_grad().then(|| grad.clone()),
-                b.is_requires_grad().then(|| grad.clone()),
+                a.is_requires_grad().then(|| kernels::copy(grad)),
+                b.is_requires_grad().then(|| kernels::copy(grad)),
             ),
             Binary::Sub => (
-                a.is_requires_grad().then(|| grad.clone()),
-                b.is_requires_grad().then(|| grad.mapv(|g| -g)),
+                a.is_requires_grad().then(|| kernels::copy(grad)),
+                b.is_requires_grad().then(|| kernels::map(grad, |g| -g)),
             ),
             Binary::Mul => (
                 a.is_requires_grad()

@@ -20,7 +20,7 @@ impl Backward for SoftmaxOp {
         _: &[Tensor],
         output: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
-        let mut dx = grad.clone();
+        let mut dx = crate::kernels::copy(grad);
         let ax = Axis(self.axis);
         Zip::from(dx.lanes_mut(ax))
             .and(output.lanes(ax))

@@ -138,7 +138,7 @@ impl Backward for UnaryOp {
         let g = match self.0 {
             Unary::Neg => kernels::map(grad, |g| -g),
             Unary::Scale(s) => kernels::map(grad, move |g| g * s),
-            Unary::Shift(_) => grad.clone(),
+            Unary::Shift(_) => kernels::copy(grad),
             Unary::Exp => kernels::zip_map(g, y, |g, y| g * y),
             Unary::Log => kernels::zip_map(g, x, |g, x| g / x),
             Unary::Sqrt => kernels::zip_map(g, y, |g, y| 0.5 * g / y),
