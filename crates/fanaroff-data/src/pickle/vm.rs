@@ -157,197 +157,240 @@ impl<'a> Machine<'a> {
         loop {
             *op_start = self.pos;
             let op = self.byte()?;
-            match op {
-                0x80 => {
-                    let proto = self.byte()?;
-                    if proto > 5 {
-                        return Err(format!("unsupported pickle protocol {proto}"));
-                    }
+            if let Some(v) = self.step(op)? {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// Executes one opcode; `Some` is the result of `STOP`.
+    fn step(&mut self, op: u8) -> Step<Option<Value>> {
+        match op {
+            b'.' => return self.stop().map(Some),
+            0x80 | 0x95 | b'(' | b'0' | b'1' | b'2' => self.control(op)?,
+            b'N' | 0x88 | 0x89 | b'K' | b'M' | b'J' | 0x8a | b'G' => self.scalar(op)?,
+            b'X' | 0x8c | 0x8d | b'U' | b'T' | b'C' | b'B' | 0x8e | 0x96 => self.text(op)?,
+            b')' | 0x85..=0x87 | b't' | b']' | b'l' | b'a' | b'e' => self.sequence(op)?,
+            b'}' | b'd' | b's' | b'u' => self.mapping(op)?,
+            b'c' | 0x93 | b'R' | b'b' => self.object(op)?,
+            b'q' | b'r' | 0x94 | b'h' | b'j' => self.memo_op(op)?,
+            other => return Err(format!("unsupported opcode 0x{other:02x}")),
+        }
+        Ok(None)
+    }
+
+    /// `STOP`: the one value left, with nothing else on the stack or after it.
+    fn stop(&mut self) -> Step<Value> {
+        let v = self.pop()?;
+        if !self.stack.is_empty() || !self.marks.is_empty() {
+            return Err("STOP with items left on the stack".into());
+        }
+        if self.pos != self.input.len() {
+            return Err(format!(
+                "{} bytes of trailing data after STOP",
+                self.input.len() - self.pos
+            ));
+        }
+        Ok(v)
+    }
+
+    /// PROTO, FRAME, MARK, POP, POP_MARK, DUP.
+    fn control(&mut self, op: u8) -> Step<()> {
+        match op {
+            0x80 => {
+                let proto = self.byte()?;
+                if proto > 5 {
+                    return Err(format!("unsupported pickle protocol {proto}"));
                 }
-                0x95 => {
-                    // FRAME: an 8-byte length hint; frames are transparent here.
-                    self.take(8)?;
+            }
+            // FRAME: an 8-byte length hint; frames are transparent here.
+            0x95 => {
+                self.take(8)?;
+            }
+            b'(' => {
+                if self.marks.len() > MAX_DEPTH * 4 {
+                    return Err("too many nested MARKs".into());
                 }
-                b'.' => {
-                    let v = self.pop()?;
-                    if !self.stack.is_empty() || !self.marks.is_empty() {
-                        return Err("STOP with items left on the stack".into());
-                    }
-                    if self.pos != self.input.len() {
-                        return Err(format!(
-                            "{} bytes of trailing data after STOP",
-                            self.input.len() - self.pos
-                        ));
-                    }
-                    return Ok(v);
+                self.marks.push(self.stack.len());
+            }
+            b'0' => {
+                self.pop()?;
+            }
+            b'1' => {
+                self.pop_mark()?;
+            }
+            _ => {
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// None, booleans, integers and floats.
+    fn scalar(&mut self, op: u8) -> Step<()> {
+        let v = match op {
+            b'N' => Value::None,
+            0x88 => Value::Bool(true),
+            0x89 => Value::Bool(false),
+            b'K' => Value::Int(self.uint_le(1)? as i64),
+            b'M' => Value::Int(self.uint_le(2)? as i64),
+            b'J' => Value::Int(i64::from(self.uint_le(4)? as u32 as i32)),
+            0x8a => Value::Int(self.long1()?),
+            _ => {
+                let b = self.take(8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                Value::Float(f64::from_be_bytes(a))
+            }
+        };
+        self.push(v)
+    }
+
+    /// LONG1: a little-endian two's complement integer of n bytes.
+    fn long1(&mut self) -> Step<i64> {
+        let n = usize::from(self.byte()?);
+        let b = self.take(n)?;
+        if n > 8 {
+            return Err(format!("integer of {n} bytes is too large"));
+        }
+        let mut v: i64 = 0;
+        for (i, &x) in b.iter().enumerate() {
+            v |= i64::from(x) << (8 * i);
+        }
+        if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {
+            v -= 1i64 << (8 * n);
+        }
+        Ok(v)
+    }
+
+    /// Unicode strings, Python 2 strings and bytes, each after its length.
+    fn text(&mut self, op: u8) -> Step<()> {
+        let width = match op {
+            b'C' | b'U' | 0x8c => 1,
+            b'X' | b'B' | b'T' => 4,
+            _ => 8,
+        };
+        let n = self.len_le(width)?;
+        let b = self.take(n)?;
+        let v = match op {
+            b'X' | 0x8c | 0x8d => {
+                let s = std::str::from_utf8(b).map_err(|_| "string is not valid UTF-8")?;
+                Value::Str(s.into())
+            }
+            // Python 2 `str` (U, T) stays bytes, read as Latin-1 when text
+            // is needed.
+            _ => Value::Bytes(b.into()),
+        };
+        self.push(v)
+    }
+
+    /// Tuples and lists.
+    fn sequence(&mut self, op: u8) -> Step<()> {
+        match op {
+            b')' => self.push(Value::Tuple(Rc::from(Vec::new()), 1)),
+            0x85..=0x87 => {
+                let n = usize::from(op - 0x84);
+                let floor = self.marks.last().copied().unwrap_or(0);
+                if self.stack.len() < floor + n {
+                    return Err("stack underflow".into());
                 }
-                b'(' => {
-                    if self.marks.len() > MAX_DEPTH * 4 {
-                        return Err("too many nested MARKs".into());
-                    }
-                    self.marks.push(self.stack.len());
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.push(make_tuple(items)?)
+            }
+            b't' => {
+                let items = self.pop_mark()?;
+                self.push(make_tuple(items)?)
+            }
+            b']' => self.push(new_list(Vec::new())?),
+            b'l' => {
+                let items = self.pop_mark()?;
+                self.push(new_list(items)?)
+            }
+            b'a' => {
+                let v = self.pop()?;
+                extend_list(self.top()?, vec![v])
+            }
+            _ => {
+                let items = self.pop_mark()?;
+                extend_list(self.top()?, items)
+            }
+        }
+    }
+
+    /// Dictionaries.
+    fn mapping(&mut self, op: u8) -> Step<()> {
+        match op {
+            b'}' => self.push(new_dict()),
+            b'd' => {
+                let items = self.pop_mark()?;
+                let d = new_dict();
+                set_items(&d, items)?;
+                self.push(d)
+            }
+            b's' => {
+                let v = self.pop()?;
+                let k = self.pop()?;
+                set_items(self.top()?, vec![k, v])
+            }
+            _ => {
+                let items = self.pop_mark()?;
+                set_items(self.top()?, items)
+            }
+        }
+    }
+
+    /// GLOBAL, STACK_GLOBAL, REDUCE and BUILD.
+    fn object(&mut self, op: u8) -> Step<()> {
+        match op {
+            b'c' => {
+                let module = self.line()?;
+                let name = self.line()?;
+                self.push(global(&module, &name)?)
+            }
+            0x93 => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                match (module, name) {
+                    (Value::Str(m), Value::Str(n)) => self.push(global(&m, &n)?),
+                    _ => Err("STACK_GLOBAL needs two strings".into()),
                 }
-                b'0' => {
-                    self.pop()?;
-                }
-                b'1' => {
-                    self.pop_mark()?;
-                }
-                b'2' => {
-                    let v = self.top()?.clone();
-                    self.push(v)?;
-                }
-                b'N' => self.push(Value::None)?,
-                0x88 => self.push(Value::Bool(true))?,
-                0x89 => self.push(Value::Bool(false))?,
-                b'K' => {
-                    let v = self.uint_le(1)?;
-                    self.push(Value::Int(v as i64))?;
-                }
-                b'M' => {
-                    let v = self.uint_le(2)?;
-                    self.push(Value::Int(v as i64))?;
-                }
-                b'J' => {
-                    let v = self.uint_le(4)? as u32 as i32;
-                    self.push(Value::Int(i64::from(v)))?;
-                }
-                0x8a => {
-                    // LONG1: little-endian two's complement of n bytes.
-                    let n = usize::from(self.byte()?);
-                    let b = self.take(n)?;
-                    if n > 8 {
-                        return Err(format!("integer of {n} bytes is too large"));
-                    }
-                    let mut v: i64 = 0;
-                    for (i, &x) in b.iter().enumerate() {
-                        v |= i64::from(x) << (8 * i);
-                    }
-                    if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {
-                        v -= 1i64 << (8 * n);
-                    }
-                    self.push(Value::Int(v))?;
-                }
-                b'G' => {
-                    let b = self.take(8)?;
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(b);
-                    self.push(Value::Float(f64::from_be_bytes(a)))?;
-                }
-                b'X' | 0x8c | 0x8d => {
-                    let width = match op {
-                        b'X' => 4,
-                        0x8c => 1,
-                        _ => 8,
-                    };
-                    let n = self.len_le(width)?;
-                    let b = self.take(n)?;
-                    let s = std::str::from_utf8(b).map_err(|_| "string is not valid UTF-8")?;
-                    self.push(Value::Str(s.into()))?;
-                }
-                b'U' | b'T' => {
-                    // Python 2 `str`: kept as bytes, read as Latin-1 when text is needed.
-                    let n = self.len_le(if op == b'U' { 1 } else { 4 })?;
-                    let b = self.take(n)?;
-                    self.push(Value::Bytes(b.into()))?;
-                }
-                b'C' | b'B' | 0x8e | 0x96 => {
-                    let width = match op {
-                        b'C' => 1,
-                        b'B' => 4,
-                        _ => 8,
-                    };
-                    let n = self.len_le(width)?;
-                    let b = self.take(n)?;
-                    self.push(Value::Bytes(b.into()))?;
-                }
-                b')' => self.push(Value::Tuple(Rc::from(Vec::new()), 1))?,
-                0x85..=0x87 => {
-                    let n = usize::from(op - 0x84);
-                    let floor = self.marks.last().copied().unwrap_or(0);
-                    if self.stack.len() < floor + n {
-                        return Err("stack underflow".into());
-                    }
-                    let items = self.stack.split_off(self.stack.len() - n);
-                    self.push(make_tuple(items)?)?;
-                }
-                b't' => {
-                    let items = self.pop_mark()?;
-                    self.push(make_tuple(items)?)?;
-                }
-                b']' => self.push(new_list(Vec::new())?)?,
-                b'l' => {
-                    let items = self.pop_mark()?;
-                    self.push(new_list(items)?)?;
-                }
-                b'a' => {
-                    let v = self.pop()?;
-                    extend_list(self.top()?, vec![v])?;
-                }
-                b'e' => {
-                    let items = self.pop_mark()?;
-                    extend_list(self.top()?, items)?;
-                }
-                b'}' => self.push(new_dict())?,
-                b'd' => {
-                    let items = self.pop_mark()?;
-                    let d = new_dict();
-                    set_items(&d, items)?;
-                    self.push(d)?;
-                }
-                b's' => {
-                    let v = self.pop()?;
-                    let k = self.pop()?;
-                    set_items(self.top()?, vec![k, v])?;
-                }
-                b'u' => {
-                    let items = self.pop_mark()?;
-                    set_items(self.top()?, items)?;
-                }
-                b'c' => {
-                    let module = self.line()?;
-                    let name = self.line()?;
-                    self.push(global(&module, &name)?)?;
-                }
-                0x93 => {
-                    let name = self.pop()?;
-                    let module = self.pop()?;
-                    match (module, name) {
-                        (Value::Str(m), Value::Str(n)) => self.push(global(&m, &n)?)?,
-                        _ => return Err("STACK_GLOBAL needs two strings".into()),
-                    }
-                }
-                b'R' => {
-                    let args = self.pop()?;
-                    let func = self.pop()?;
-                    let v = reduce(&func, &args)?;
-                    self.push(v)?;
-                }
-                b'b' => {
-                    let state = self.pop()?;
-                    build(self.top()?, &state)?;
-                }
-                b'q' => {
-                    let k = self.uint_le(1)?;
-                    self.memo_put(k)?;
-                }
-                b'r' => {
-                    let k = self.uint_le(4)?;
-                    self.memo_put(k)?;
-                }
-                0x94 => {
-                    let k = self.memo.len() as u64;
-                    self.memo_put(k)?;
-                }
-                b'h' => {
-                    let k = self.uint_le(1)?;
-                    self.memo_get(k)?;
-                }
-                b'j' => {
-                    let k = self.uint_le(4)?;
-                    self.memo_get(k)?;
-                }
-                other => return Err(format!("unsupported opcode 0x{other:02x}")),
+            }
+            b'R' => {
+                let args = self.pop()?;
+                let func = self.pop()?;
+                let v = reduce(&func, &args)?;
+                self.push(v)
+            }
+            _ => {
+                let state = self.pop()?;
+                build(self.top()?, &state)
+            }
+        }
+    }
+
+    /// BINPUT, LONG_BINPUT, MEMOIZE, BINGET and LONG_BINGET.
+    fn memo_op(&mut self, op: u8) -> Step<()> {
+        match op {
+            b'q' => {
+                let k = self.uint_le(1)?;
+                self.memo_put(k)
+            }
+            b'r' => {
+                let k = self.uint_le(4)?;
+                self.memo_put(k)
+            }
+            0x94 => {
+                let k = self.memo.len() as u64;
+                self.memo_put(k)
+            }
+            b'h' => {
+                let k = self.uint_le(1)?;
+                self.memo_get(k)
+            }
+            _ => {
+                let k = self.uint_le(4)?;
+                self.memo_get(k)
             }
         }
     }
