@@ -331,23 +331,41 @@ impl fmt::Display for CalibrationReport {
     /// A human-readable table of the headline metrics, then the per-class
     /// numbers, the rejection curve and the reliability bins.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ci = |name: &str| -> String {
-            self.intervals
-                .as_ref()
-                .and_then(|m| m.get(name))
-                .map(|c| {
-                    format!(
-                        "  [{:.4}, {:.4}] ({:.0}%)",
-                        c.lower,
-                        c.upper,
-                        c.level * 100.0
-                    )
-                })
-                .unwrap_or_default()
-        };
+        self.write_headline(f)?;
+        writeln!(f)?;
+        self.write_classes(f)?;
+        writeln!(f)?;
+        self.write_rejection(f)?;
+        self.write_bins(f)
+    }
+}
+
+impl CalibrationReport {
+    /// The confidence interval of a metric, if bootstrapped, as text.
+    fn interval_text(&self, name: &str) -> String {
+        self.intervals
+            .as_ref()
+            .and_then(|m| m.get(name))
+            .map(|c| {
+                format!(
+                    "  [{:.4}, {:.4}] ({:.0}%)",
+                    c.lower,
+                    c.upper,
+                    c.level * 100.0
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    /// The title line and one row per headline metric.
+    fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let form = match self.samples {
             Some(s) => format!("{s} MC samples"),
             None => "probabilities".to_string(),
+        };
+        let strategy = match self.binning.strategy() {
+            BinStrategy::EqualWidth => "equal-width",
+            BinStrategy::EqualMass => "equal-mass",
         };
         writeln!(
             f,
@@ -356,14 +374,12 @@ impl fmt::Display for CalibrationReport {
             self.classes,
             form,
             self.binning.bins(),
-            match self.binning.strategy() {
-                BinStrategy::EqualWidth => "equal-width",
-                BinStrategy::EqualMass => "equal-mass",
-            }
+            strategy
         )?;
         writeln!(f, "{:-<64}", "")?;
-        let mut row =
-            |name: &str, v: f64, key: &str| writeln!(f, "{name:<36} {v:>10.4}{}", ci(key));
+        let mut row = |name: &str, v: f64, key: &str| {
+            writeln!(f, "{name:<36} {v:>10.4}{}", self.interval_text(key))
+        };
         row("accuracy", self.accuracy, "accuracy")?;
         row("error rate", self.error_rate, "")?;
         row("NLL (nats)", self.nll, "nll")?;
@@ -382,25 +398,26 @@ impl fmt::Display for CalibrationReport {
         if let Some(v) = self.mean_mutual_information {
             row("mean mutual information (epistemic)", v, "")?;
         }
+        self.write_error_detection(f)
+    }
+
+    /// How well entropy (and mutual information) single out the errors.
+    fn write_error_detection(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sep = |s: &Option<Separation>| match s {
             Some(s) => format!("AUROC {:.4}  AUPR {:.4}", s.auroc, s.aupr),
             None => "undefined (no errors or no correct predictions)".to_string(),
         };
-        writeln!(
-            f,
-            "{:<36} {}",
-            "errors by entropy",
-            sep(&self.error_detection_entropy)
-        )?;
+        let entropy = sep(&self.error_detection_entropy);
+        writeln!(f, "{:<36} {}", "errors by entropy", entropy)?;
         if self.samples.is_some() {
-            writeln!(
-                f,
-                "{:<36} {}",
-                "errors by mutual information",
-                sep(&self.error_detection_mi)
-            )?;
+            let mi = sep(&self.error_detection_mi);
+            writeln!(f, "{:<36} {}", "errors by mutual information", mi)?;
         }
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// Per-class ECE, count and UCE.
+    fn write_classes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "{:<8} {:>10} {:>8} {:>10}",
@@ -417,20 +434,27 @@ impl fmt::Display for CalibrationReport {
                 k, self.classwise_ece.per_class[k], self.class_uce.counts[k], u
             )?;
         }
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The accuracy-rejection curve.
+    fn write_rejection(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "accuracy-rejection (most uncertain by entropy referred first)"
         )?;
         writeln!(f, "{:<10} {:>9} {:>10}", "rejected", "retained", "accuracy")?;
-        for i in 0..self.rejection.fractions.len() {
-            writeln!(
-                f,
-                "{:<10.2} {:>9} {:>10.4}",
-                self.rejection.fractions[i], self.rejection.retained[i], self.rejection.accuracy[i]
-            )?;
+        let r = &self.rejection;
+        for ((fraction, retained), accuracy) in r.fractions.iter().zip(&r.retained).zip(&r.accuracy)
+        {
+            writeln!(f, "{fraction:<10.2} {retained:>9} {accuracy:>10.4}")?;
         }
-        for (title, d, s, o) in [
+        Ok(())
+    }
+
+    /// The reliability and uncertainty diagrams' bins.
+    fn write_bins(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let diagrams = [
             (
                 "reliability bins",
                 &self.reliability,
@@ -443,12 +467,17 @@ impl fmt::Display for CalibrationReport {
                 "mean unc",
                 "error",
             ),
-        ] {
+        ];
+        let fmt_opt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
+        for (title, d, score, outcome) in diagrams {
             writeln!(f)?;
             writeln!(f, "{title}")?;
-            writeln!(f, "{:<17} {:>6} {:>10} {:>10}", "bin", "count", s, o)?;
+            writeln!(
+                f,
+                "{:<17} {:>6} {:>10} {:>10}",
+                "bin", "count", score, outcome
+            )?;
             for b in &d.bins {
-                let fmt_opt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
                 writeln!(
                     f,
                     "[{:.3}, {:.3}{} {:>6} {:>10} {:>10}",
