@@ -91,72 +91,12 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
     if bytes.len() >= 9 && &bytes[..9] != b"SIMPLE  =" {
         return Err(bad("does not start with SIMPLE (not a FITS file)".into()));
     }
-    let mut header = Vec::new();
-    let mut pos = 0;
-    let mut ended = false;
-    while !ended {
-        if pos + BLOCK > bytes.len() {
-            return Err(bad(if pos == 0 {
-                format!(
-                    "only {} bytes, not even one 2880-byte header block",
-                    bytes.len()
-                )
-            } else {
-                "header has no END card".into()
-            }));
-        }
-        for card in bytes[pos..pos + BLOCK].chunks_exact(CARD) {
-            let (key, value) = parse_card(card);
-            if key == "END" {
-                ended = true;
-                break;
-            }
-            if let Some(v) = value {
-                header.push((key, v));
-            }
-        }
-        pos += BLOCK;
-    }
-    let get = |k: &str| {
-        header
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let int = |k: &str| -> Result<i64> {
-        get(k)
-            .ok_or_else(|| bad(format!("missing {k}")))?
-            .parse::<i64>()
-            .map_err(|_| bad(format!("{k} is not an integer")))
-    };
+    let (header, pos) = read_header(bytes).map_err(bad)?;
+    let cards = Cards(&header);
     if header.first().map(|(k, _)| k.as_str()) != Some("SIMPLE") {
         return Err(bad("does not start with SIMPLE (not a FITS file)".into()));
     }
-    let bitpix = int("BITPIX")?;
-    if bitpix != -32 && bitpix != -64 {
-        return Err(bad(format!(
-            "BITPIX = {bitpix}: expected a floating-point image (-32 or -64)"
-        )));
-    }
-    let naxis = int("NAXIS")?;
-    if !(2..=999).contains(&naxis) {
-        return Err(bad(format!("NAXIS = {naxis}: expected a 2-D image")));
-    }
-    let mut dims = Vec::new();
-    for i in 1..=naxis {
-        let d = int(&format!("NAXIS{i}"))?;
-        let d = usize::try_from(d).map_err(|_| bad(format!("NAXIS{i} = {d} is negative")))?;
-        dims.push(d);
-    }
-    if dims[2..].iter().any(|&d| d != 1) {
-        return Err(bad(format!(
-            "axes {dims:?}: expected a 2-D image (extra axes of length 1 only)"
-        )));
-    }
-    let (w, h) = (dims[0], dims[1]);
-    if w == 0 || h == 0 {
-        return Err(bad(format!("empty image {w} x {h}")));
-    }
+    let (bitpix, w, h) = image_shape(&cards).map_err(bad)?;
     let item = if bitpix == -32 { 4 } else { 8 };
     let need = w
         .checked_mul(h)
@@ -168,15 +108,106 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
             bytes.len() - pos
         ))
     })?;
-    let num = |k: &str, default: f64| -> Result<f64> {
-        match get(k) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<f64>()
-                .map_err(|_| bad(format!("{k} is not a number"))),
+    let bscale = cards.float("BSCALE", 1.0).map_err(bad)?;
+    let bzero = cards.float("BZERO", 0.0).map_err(bad)?;
+    let px = decode_pixels(data, bitpix, bscale, bzero);
+    let data = Array2::from_shape_vec((h, w), px).map_err(|e| bad(format!("shape: {e}")))?;
+    Ok(FitsImage {
+        data,
+        bitpix,
+        header,
+    })
+}
+
+/// The header's `(key, value)` cards up to `END`, and the offset of the
+/// data (the first block after the header's last).
+fn read_header(bytes: &[u8]) -> std::result::Result<(Vec<(String, String)>, usize), String> {
+    let mut header = Vec::new();
+    let mut pos = 0;
+    loop {
+        if pos + BLOCK > bytes.len() {
+            return Err(if pos == 0 {
+                format!(
+                    "only {} bytes, not even one 2880-byte header block",
+                    bytes.len()
+                )
+            } else {
+                "header has no END card".into()
+            });
         }
-    };
-    let (bscale, bzero) = (num("BSCALE", 1.0)?, num("BZERO", 0.0)?);
+        let block = &bytes[pos..pos + BLOCK];
+        pos += BLOCK;
+        for card in block.chunks_exact(CARD) {
+            match parse_card(card) {
+                (key, _) if key == "END" => return Ok((header, pos)),
+                (key, Some(v)) => header.push((key, v)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Typed lookups in the header's cards (the first card of a key wins).
+struct Cards<'a>(&'a [(String, String)]);
+
+impl Cards<'_> {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn int(&self, k: &str) -> std::result::Result<i64, String> {
+        self.get(k)
+            .ok_or_else(|| format!("missing {k}"))?
+            .parse::<i64>()
+            .map_err(|_| format!("{k} is not an integer"))
+    }
+
+    /// A number, or `default` when the card is absent.
+    fn float(&self, k: &str, default: f64) -> std::result::Result<f64, String> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) => v.parse::<f64>().map_err(|_| format!("{k} is not a number")),
+        }
+    }
+}
+
+/// `BITPIX`, width and height of a floating-point image whose axes beyond
+/// the second all have length 1.
+fn image_shape(cards: &Cards) -> std::result::Result<(i64, usize, usize), String> {
+    let bitpix = cards.int("BITPIX")?;
+    if bitpix != -32 && bitpix != -64 {
+        return Err(format!(
+            "BITPIX = {bitpix}: expected a floating-point image (-32 or -64)"
+        ));
+    }
+    let naxis = cards.int("NAXIS")?;
+    if !(2..=999).contains(&naxis) {
+        return Err(format!("NAXIS = {naxis}: expected a 2-D image"));
+    }
+    let mut dims = Vec::new();
+    for i in 1..=naxis {
+        let d = cards.int(&format!("NAXIS{i}"))?;
+        let d = usize::try_from(d).map_err(|_| format!("NAXIS{i} = {d} is negative"))?;
+        dims.push(d);
+    }
+    if dims[2..].iter().any(|&d| d != 1) {
+        return Err(format!(
+            "axes {dims:?}: expected a 2-D image (extra axes of length 1 only)"
+        ));
+    }
+    let (w, h) = (dims[0], dims[1]);
+    if w == 0 || h == 0 {
+        return Err(format!("empty image {w} x {h}"));
+    }
+    Ok((bitpix, w, h))
+}
+
+/// Big-endian `f32` (`BITPIX` -32) or `f64` (-64, rounded to `f32`) pixels,
+/// scaled by `BSCALE` and shifted by `BZERO` unless those are 1 and 0.
+fn decode_pixels(data: &[u8], bitpix: i64, bscale: f64, bzero: f64) -> Vec<f32> {
     let mut px: Vec<f32> = if bitpix == -32 {
         data.chunks_exact(4)
             .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
@@ -195,12 +226,7 @@ pub fn parse_fits(bytes: &[u8], file: &str) -> Result<FitsImage> {
             *v = (f64::from(*v) * bscale + bzero) as f32;
         }
     }
-    let data = Array2::from_shape_vec((h, w), px).map_err(|e| bad(format!("shape: {e}")))?;
-    Ok(FitsImage {
-        data,
-        bitpix,
-        header,
-    })
+    px
 }
 
 #[cfg(test)]
