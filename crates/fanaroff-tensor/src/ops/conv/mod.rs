@@ -241,57 +241,8 @@ impl Tensor {
         stride: (usize, usize),
         padding: (usize, usize),
     ) -> Result<Tensor> {
-        let (xs, ws) = (self.shape(), weight.shape());
-        if xs.len() != 4 {
-            return Err(invalid_shape("conv2d", "input must be [N, C, H, W]", xs));
-        }
-        if ws.len() != 4 {
-            return Err(invalid_shape("conv2d", "weight must be [O, C, kh, kw]", ws));
-        }
-        if xs[1] != ws[1] {
-            return Err(Error::ShapeMismatch {
-                op: "conv2d (input channels vs weight)",
-                lhs: xs.to_vec(),
-                rhs: ws.to_vec(),
-            });
-        }
-        if let Some(b) = bias
-            && b.shape() != [ws[0]]
-        {
-            return Err(Error::ShapeMismatch {
-                op: "conv2d (bias vs weight)",
-                lhs: b.shape().to_vec(),
-                rhs: ws.to_vec(),
-            });
-        }
-        if stride.0 == 0 || stride.1 == 0 {
-            return Err(invalid_arg("conv2d", "stride must be positive"));
-        }
-        let (hp, wp) = (xs[2] + 2 * padding.0, xs[3] + 2 * padding.1);
-        if ws[2] > hp || ws[3] > wp || ws[2] == 0 || ws[3] == 0 {
-            return Err(invalid_arg(
-                "conv2d",
-                format!(
-                    "kernel {}x{} does not fit the padded input {hp}x{wp}",
-                    ws[2], ws[3]
-                ),
-            ));
-        }
-        let g = Geometry {
-            n: xs[0],
-            c: xs[1],
-            h: xs[2],
-            w: xs[3],
-            o: ws[0],
-            kh: ws[2],
-            kw: ws[3],
-            sh: stride.0,
-            sw: stride.1,
-            ph: padding.0,
-            pw: padding.1,
-            ho: (hp - ws[2]) / stride.0 + 1,
-            wo: (wp - ws[3]) / stride.1 + 1,
-        };
+        let bias_shape = bias.map(|b| b.shape());
+        let g = Geometry::checked(self.shape(), weight.shape(), bias_shape, stride, padding)?;
         let x = self.data().as_standard_layout();
         let w = weight.data().as_standard_layout();
         let (x, w) = (
@@ -299,27 +250,7 @@ impl Tensor {
             w.as_slice().expect("standard layout"),
         );
         let bias_v: Option<Vec<f32>> = bias.map(|b| b.data().iter().copied().collect());
-        let regular = g.n > 0 && g.ohw() > 0 && g.c > 0;
-        // Every element is written on the regular path.
-        let mut out = if regular {
-            crate::pool::take_dirty(g.n * g.ohw())
-        } else {
-            vec![0.0f32; g.n * g.ohw()]
-        };
-        if regular {
-            if g.implicit() {
-                implicit::forward(&g, x, w, bias_v.as_deref(), &mut out);
-            } else {
-                explicit::forward(&g, x, w, bias_v.as_deref(), &mut out);
-            }
-        } else if let Some(b) = &bias_v {
-            for (v, o) in out
-                .iter_mut()
-                .zip((0..).map(|i| (i / g.hw_out().max(1)) % g.o.max(1)))
-            {
-                *v = b[o];
-            }
-        }
+        let out = forward_values(&g, x, w, bias_v.as_deref());
         let y = ArrayD::from_shape_vec(IxDyn(&[g.n, g.o, g.ho, g.wo]), out).expect("output shape");
         let mut parents = vec![self.clone(), weight.clone()];
         if let Some(b) = bias {
@@ -334,4 +265,89 @@ impl Tensor {
             },
         ))
     }
+}
+
+impl Geometry {
+    /// The geometry of `x [N, C, H, W] * w [O, C, kh, kw]`, after checking
+    /// the shapes, the bias `[O]`, the stride and that the kernel fits.
+    fn checked(
+        xs: &[usize],
+        ws: &[usize],
+        bias: Option<&[usize]>,
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Geometry> {
+        if xs.len() != 4 {
+            return Err(invalid_shape("conv2d", "input must be [N, C, H, W]", xs));
+        }
+        if ws.len() != 4 {
+            return Err(invalid_shape("conv2d", "weight must be [O, C, kh, kw]", ws));
+        }
+        if xs[1] != ws[1] {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d (input channels vs weight)",
+                lhs: xs.to_vec(),
+                rhs: ws.to_vec(),
+            });
+        }
+        if let Some(b) = bias
+            && b != [ws[0]]
+        {
+            return Err(Error::ShapeMismatch {
+                op: "conv2d (bias vs weight)",
+                lhs: b.to_vec(),
+                rhs: ws.to_vec(),
+            });
+        }
+        if stride.0 == 0 || stride.1 == 0 {
+            return Err(invalid_arg("conv2d", "stride must be positive"));
+        }
+        let (hp, wp) = (xs[2] + 2 * padding.0, xs[3] + 2 * padding.1);
+        if ws[2] > hp || ws[3] > wp || ws[2] == 0 || ws[3] == 0 {
+            let fit = format!(
+                "kernel {}x{} does not fit the padded input {hp}x{wp}",
+                ws[2], ws[3]
+            );
+            return Err(invalid_arg("conv2d", fit));
+        }
+        Ok(Geometry {
+            n: xs[0],
+            c: xs[1],
+            h: xs[2],
+            w: xs[3],
+            o: ws[0],
+            kh: ws[2],
+            kw: ws[3],
+            sh: stride.0,
+            sw: stride.1,
+            ph: padding.0,
+            pw: padding.1,
+            ho: (hp - ws[2]) / stride.0 + 1,
+            wo: (wp - ws[3]) / stride.1 + 1,
+        })
+    }
+}
+
+/// The convolution's output values, `[N, O, Ho, Wo]` row-major. Without
+/// input channels, images or output pixels only the bias remains.
+fn forward_values(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let regular = g.n > 0 && g.ohw() > 0 && g.c > 0;
+    if !regular {
+        let mut out = vec![0.0f32; g.n * g.ohw()];
+        if let Some(b) = bias {
+            let channel = (0..).map(|i| (i / g.hw_out().max(1)) % g.o.max(1));
+            for (v, o) in out.iter_mut().zip(channel) {
+                *v = b[o];
+            }
+        }
+        return out;
+    }
+    // Every element is written on the regular path.
+    let mut out = crate::pool::take_dirty(g.n * g.ohw());
+    if g.implicit() {
+        implicit::forward(g, x, w, bias, &mut out);
+    } else {
+        explicit::forward(g, x, w, bias, &mut out);
+    }
+    out
 }
