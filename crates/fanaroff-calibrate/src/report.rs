@@ -189,24 +189,8 @@ impl CalibrationReport {
     /// println!("{r}"); // a table
     /// ```
     pub fn compute(preds: &Predictions, labels: &[usize], config: &ReportConfig) -> Result<Self> {
-        config.check()?;
-        preds.validate(config.sum_tolerance)?;
-        let n = preds.num_rows();
-        let k = preds.num_classes();
-        check_labels(labels, n, k)?;
-        if k < 2 {
-            return Err(Error::TooFewClasses {
-                what: "a calibration report".into(),
-                classes: k,
-            });
-        }
-        let mut pbar = preds.mean()?;
-        // The MC mean of valid rows is valid up to rounding; renormalise so
-        // tolerance checks inside the metrics cannot trip on it.
-        for mut row in pbar.outer_iter_mut() {
-            let s = row.sum();
-            row /= s;
-        }
+        let pbar = checked_mean(preds, labels, config)?;
+        let (n, k) = pbar.dim();
         let p = pbar.view();
         let unc = match preds {
             Predictions::Probs(_) => Uncertainty::from_probs(p)?,
@@ -232,34 +216,7 @@ impl CalibrationReport {
             &correct,
             &rejection_fractions(config.rejection_steps)?,
         )?;
-        let intervals = match config.bootstrap {
-            None => None,
-            Some(params) => {
-                let mut rng = StdRng::seed_from_u64(config.seed);
-                let mut m = BTreeMap::new();
-                m.insert(
-                    "accuracy".to_string(),
-                    bootstrap_metric(p, labels, accuracy, params, &mut rng)?,
-                );
-                m.insert(
-                    "nll".to_string(),
-                    bootstrap_metric(p, labels, nll, params, &mut rng)?,
-                );
-                m.insert(
-                    "brier".to_string(),
-                    bootstrap_metric(p, labels, brier, params, &mut rng)?,
-                );
-                m.insert(
-                    "ece".to_string(),
-                    bootstrap_metric(p, labels, |q, y| crate::ece::ece(q, y, b), params, &mut rng)?,
-                );
-                m.insert(
-                    "uce".to_string(),
-                    bootstrap_metric(p, labels, |q, y| uce(q, y, b), params, &mut rng)?,
-                );
-                Some(m)
-            }
-        };
+        let intervals = bootstrap_intervals(p, labels, config)?;
         let acc = fraction_true(&correct);
         Ok(CalibrationReport {
             n,
@@ -321,6 +278,63 @@ impl CalibrationReport {
         self.reliability.write_png(reliability)?;
         self.uncertainty_diagram.write_png(uncertainty)
     }
+}
+
+/// The predictions' mean probabilities after checking the configuration,
+/// the predictions and the labels; each row renormalised (the MC mean of
+/// valid rows is valid up to rounding, and the metrics' tolerance checks
+/// must not trip on it).
+fn checked_mean(
+    preds: &Predictions,
+    labels: &[usize],
+    config: &ReportConfig,
+) -> Result<Array2<f64>> {
+    config.check()?;
+    preds.validate(config.sum_tolerance)?;
+    let k = preds.num_classes();
+    check_labels(labels, preds.num_rows(), k)?;
+    if k < 2 {
+        return Err(Error::TooFewClasses {
+            what: "a calibration report".into(),
+            classes: k,
+        });
+    }
+    let mut pbar = preds.mean()?;
+    for mut row in pbar.outer_iter_mut() {
+        let s = row.sum();
+        row /= s;
+    }
+    Ok(pbar)
+}
+
+/// Bootstrap intervals of accuracy, NLL, Brier, ECE and UCE, when the
+/// configuration asks for them (one RNG from `config.seed`, in that order).
+fn bootstrap_intervals(
+    p: ArrayView2<'_, f64>,
+    labels: &[usize],
+    config: &ReportConfig,
+) -> Result<Option<BTreeMap<String, ConfidenceInterval>>> {
+    let Some(params) = config.bootstrap else {
+        return Ok(None);
+    };
+    let b = config.binning;
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut m = BTreeMap::new();
+    let mut put = |name: &str, ci: ConfidenceInterval| m.insert(name.to_string(), ci);
+    put(
+        "accuracy",
+        bootstrap_metric(p, labels, accuracy, params, &mut rng)?,
+    );
+    put("nll", bootstrap_metric(p, labels, nll, params, &mut rng)?);
+    put(
+        "brier",
+        bootstrap_metric(p, labels, brier, params, &mut rng)?,
+    );
+    let ece = |q: ArrayView2<'_, f64>, y: &[usize]| crate::ece::ece(q, y, b);
+    put("ece", bootstrap_metric(p, labels, ece, params, &mut rng)?);
+    let uce_b = |q: ArrayView2<'_, f64>, y: &[usize]| uce(q, y, b);
+    put("uce", bootstrap_metric(p, labels, uce_b, params, &mut rng)?);
+    Ok(Some(m))
 }
 
 fn fraction_true(correct: &[bool]) -> f64 {
