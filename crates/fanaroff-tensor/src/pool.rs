@@ -210,14 +210,11 @@ impl<T> Pool<T> {
 /// The position of the smallest spare (the oldest among equals) whose
 /// capacity lies in `len..=len + len / 4`.
 fn best_fit<T>(spare: &[Vec<T>], len: usize) -> Option<usize> {
-    let fits = |c: usize| c >= len && c <= len + len / 4;
-    let mut best: Option<(usize, usize)> = None;
-    for (i, c) in spare.iter().map(Vec::capacity).enumerate() {
-        if fits(c) && best.is_none_or(|(_, b)| c < b) {
-            best = Some((i, c));
-        }
-    }
-    best.map(|(i, _)| i)
+    // `min_by_key` returns the first of equal minima: the oldest.
+    (spare.iter().map(Vec::capacity).enumerate())
+        .filter(|&(_, c)| c >= len && c <= len + len / 4)
+        .min_by_key(|&(_, c)| c)
+        .map(|(i, _)| i)
 }
 
 /// The spare to drop first: one of the size held in most copies, the
