@@ -165,6 +165,75 @@ fn seq_or_array(v: &Value, what: &str, file: &str) -> Result<Vec<Value>> {
     }
 }
 
+/// The `labels` entry: non-negative integers.
+fn read_labels(labels: &Value, file: &str) -> Result<Vec<usize>> {
+    seq_or_array(labels, "labels", file)?
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_int()
+                .and_then(|l| usize::try_from(l).ok())
+                .ok_or_else(|| {
+                    Error::format(file, format!("labels[{i}] is not a non-negative integer"))
+                })
+        })
+        .collect()
+}
+
+/// Appends the `data` entry's images to `pixels` and returns how many:
+/// one array of images, or a list of arrays of one image each.
+fn read_images(data: &Value, file: &str, pixels: &mut Vec<u8>) -> Result<usize> {
+    if let Value::Array(a) = data {
+        return push_images(&a.borrow(), "data", file, pixels);
+    }
+    let items = data.sequence().ok_or_else(|| {
+        Error::format(
+            file,
+            format!("data is a {}, expected a list of arrays", data.type_name()),
+        )
+    })?;
+    pixels.reserve(items.len() * IMAGE_SIZE * IMAGE_SIZE);
+    for (i, item) in items.iter().enumerate() {
+        let Value::Array(a) = item else {
+            return Err(Error::format(
+                file,
+                format!(
+                    "data[{i}] is a {}, expected a numpy array",
+                    item.type_name()
+                ),
+            ));
+        };
+        let k = push_images(&a.borrow(), &format!("data[{i}]"), file, pixels)?;
+        if k != 1 {
+            return Err(Error::format(
+                file,
+                format!("data[{i}] holds {k} images, expected one"),
+            ));
+        }
+    }
+    Ok(items.len())
+}
+
+/// The `filenames` entry: one string per image.
+fn read_filenames(names: &Value, n_images: usize, file: &str) -> Result<Vec<String>> {
+    let items = seq_or_array(names, "filenames", file)?;
+    let names = items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_text()
+                .ok_or_else(|| Error::format(file, format!("filenames[{i}] is not a string")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if names.len() != n_images {
+        return Err(Error::format(
+            file,
+            format!("{} file names but {n_images} images", names.len()),
+        ));
+    }
+    Ok(names)
+}
+
 impl PickleBatch {
     /// Decodes one batch file; `file` names it in errors.
     ///
@@ -184,83 +253,19 @@ impl PickleBatch {
             .dict_get("batch_label")
             .and_then(|x| x.as_text())
             .unwrap_or_default();
-
-        let labels = seq_or_array(&labels_v, "labels", file)?
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                x.as_int()
-                    .and_then(|l| usize::try_from(l).ok())
-                    .ok_or_else(|| {
-                        Error::format(file, format!("labels[{i}] is not a non-negative integer"))
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?;
-
+        let labels = read_labels(&labels_v, file)?;
         let mut pixels = Vec::new();
-        let n_images = match &data_v {
-            Value::Array(a) => push_images(&a.borrow(), "data", file, &mut pixels)?,
-            other => {
-                let items = other.sequence().ok_or_else(|| {
-                    Error::format(
-                        file,
-                        format!("data is a {}, expected a list of arrays", other.type_name()),
-                    )
-                })?;
-                pixels.reserve(items.len() * IMAGE_SIZE * IMAGE_SIZE);
-                let mut n = 0;
-                for (i, item) in items.iter().enumerate() {
-                    let Value::Array(a) = item else {
-                        return Err(Error::format(
-                            file,
-                            format!(
-                                "data[{i}] is a {}, expected a numpy array",
-                                item.type_name()
-                            ),
-                        ));
-                    };
-                    let k = push_images(&a.borrow(), &format!("data[{i}]"), file, &mut pixels)?;
-                    if k != 1 {
-                        return Err(Error::format(
-                            file,
-                            format!("data[{i}] holds {k} images, expected one"),
-                        ));
-                    }
-                    n += 1;
-                }
-                n
-            }
-        };
+        let n_images = read_images(&data_v, file, &mut pixels)?;
         if n_images != labels.len() {
             return Err(Error::format(
                 file,
                 format!("{} labels but {n_images} images", labels.len()),
             ));
         }
-
         let filenames = match v.dict_get("filenames") {
             None => vec![String::new(); n_images],
-            Some(f) => {
-                let items = seq_or_array(&f, "filenames", file)?;
-                let names = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| {
-                        x.as_text().ok_or_else(|| {
-                            Error::format(file, format!("filenames[{i}] is not a string"))
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                if names.len() != n_images {
-                    return Err(Error::format(
-                        file,
-                        format!("{} file names but {n_images} images", names.len()),
-                    ));
-                }
-                names
-            }
+            Some(f) => read_filenames(&f, n_images, file)?,
         };
-
         let images = Array3::from_shape_vec((n_images, IMAGE_SIZE, IMAGE_SIZE), pixels)
             .map_err(|e| Error::format(file, format!("image data: {e}")))?;
         Ok(PickleBatch {
