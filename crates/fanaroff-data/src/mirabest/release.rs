@@ -306,6 +306,73 @@ fn to_dataset(
     Dataset::with_samples(images, labels, meta.label_names.clone(), samples)
 }
 
+/// The `.tar.gz` / `.tgz` archives in a folder, sorted (none for a file):
+/// when a folder holds archives instead of batch files, errors say so.
+fn archives_in(path: &Path) -> Vec<String> {
+    if !path.is_dir() {
+        return Vec::new();
+    }
+    let Ok(rd) = fs::read_dir(path) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `batches.meta`, checked for 150 x 150 images, and the release it names.
+fn read_meta(bytes: &[u8], label: &str) -> Result<(BatchesMeta, ReleaseKind)> {
+    let meta = BatchesMeta::from_bytes(bytes, label)?;
+    if let Some(v) = meta.num_vis
+        && v != 150 * 150
+    {
+        return Err(Error::format(
+            label.to_string(),
+            format!("num_vis is {v}, expected 22500 (150 x 150)"),
+        ));
+    }
+    let kind = if meta.label_names == ["FRI", "FRII"] {
+        ReleaseKind::Basic
+    } else if meta.label_names == LabelCode::ALL.map(|c| c.to_string()) {
+        ReleaseKind::Full
+    } else {
+        ReleaseKind::Other
+    };
+    Ok((meta, kind))
+}
+
+/// The batch files in decoding order, `data_batch_1..n` then `test_batch`;
+/// `Err` names the first one missing.
+fn batch_order(files: &Files) -> std::result::Result<Vec<&String>, String> {
+    let mut train: Vec<(u64, &String)> = files
+        .keys()
+        .filter_map(|k| {
+            k.strip_prefix("data_batch_")
+                .and_then(|n| n.parse().ok())
+                .map(|n| (n, k))
+        })
+        .collect();
+    train.sort();
+    if train.is_empty() {
+        return Err("data_batch_1".into());
+    }
+    for (i, (n, _)) in train.iter().enumerate() {
+        if *n != i as u64 + 1 {
+            return Err(format!("data_batch_{}", i + 1));
+        }
+    }
+    let Some((test_key, _)) = files.get_key_value("test_batch") else {
+        return Err("test_batch".into());
+    };
+    let mut order: Vec<&String> = train.into_iter().map(|(_, k)| k).collect();
+    order.push(test_key);
+    Ok(order)
+}
+
 impl MiraBest {
     /// Opens a release from a folder (holding `data_batch_*`, `test_batch`,
     /// `batches.meta`, possibly under `batches/`) or from a `.tar.gz`.
@@ -336,22 +403,7 @@ impl MiraBest {
     }
 
     fn from_files(files: Files, path: &Path) -> Result<MiraBest> {
-        // When a folder holds archives instead of batch files, say so.
-        let archives: Vec<String> = if path.is_dir() {
-            fs::read_dir(path)
-                .map(|rd| {
-                    let mut v: Vec<String> = rd
-                        .filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().to_string())
-                        .filter(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"))
-                        .collect();
-                    v.sort();
-                    v
-                })
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let archives = archives_in(path);
         let missing = |name: &str| Error::NotFound {
             path: path.join(name),
             hint: if archives.is_empty() {
@@ -367,46 +419,8 @@ impl MiraBest {
         let (meta_label, meta_bytes) = files
             .get("batches.meta")
             .ok_or_else(|| missing("batches.meta"))?;
-        let meta = BatchesMeta::from_bytes(meta_bytes, meta_label)?;
-        if let Some(v) = meta.num_vis
-            && v != 150 * 150
-        {
-            return Err(Error::format(
-                meta_label.clone(),
-                format!("num_vis is {v}, expected 22500 (150 x 150)"),
-            ));
-        }
-        let kind = if meta.label_names == ["FRI", "FRII"] {
-            ReleaseKind::Basic
-        } else if meta.label_names == LabelCode::ALL.map(|c| c.to_string()) {
-            ReleaseKind::Full
-        } else {
-            ReleaseKind::Other
-        };
-
-        let mut train_names: Vec<(u64, &String)> = files
-            .keys()
-            .filter_map(|k| {
-                k.strip_prefix("data_batch_")
-                    .and_then(|n| n.parse().ok())
-                    .map(|n| (n, k))
-            })
-            .collect();
-        train_names.sort();
-        if train_names.is_empty() {
-            return Err(missing("data_batch_1"));
-        }
-        for (i, (n, _)) in train_names.iter().enumerate() {
-            if *n != i as u64 + 1 {
-                return Err(missing(&format!("data_batch_{}", i + 1)));
-            }
-        }
-        if !files.contains_key("test_batch") {
-            return Err(missing("test_batch"));
-        }
-        let mut order: Vec<&String> = train_names.iter().map(|(_, k)| *k).collect();
-        let test_key = String::from("test_batch");
-        order.push(&test_key);
+        let (meta, kind) = read_meta(meta_bytes, meta_label)?;
+        let order = batch_order(&files).map_err(|name| missing(&name))?;
         let decoded: Vec<(String, PickleBatch)> = order
             .par_iter()
             .map(|k| {
