@@ -119,24 +119,8 @@ fn synthetic(out: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Counts, subsets, sizes and a grid of a MiraBest release.
-fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let t = Instant::now();
-    let mb = MiraBest::open(path)?;
-    println!(
-        "{}: {:?} release, {} training + {} test images, loaded in {:.2} s",
-        mb.path().display(),
-        mb.kind(),
-        mb.train().len(),
-        mb.test().len(),
-        t.elapsed().as_secs_f64()
-    );
-    match mb.md5_verified() {
-        0 => println!("(no hash.md5 shipped: nothing to verify)"),
-        n => println!("md5 verified for {n} files listed in hash.md5"),
-    }
-    print_counts("Images per label", mb.train(), mb.test());
-
+/// Train and test counts of each standard subset, with images per class.
+fn print_subsets(mb: &MiraBest) -> Result<(), Box<dyn std::error::Error>> {
     println!("\nStandard subsets (FRI = 0, FRII = 1; hybrids by code)");
     println!(
         "  {:<14} {:>6} {:>6} {:>14}",
@@ -159,16 +143,11 @@ fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
             counts.join(" ")
         );
     }
+    Ok(())
+}
 
-    let conf = mb.train().subset(Subset::MbFrConfident)?;
-    let (tr, va) = conf.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
-    println!(
-        "\nMBFRConfident training images split 80/20 (seeded, stratified): {} train / {} validation",
-        tr.len(),
-        va.len()
-    );
-
-    let all = mb.all()?;
+/// Median and range of the redshifts and angular sizes, where known.
+fn print_redshift_and_size(all: &Dataset) {
     let mut z: Vec<f64> = all
         .samples()
         .iter()
@@ -192,7 +171,37 @@ fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
             size[size.len() - 1]
         );
     }
+}
 
+/// Counts, subsets, sizes and a grid of a MiraBest release.
+fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let mb = MiraBest::open(path)?;
+    println!(
+        "{}: {:?} release, {} training + {} test images, loaded in {:.2} s",
+        mb.path().display(),
+        mb.kind(),
+        mb.train().len(),
+        mb.test().len(),
+        t.elapsed().as_secs_f64()
+    );
+    match mb.md5_verified() {
+        0 => println!("(no hash.md5 shipped: nothing to verify)"),
+        n => println!("md5 verified for {n} files listed in hash.md5"),
+    }
+    print_counts("Images per label", mb.train(), mb.test());
+
+    print_subsets(&mb)?;
+    let conf = mb.train().subset(Subset::MbFrConfident)?;
+    let (tr, va) = conf.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
+    println!(
+        "\nMBFRConfident training images split 80/20 (seeded, stratified): {} train / {} validation",
+        tr.len(),
+        va.len()
+    );
+
+    let all = mb.all()?;
+    print_redshift_and_size(&all);
     // Grid rows: confident FRI, confident FRII, uncertain FRI, uncertain FRII, hybrids.
     let mut idx = Vec::new();
     let mut names = Vec::new();
