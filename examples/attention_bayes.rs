@@ -19,14 +19,13 @@ use fanaroff::attention::{
 use fanaroff::bayes::{BayesLayers, Elbo, ElboStep, VariationalConfig};
 use fanaroff::calibrate::{entropy, mutual_information, predictive_mean as cal_mean};
 use fanaroff::cli::{DataSpec, ScalingSpec};
-use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, save_model};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, PredictConfig, TrainConfig, Trainer, Validation, predict_samples, predictive_mean,
 };
-use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
+use fanaroff_examples::{Flags, argv, bowles_augment, data_source, exit_on_error, init_logging};
 use ndarray::{Array2, Array3, ArrayD, Axis, Ix2, s};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -89,10 +88,7 @@ fn build(seed: u64) -> Res<AttentionNet> {
 fn data_spec(f: &Flags) -> Res<DataSpec> {
     let mut d = DataSpec {
         scaling: ScalingSpec::Symmetric,
-        augment: Augment::default()
-            .with_rotation(180.0)
-            .with_shift(2.0)
-            .with_scale(0.9, 1.1),
+        augment: bowles_augment(),
         ..DataSpec::default()
     };
     data_source(f, &mut d)?;

@@ -16,7 +16,6 @@ use fanaroff::attention::{
     ProbabilityCrossEntropyStep, attention_maps, source_mass,
 };
 use fanaroff::calibrate::auroc;
-use fanaroff::data::transform::Augment;
 use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::init::reinit_kaiming_normal;
 use fanaroff::nn::models::PlainLayers;
@@ -27,7 +26,7 @@ use fanaroff::train::{
     TrainConfig, Trainer, Validation, predict_augmented, predict_samples, predictive_mean,
     write_atomic,
 };
-use fanaroff_examples::{Flags, load_confident};
+use fanaroff_examples::{Flags, bowles_augment, load_confident};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -200,11 +199,7 @@ fn load_data(a: &Args, seed: u64) -> Res<Data> {
     let mut rng = StdRng::seed_from_u64(seed);
     let d = load_confident(a.data.as_deref(), a.synthetic, seed, 0.2, &mut rng)?;
     // the paper: inputs in [-1, 1]; rotations, shifts of 2 px, scaling 0.9-1.1
-    let augment = Augment::default()
-        .with_rotation(180.0)
-        .with_shift(2.0)
-        .with_scale(0.9, 1.1)
-        .check()?;
+    let augment = bowles_augment().check()?;
     let l = |d: &Dataset| ArrayLoader::from_dataset(d, Scaling::Symmetric);
     Ok(Data {
         source: d.source,

@@ -69,3 +69,12 @@ fn generated(n: usize, seed: u64, rng: &mut StdRng) -> Result<Split, Box<dyn std
     let (trainval, test) = all.stratified_split(0.125, rng)?;
     Ok((format!("synthetic ({n} images)"), trainval, test))
 }
+
+/// The augmentation of Bowles et al. 2021 (attention-gated CNNs): random
+/// rotations of up to 180 degrees, shifts of up to 2 px, scaling 0.9-1.1.
+pub fn bowles_augment() -> fanaroff::data::transform::Augment {
+    fanaroff::data::transform::Augment::default()
+        .with_rotation(180.0)
+        .with_shift(2.0)
+        .with_scale(0.9, 1.1)
+}

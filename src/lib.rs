@@ -7,7 +7,7 @@ pub use fanaroff;
 mod confident;
 mod data_flags;
 mod flags;
-pub use confident::{Confident, DEFAULT_DATA, load_confident};
+pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};
 pub use data_flags::data_source;
 pub use flags::Flags;
 

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const ALL: [&str; 13] = [
+const ALL: [&str; 14] = [
     "attention_bayes",
     "attention_gating",
+    "attention_saliency",
     "bench_lenet",
     "bench_vs_reference",
     "calibration_report",
@@ -73,4 +74,69 @@ fn a_named_release_that_does_not_exist_is_an_error() {
         fails_with(name, &["--data", missing], missing);
     }
     fails_with("mirabest_stats", &[missing], missing);
+}
+
+#[test]
+fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
+    fails_with("attention_saliency", &[], "nothing to explain");
+    fails_with(
+        "attention_saliency",
+        &["--runs", "/nonexistent/run"],
+        "/nonexistent/run",
+    );
+    let missing = "/nonexistent/MiraBest_full_batches.tar.gz";
+    fails_with(
+        "attention_saliency",
+        &["--lenet-epochs", "1", "--data", missing],
+        missing,
+    );
+}
+
+/// An (untrained) attention network saved as a finished run, and a LeNet
+/// trained for one epoch, explained: every mass is a fraction, and the
+/// table and figure are written.
+#[test]
+fn attention_saliency_explains_an_attention_run_and_a_lenet() {
+    use fanaroff::attention::AttentionNetConfig;
+    use fanaroff::nn::models::PlainLayers;
+    use rand::SeedableRng;
+    let dir = std::env::temp_dir().join(format!("fanaroff_saliency_{}", std::process::id()));
+    let run = dir.join("runs/softmax_concat_s0");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let net = AttentionNetConfig::default()
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    fanaroff::nn::save_model(&net, run.join("model.safetensors")).unwrap();
+    let info = r#"{"norm": "softmax", "agg": "concat", "seed": 0}"#;
+    std::fs::write(run.join("result.json"), info).unwrap();
+    let out = dir.join("sal").to_string_lossy().to_string();
+    let res = Command::new(example("attention_saliency"))
+        .args(["--runs", &run.to_string_lossy(), "--synthetic", "16"])
+        .args(["--lenet-epochs", "1", "--lenet-seeds", "0", "--out", &out])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&res.stdout).to_string();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("| softmax_concat |") || l.starts_with("| lenet_e1 |"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for row in rows {
+        let numbers: Vec<f64> = row
+            .split(['|', ','])
+            .skip(3)
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        assert!(numbers.len() >= 4, "{row}");
+        assert!(numbers.iter().all(|m| (0.0..=1.0).contains(m)), "{row}");
+    }
+    assert!(dir.join("sal/attention_saliency.png").exists());
+    assert!(dir.join("sal/attention_saliency.md").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
