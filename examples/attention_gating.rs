@@ -294,24 +294,7 @@ fn run_one(
         reinit_kaiming_normal(&mut net, &mut rng)?;
     }
     let t0 = Instant::now();
-    let tcfg = TrainConfig::default()
-        .epochs(a.epochs)
-        .batch_size(a.batch)
-        .adam(a.lr)
-        .seed(seed)
-        .checkpoint_dir(dir.join("ckpt"))
-        .resume(true);
-    let tcfg = if a.constant_lr {
-        tcfg.schedule(None)
-    } else {
-        tcfg
-    };
-    // the study code selects the model by the loss it trains with
-    let tcfg = if a.reference_loss {
-        tcfg.monitor(Some(Monitor::min("val_prob_ce")))
-    } else {
-        tcfg
-    };
+    let tcfg = train_config(a, &dir, seed);
     let trainer = with_validation(
         Trainer::new(tcfg.clone())?,
         data,
@@ -350,6 +333,28 @@ fn run_one(
     )?;
     save_result(dir.as_ref(), &r)?;
     Ok(r)
+}
+
+/// The training recipe of one run: the paper's, with our flags applied.
+fn train_config(a: &Args, dir: &std::path::Path, seed: u64) -> TrainConfig {
+    let tcfg = TrainConfig::default()
+        .epochs(a.epochs)
+        .batch_size(a.batch)
+        .adam(a.lr)
+        .seed(seed)
+        .checkpoint_dir(dir.join("ckpt"))
+        .resume(true);
+    let tcfg = if a.constant_lr {
+        tcfg.schedule(None)
+    } else {
+        tcfg
+    };
+    // the study code selects the model by the loss it trains with
+    if a.reference_loss {
+        tcfg.monitor(Some(Monitor::min("val_prob_ce")))
+    } else {
+        tcfg
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
