@@ -26,7 +26,7 @@ use fanaroff::train::{
     TrainConfig, Trainer, Validation, predict_augmented, predict_samples, predictive_mean,
     write_atomic,
 };
-use fanaroff_examples::{Flags, bowles_augment, load_confident};
+use fanaroff_examples::{Flags, bowles_augment, load_confident, mean_std_cell};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -611,17 +611,6 @@ fn figure(
     Ok(())
 }
 
-fn mean_std(v: &[f64]) -> String {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    if v.len() > 1 {
-        format!("{m:.3} ± {s:.3}")
-    } else {
-        format!("{m:.3}")
-    }
-}
-
 fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
     let mut md = format!(
         "# Attention-gated CNN on {source}\n\n{} epochs, batch {}, Adam lr {}, seeds {:?}; \
@@ -655,15 +644,15 @@ fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
                 .collect();
             let col = |f: fn(&RunResult) -> f64| g.iter().map(|r| f(r)).collect::<Vec<_>>();
             let gates = (0..g[0].source_mass.len())
-                .map(|k| mean_std(&g.iter().map(|r| r.source_mass[k]).collect::<Vec<_>>()))
+                .map(|k| mean_std_cell(&g.iter().map(|r| r.source_mass[k]).collect::<Vec<_>>()))
                 .collect::<Vec<_>>()
                 .join(", ");
             let tta: Vec<(usize, f64, f64)> = g.iter().filter_map(|r| r.tta).collect();
             let tta = if tta.len() == g.len() {
                 format!(
                     "{} / {} ({})",
-                    mean_std(&tta.iter().map(|t| t.1).collect::<Vec<_>>()),
-                    mean_std(&tta.iter().map(|t| t.2).collect::<Vec<_>>()),
+                    mean_std_cell(&tta.iter().map(|t| t.1).collect::<Vec<_>>()),
+                    mean_std_cell(&tta.iter().map(|t| t.2).collect::<Vec<_>>()),
                     tta[0].0
                 )
             } else {
@@ -674,8 +663,8 @@ fn summary(results: &[RunResult], source: &str, a: &Args) -> String {
                 "| {} | {} | {} | {} | {tta} | {gates} | {:.3} | {:.1} |",
                 norm.name(),
                 agg.name(),
-                mean_std(&col(|r| r.test_accuracy)),
-                mean_std(&col(|r| r.test_auc)),
+                mean_std_cell(&col(|r| r.test_accuracy)),
+                mean_std_cell(&col(|r| r.test_auc)),
                 g[0].source_area,
                 col(|r| r.train_seconds).iter().sum::<f64>() / 60.0 / g.len() as f64
             );

@@ -27,7 +27,7 @@ use fanaroff::train::{
     ArrayLoader, CrossEntropyStep, Loader, PredictConfig, TrainConfig, Trainer, Validation, argmax,
     predict_samples, predictive_mean, write_atomic,
 };
-use fanaroff_examples::{Flags, bowles_augment, load_confident};
+use fanaroff_examples::{Flags, bowles_augment, load_confident, mean_std_cell};
 use ndarray::{Array2, Array4, ArrayD, Axis, Ix2, Ix4};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -330,17 +330,6 @@ fn explain_lenet(a: &Args, seed: u64) -> Res<Row> {
     })
 }
 
-fn mean_std(v: &[f64]) -> String {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    if v.len() > 1 {
-        format!("{m:.3} ± {s:.3}")
-    } else {
-        format!("{m:.3}")
-    }
-}
-
 /// One table row per model (mean ± std over its seeds).
 fn table(rows: &[Row], area: f64, a: &Args) -> String {
     let mut md = format!(
@@ -363,7 +352,8 @@ fn table(rows: &[Row], area: f64, a: &Args) -> String {
     }
     for m in models {
         let g: Vec<&Row> = rows.iter().filter(|r| r.model == m).collect();
-        let col = |f: &dyn Fn(&Row) -> f64| mean_std(&g.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let col =
+            |f: &dyn Fn(&Row) -> f64| mean_std_cell(&g.iter().map(|r| f(r)).collect::<Vec<_>>());
         let gates = (0..g[0].attention.len())
             .map(|k| col(&|r| r.attention[k]))
             .collect::<Vec<_>>()

@@ -160,3 +160,21 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
+
+/// `"m ± s"` (sample standard deviation) to three decimals for a table
+/// cell, or just `"m"` for a single value.
+///
+/// ```
+/// assert_eq!(fanaroff_examples::mean_std_cell(&[1.0, 3.0]), "2.000 ± 1.414");
+/// assert_eq!(fanaroff_examples::mean_std_cell(&[0.5]), "0.500");
+/// ```
+pub fn mean_std_cell(v: &[f64]) -> String {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    if v.len() > 1 {
+        format!("{m:.3} ± {s:.3}")
+    } else {
+        format!("{m:.3}")
+    }
+}
