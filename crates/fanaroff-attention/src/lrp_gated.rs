@@ -11,7 +11,9 @@
 //! output collects relevance from its own gate and from the blocks above it.
 
 use crate::net::{Aggregation, AttentionNet};
-use crate::saliency::{LrpConfig, epsilon_step, one_hot, sequential_acts, sequential_backward};
+use crate::saliency::{
+    LrpConfig, epsilon_step, one_hot, require_eval_mode, sequential_acts, sequential_backward,
+};
 use fanaroff_nn::{Error, Module, Result, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis, Slice};
@@ -38,14 +40,15 @@ struct Trace {
 /// posterior mean, first.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for a stochastic network or `classes` that do
-/// not fit; model errors.
+/// [`Error::InvalidInput`] for a stochastic network, one in training mode
+/// or `classes` that do not fit; model errors.
 pub fn lrp_attention(
     net: &mut AttentionNet,
     x: &Tensor,
     classes: &[usize],
     cfg: &LrpConfig,
 ) -> Result<ArrayD<f32>> {
+    require_eval_mode(net, "lrp_attention")?;
     if is_stochastic(net) {
         return Err(Error::InvalidInput {
             what: "lrp_attention",

@@ -1,7 +1,7 @@
 //! Saliency maps to compare with attention: gradient, gradient x input and
 //! layer-wise relevance propagation (LRP).
 
-use fanaroff_nn::{Error, Module, Result, Sequential, is_stochastic};
+use fanaroff_nn::{Error, Module, Result, Sequential, in_training_mode, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis};
 use rand::SeedableRng;
@@ -26,17 +26,32 @@ pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>>
     Ok(m)
 }
 
+/// Refuses a model with dropout or batch norm in training mode: dropout
+/// would mask the explanation at random, and batch statistics would make
+/// one image's explanation depend on the others in its batch.
+pub(crate) fn require_eval_mode(model: &dyn Module, what: &'static str) -> Result<()> {
+    if in_training_mode(model) {
+        return Err(Error::InvalidInput {
+            what,
+            msg: "the model is in training mode (dropout or batch norm); call eval() first".into(),
+        });
+    }
+    Ok(())
+}
+
 /// `d logit[n, classes[n]] / d x[n]`: the gradient saliency of any model,
 /// shaped like `x`. Stochastic layers draw from an RNG seeded with `seed`.
 ///
 /// # Errors
-/// Model errors; `classes` that do not fit the output.
+/// Model errors; `classes` that do not fit the output; a model in training
+/// mode ([`ModuleExt::eval`](fanaroff_nn::ModuleExt::eval) it first).
 pub fn gradient(
     model: &dyn Module,
     x: &Tensor,
     classes: &[usize],
     seed: u64,
 ) -> Result<ArrayD<f32>> {
+    require_eval_mode(model, "saliency")?;
     let leaf = Tensor::new(x.data().clone()).requires_grad(true);
     let logits = model.forward(&leaf, &mut StdRng::seed_from_u64(seed))?;
     let pick = one_hot(logits.shape(), classes)?;
@@ -223,14 +238,15 @@ fn z_box(
 /// `SampleMode::Mean` first.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for a stochastic model, an empty model or
-/// `classes` that do not fit; model errors.
+/// [`Error::InvalidInput`] for a stochastic model, a model in training
+/// mode, an empty model or `classes` that do not fit; model errors.
 pub fn lrp(
     model: &mut Sequential,
     x: &Tensor,
     classes: &[usize],
     cfg: &LrpConfig,
 ) -> Result<ArrayD<f32>> {
+    require_eval_mode(model, "lrp")?;
     if is_stochastic(model) || model.is_empty() {
         return Err(Error::InvalidInput {
             what: "lrp",

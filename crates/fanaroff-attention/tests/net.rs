@@ -310,3 +310,22 @@ fn lrp_through_the_gates_conserves_relevance() {
         assert!(lrp_attention(&mut net, &x, &[0, 2, 0], &LrpConfig::default()).is_err());
     }
 }
+
+/// Dropout and batch norm in training mode would make an explanation random
+/// and batch-dependent: the saliency functions ask for `eval()` instead.
+#[test]
+fn explanations_refuse_a_network_in_training_mode() {
+    use fanaroff_attention::{LrpConfig, gradient, lrp_attention};
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut net = small(Aggregation::Concat, Normalisation::Softmax)
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    let x = Tensor::randn(&[2, 1, 16, 16], &mut rng);
+    let cfg = LrpConfig::default();
+    let err = lrp_attention(&mut net, &x, &[0, 1], &cfg).unwrap_err();
+    assert!(err.to_string().contains("eval()"), "{err}");
+    assert!(gradient(&net, &x, &[0, 1], 0).is_err());
+    net.eval();
+    assert!(lrp_attention(&mut net, &x, &[0, 1], &cfg).is_ok());
+    assert!(gradient(&net, &x, &[0, 1], 0).is_ok());
+}

@@ -139,6 +139,14 @@ pub trait Module: Send + Sync {
         self.visit_children_mut("", &mut |_, m| m.set_training(training));
     }
 
+    /// Whether this layer behaves differently in training mode and is in
+    /// it now (`Some(true)`): dropout, batch norm. `None` for layers whose
+    /// behaviour does not depend on the mode, and for containers; see
+    /// [`in_training_mode`].
+    fn own_training_mode(&self) -> Option<bool> {
+        None
+    }
+
     /// This layer's own sampling mode, `None` for layers without noise.
     /// Containers keep the default; see [`ModuleExt::is_stochastic`].
     fn sample_mode(&self) -> Option<SampleMode> {
@@ -190,6 +198,25 @@ pub fn set_sample_mode(model: &mut dyn Module, mode: SampleMode) {
             i += 1;
         }
     });
+}
+
+/// Whether some layer of `model` whose behaviour depends on the mode
+/// (dropout, batch norm) is in training mode: explanations and
+/// predictions want [`ModuleExt::eval`] first.
+///
+/// ```
+/// use fanaroff_nn::{Dropout, ModuleExt, Sequential, in_training_mode};
+/// let mut m = Sequential::new().push("drop", Dropout::new(0.5).unwrap());
+/// assert!(in_training_mode(&m));
+/// m.eval();
+/// assert!(!in_training_mode(&m));
+/// ```
+pub fn in_training_mode(model: &dyn Module) -> bool {
+    let mut any = false;
+    walk(model, "", &mut |_, m| {
+        any |= m.own_training_mode() == Some(true);
+    });
+    any
 }
 
 /// Whether two forward passes of `model` on the same input can differ in

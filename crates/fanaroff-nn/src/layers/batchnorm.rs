@@ -118,4 +118,7 @@ impl Module for BatchNorm2d {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn own_training_mode(&self) -> Option<bool> {
+        Some(self.training)
+    }
 }

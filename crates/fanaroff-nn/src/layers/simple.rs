@@ -141,6 +141,9 @@ impl Module for Dropout {
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
+    fn own_training_mode(&self) -> Option<bool> {
+        Some(self.training)
+    }
     /// `Sample` when dropout stays active at prediction time (MC dropout),
     /// `Mean` otherwise.
     fn sample_mode(&self) -> Option<SampleMode> {
