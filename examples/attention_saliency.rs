@@ -222,7 +222,8 @@ fn load_attention(dir: &Path) -> Res<(AttentionNet, RunInfo)> {
             dir.display()
         )
     })?;
-    let info: RunInfo = serde_json::from_str(&text)?;
+    let info: RunInfo = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: {e}", dir.join("result.json").display()))?;
     let find = |name: &str| Normalisation::ALL.into_iter().find(|n| n.name() == name);
     let cfg = AttentionNetConfig {
         normalisation: find(&info.norm).ok_or("unknown normalisation in result.json")?,

@@ -84,6 +84,15 @@ fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
         &["--runs", "/nonexistent/run"],
         "/nonexistent/run",
     );
+    let bad = std::env::temp_dir().join(format!("fanaroff_bad_run_{}", std::process::id()));
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("result.json"), "{ not json").unwrap();
+    fails_with(
+        "attention_saliency",
+        &["--runs", &bad.to_string_lossy()],
+        "result.json",
+    );
+    let _ = std::fs::remove_dir_all(&bad);
     let missing = "/nonexistent/MiraBest_full_batches.tar.gz";
     fails_with(
         "attention_saliency",
