@@ -9,6 +9,7 @@
 //! and through the gated network itself ([`lrp_attention`]).
 #![deny(missing_docs)]
 
+mod combine;
 mod gate;
 mod lrp_gated;
 mod maps;

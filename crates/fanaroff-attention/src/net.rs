@@ -26,7 +26,9 @@ pub enum Aggregation {
     DeepSupervision,
     /// A classifier per gate plus a learnt linear combination of their
     /// logits (train with deep supervision, then the combination alone:
-    /// [`AttentionNet::freeze_for_fine_tuning`]).
+    /// [`AttentionNet::freeze_for_fine_tuning`]). The combination starts as
+    /// the mean of the heads, so before its own training the network
+    /// predicts (and is validated) as `DeepSupervision` does.
     FineTuned,
 }
 
@@ -301,7 +303,11 @@ impl AttentionNetConfig {
                 .collect::<std::result::Result<_, _>>()?,
         };
         let combine = match self.aggregation {
-            Aggregation::FineTuned => Some(f.linear(LinearConfig::new(gated.len() * k, k))?),
+            Aggregation::FineTuned => {
+                let mut c = f.linear(LinearConfig::new(gated.len() * k, k))?;
+                crate::combine::start_as_mean(&mut *c, gated.len(), k)?;
+                Some(c)
+            }
             _ => None,
         };
         Ok((dropout, heads, combine))

@@ -329,3 +329,56 @@ fn explanations_refuse_a_network_in_training_mode() {
     assert!(lrp_attention(&mut net, &x, &[0, 1], &cfg).is_ok());
     assert!(gradient(&net, &x, &[0, 1], 0).is_ok());
 }
+
+/// The combination of the fine-tuned aggregation starts as the mean of the
+/// heads (plain and variational), so that its first training stage is
+/// validated as deep supervision is rather than through a random layer.
+#[test]
+fn fine_tuned_starts_as_the_mean_of_its_heads() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let x = Tensor::randn(&[3, 1, 16, 16], &mut StdRng::seed_from_u64(13));
+    let mut net = small(Aggregation::FineTuned, Normalisation::Softmax)
+        .build(&mut PlainLayers::new(&mut rng))
+        .unwrap();
+    net.eval();
+    let out = net.forward_all(&x, &mut rng).unwrap();
+    assert_eq!(out.head_logits.len(), 2);
+    let mean = (out.head_logits[0].data() + out.head_logits[1].data()) * 0.5;
+    let logits = out.logits.data();
+    for (a, b) in logits.iter().zip(mean.iter()) {
+        assert!((a - b).abs() < 1e-6, "{logits:?} vs {mean:?}");
+    }
+    let params = net.named_parameters();
+    let w = &params
+        .iter()
+        .find(|(n, _)| n == "combine.weight")
+        .unwrap()
+        .1;
+    assert_eq!(w.to_vec(), [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
+
+    let vcfg = VariationalConfig::default();
+    let (mut r1, mut r2) = (StdRng::seed_from_u64(14), StdRng::seed_from_u64(15));
+    let mut plain = PlainLayers::new(&mut r1);
+    let mut bayes = BayesLayers::new(&vcfg, &mut r2).unwrap();
+    let mut gates = PlainLayers::new(&mut rng);
+    let net = small(Aggregation::FineTuned, Normalisation::Softmax)
+        .build_parts(Parts {
+            backbone: &mut plain,
+            gates: &mut gates,
+            head: &mut bayes,
+        })
+        .unwrap();
+    let params = net.named_parameters();
+    let mu = &params
+        .iter()
+        .find(|(n, _)| n == "combine.weight_mu")
+        .unwrap()
+        .1;
+    assert_eq!(mu.to_vec(), [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
+    let bias = &params
+        .iter()
+        .find(|(n, _)| n == "combine.bias_mu")
+        .unwrap()
+        .1;
+    assert_eq!(bias.to_vec(), [0.0, 0.0]);
+}
