@@ -348,13 +348,8 @@ fn fine_tuned_starts_as_the_mean_of_its_heads() {
     for (a, b) in logits.iter().zip(mean.iter()) {
         assert!((a - b).abs() < 1e-6, "{logits:?} vs {mean:?}");
     }
-    let params = net.named_parameters();
-    let w = &params
-        .iter()
-        .find(|(n, _)| n == "combine.weight")
-        .unwrap()
-        .1;
-    assert_eq!(w.to_vec(), [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
+    let w = param(&net, "combine.weight");
+    assert_eq!(w, [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
 
     let vcfg = VariationalConfig::default();
     let (mut r1, mut r2) = (StdRng::seed_from_u64(14), StdRng::seed_from_u64(15));
@@ -368,17 +363,15 @@ fn fine_tuned_starts_as_the_mean_of_its_heads() {
             head: &mut bayes,
         })
         .unwrap();
+    let mu = param(&net, "combine.weight_mu");
+    assert_eq!(mu, [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
+    let bias = param(&net, "combine.bias_mu");
+    assert_eq!(bias, [0.0, 0.0]);
+}
+
+/// The values of the parameter called `name`.
+fn param(net: &dyn Module, name: &str) -> Vec<f32> {
     let params = net.named_parameters();
-    let mu = &params
-        .iter()
-        .find(|(n, _)| n == "combine.weight_mu")
-        .unwrap()
-        .1;
-    assert_eq!(mu.to_vec(), [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
-    let bias = &params
-        .iter()
-        .find(|(n, _)| n == "combine.bias_mu")
-        .unwrap()
-        .1;
-    assert_eq!(bias.to_vec(), [0.0, 0.0]);
+    let (_, t) = params.iter().find(|(n, _)| n == name).unwrap();
+    t.to_vec()
 }
