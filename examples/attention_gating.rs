@@ -43,7 +43,9 @@ options (defaults in brackets):
                        synthetic images with a notice when the default is absent]
   --synthetic N        use N synthetic galaxies [off]
   --norms LIST         softmax, sigmoid, range, std_mean [softmax]
-  --aggs LIST          concat, mean, deep_supervision, fine_tuned [concat]
+  --aggs LIST          concat, mean, deep_supervision, fine_tuned, or mean_with_concat (the
+                       study code's deep supervision: gate classifiers and a concat
+                       classifier averaged, one loss) [concat]
   --seeds LIST         training seeds [0]
   --epochs N           [100; other lengths give run folders an _eN suffix, and copying a
                        finished run's ckpt/ folder into such a folder continues that run]

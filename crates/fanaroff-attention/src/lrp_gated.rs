@@ -149,12 +149,22 @@ fn aggregation_backward(
             t.heads.iter().map(|h| h / k * &s).collect()
         }
     };
-    net.heads
+    let mut r_pooled: Vec<ArrayD<f32>> = net
+        .heads
         .iter()
         .zip(&pooled)
         .zip(&r_heads)
         .map(|((h, p), r)| epsilon_step(&**h, p, r, eps))
-        .collect()
+        .collect::<Result<_>>()?;
+    if net.cfg.aggregation == Aggregation::MeanWithConcat {
+        // the last head reads the concatenation: split its relevance back
+        let n = pooled.len();
+        let r = epsilon_step(&*net.heads[n], &concat(&pooled)?, &r_heads[n], eps)?;
+        for (acc, part) in r_pooled.iter_mut().zip(split(&r, &pooled)) {
+            *acc += &part;
+        }
+    }
+    Ok(r_pooled)
 }
 
 fn concat(parts: &[&ArrayD<f32>]) -> Result<ArrayD<f32>> {

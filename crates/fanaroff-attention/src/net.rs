@@ -30,15 +30,22 @@ pub enum Aggregation {
     /// the mean of the heads, so before its own training the network
     /// predicts (and is validated) as `DeepSupervision` does.
     FineTuned,
+    /// The study code's deep supervision (`deep_sup` in Bowles et al.'s
+    /// repository): the mean of the gate classifiers' logits and of a
+    /// classifier on the concatenated features, trained with one loss on
+    /// that mean.
+    MeanWithConcat,
 }
 
 impl Aggregation {
-    /// All four, in the paper's order.
-    pub const ALL: [Aggregation; 4] = [
+    /// All five: the paper's four in its order, then the study code's
+    /// variant.
+    pub const ALL: [Aggregation; 5] = [
         Aggregation::Concat,
         Aggregation::Mean,
         Aggregation::DeepSupervision,
         Aggregation::FineTuned,
+        Aggregation::MeanWithConcat,
     ];
 
     /// Short name for tables.
@@ -48,6 +55,7 @@ impl Aggregation {
             Aggregation::Mean => "mean",
             Aggregation::DeepSupervision => "deep_supervision",
             Aggregation::FineTuned => "fine_tuned",
+            Aggregation::MeanWithConcat => "mean_with_concat",
         }
     }
 }
@@ -119,7 +127,8 @@ impl Default for AttentionNetConfig {
 pub struct AttentionOutput {
     /// The aggregated prediction `[N, classes]`.
     pub logits: Tensor,
-    /// Each gate's own classifier output (empty for `Concat`).
+    /// Each gate's own classifier output (empty for `Concat`), then for
+    /// `MeanWithConcat` the concatenation classifier's.
     pub head_logits: Vec<Tensor>,
     /// Each gate's attention map `[N, 1, H_k, W_k]` at its block's
     /// resolution, gate 1 (finest) first.
@@ -295,13 +304,17 @@ impl AttentionNetConfig {
         };
         let k = self.classes;
         let gated = self.gated_channels();
-        let heads = match self.aggregation {
-            Aggregation::Concat => vec![f.linear(LinearConfig::new(gated.iter().sum(), k))?],
+        let all: usize = gated.iter().sum();
+        let mut heads = match self.aggregation {
+            Aggregation::Concat => vec![f.linear(LinearConfig::new(all, k))?],
             _ => gated
                 .iter()
                 .map(|&c| f.linear(LinearConfig::new(c, k)))
                 .collect::<std::result::Result<_, _>>()?,
         };
+        if self.aggregation == Aggregation::MeanWithConcat {
+            heads.push(f.linear(LinearConfig::new(all, k))?);
+        }
         let combine = match self.aggregation {
             Aggregation::FineTuned => {
                 let mut c = f.linear(LinearConfig::new(gated.len() * k, k))?;
@@ -384,12 +397,16 @@ impl AttentionNet {
             let v = Tensor::concat(pooled, 1)?;
             return Ok((self.heads[0].forward(&v, rng)?, Vec::new()));
         }
-        let heads: Vec<Tensor> = self
+        let mut heads: Vec<Tensor> = self
             .heads
             .iter()
             .zip(pooled)
             .map(|(h, p)| h.forward(p, rng))
             .collect::<Result<_>>()?;
+        if self.cfg.aggregation == Aggregation::MeanWithConcat {
+            let v = Tensor::concat(pooled, 1)?;
+            heads.push(self.heads[pooled.len()].forward(&v, rng)?);
+        }
         let logits = match &self.combine {
             Some(c) => c.forward(&Tensor::concat(&heads, 1)?, rng)?,
             None => {
@@ -443,7 +460,10 @@ impl Module for AttentionNet {
         }
         f(&join(p, "dropout"), &*self.dropout);
         for (i, h) in self.heads.iter().enumerate() {
-            f(&join(p, &head_name(self.cfg.aggregation, i)), &**h);
+            f(
+                &join(p, &head_name(self.cfg.aggregation, i, self.gates.len())),
+                &**h,
+            );
         }
         if let Some(c) = &self.combine {
             f(&join(p, "combine"), &**c);
@@ -457,9 +477,9 @@ impl Module for AttentionNet {
             f(&join(p, &format!("gate{}", i + 1)), g);
         }
         f(&join(p, "dropout"), &mut *self.dropout);
-        let agg = self.cfg.aggregation;
+        let (agg, gates) = (self.cfg.aggregation, self.gates.len());
         for (i, h) in self.heads.iter_mut().enumerate() {
-            f(&join(p, &head_name(agg, i)), &mut **h);
+            f(&join(p, &head_name(agg, i, gates)), &mut **h);
         }
         if let Some(c) = &mut self.combine {
             f(&join(p, "combine"), &mut **c);
@@ -467,9 +487,12 @@ impl Module for AttentionNet {
     }
 }
 
-fn head_name(agg: Aggregation, i: usize) -> String {
+/// `classifier` for a head on the concatenated features, `head{k}` for
+/// gate k's.
+fn head_name(agg: Aggregation, i: usize, gates: usize) -> String {
     match agg {
         Aggregation::Concat => "classifier".into(),
+        Aggregation::MeanWithConcat if i == gates => "classifier".into(),
         _ => format!("head{}", i + 1),
     }
 }

@@ -58,7 +58,11 @@ fn every_aggregation_gives_logits_heads_and_maps() {
         assert_eq!(out.logits.shape(), &[3, 2]);
         assert_eq!(
             out.head_logits.len(),
-            if agg == Aggregation::Concat { 0 } else { 2 },
+            match agg {
+                Aggregation::Concat => 0,
+                Aggregation::MeanWithConcat => 3,
+                _ => 2,
+            },
             "{agg:?}"
         );
         assert_eq!(out.maps[0].shape(), &[3, 1, 16, 16]);
@@ -367,6 +371,47 @@ fn fine_tuned_starts_as_the_mean_of_its_heads() {
     assert_eq!(mu, [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5]);
     let bias = param(&net, "combine.bias_mu");
     assert_eq!(bias, [0.0, 0.0]);
+}
+
+/// The study code's deep supervision: the prediction is the mean of every
+/// gate's classifier and of one on the concatenated features, and gradients
+/// flow through all of them.
+#[test]
+fn mean_with_concat_averages_the_gate_heads_and_a_concat_classifier() {
+    let mut rng = StdRng::seed_from_u64(16);
+    let x = Tensor::randn(&[2, 1, 16, 16], &mut StdRng::seed_from_u64(17));
+    let cfg = AttentionNetConfig {
+        psi_bias: 0.0,
+        ..small(Aggregation::MeanWithConcat, Normalisation::Softmax)
+    };
+    let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
+    net.eval();
+    let out = net.forward_all(&x, &mut rng).unwrap();
+    assert_eq!(out.head_logits.len(), 3);
+    let zero = ndarray::ArrayD::<f32>::zeros(IxDyn(&[2, 2]));
+    let mean = out.head_logits.iter().fold(zero, |a, h| a + h.data()) / 3.0;
+    for (a, b) in out.logits.data().iter().zip(mean.iter()) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    // gated channels 2 and 3: the gate heads read 2 and 3, the classifier 5
+    assert_eq!(param(&net, "head1.weight").len(), 2 * 2);
+    assert_eq!(param(&net, "head2.weight").len(), 2 * 3);
+    assert_eq!(param(&net, "classifier.weight").len(), 2 * 5);
+    let rep = check_gradients(
+        |t| {
+            net.forward(&t[0], &mut StdRng::seed_from_u64(0))
+                .map_err(|_| unreachable!())
+        },
+        &[x.data().clone()],
+        &GradCheck {
+            eps: 1e-3,
+            atol: 2e-3,
+            rtol: 2e-2,
+            ..GradCheck::default()
+        },
+    )
+    .unwrap();
+    assert!(rep.passed(), "{rep:?}");
 }
 
 /// The values of the parameter called `name`.
