@@ -9,7 +9,7 @@ use fanaroff_bayes::{BayesLayers, VariationalConfig};
 use fanaroff_nn::models::{LeNetConfig, PlainLayers, lenet};
 use fanaroff_nn::{Module, ModuleExt, is_stochastic};
 use fanaroff_tensor::Tensor;
-use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
+use fanaroff_tensor::gradcheck::{GradCheck, GradCheckReport, check_gradients};
 use fanaroff_train::{ArrayLoader, TrainConfig, Trainer};
 use ndarray::{Array4, ArrayD, IxDyn};
 use rand::SeedableRng;
@@ -89,25 +89,30 @@ fn the_network_passes_a_gradient_check() {
         let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
         net.eval(); // dropout off, batch norm with its running statistics
         let x = Tensor::randn(&[2, 1, 16, 16], &mut rng).data().clone();
-        let rep = check_gradients(
-            |t| {
-                net.forward(&t[0], &mut StdRng::seed_from_u64(0))
-                    .map_err(|_| unreachable!())
-            },
-            &[x],
-            // a small step and twice the default tolerances: ReLU and
-            // max-pool kinks are dense in a CNN (the gate alone passes the
-            // defaults); a wrong sign or factor still fails
-            &GradCheck {
-                eps: 1e-3,
-                atol: 2e-3,
-                rtol: 2e-2,
-                ..GradCheck::default()
-            },
-        )
-        .unwrap();
+        let rep = gradient_check(&net, &x);
         assert!(rep.passed(), "{norm:?}: {rep:?}");
     }
+}
+
+/// Gradient check of the logits with respect to the input `x`, with a
+/// small step and twice the default tolerances: ReLU and max-pool kinks are
+/// dense in a CNN (the gate alone passes the defaults); a wrong sign or
+/// factor still fails.
+fn gradient_check(net: &dyn Module, x: &ArrayD<f32>) -> GradCheckReport {
+    check_gradients(
+        |t| {
+            net.forward(&t[0], &mut StdRng::seed_from_u64(0))
+                .map_err(|_| unreachable!())
+        },
+        std::slice::from_ref(x),
+        &GradCheck {
+            eps: 1e-3,
+            atol: 2e-3,
+            rtol: 2e-2,
+            ..GradCheck::default()
+        },
+    )
+    .unwrap()
 }
 
 fn bright_half(n: usize) -> ArrayLoader<f32> {
@@ -397,20 +402,7 @@ fn mean_with_concat_averages_the_gate_heads_and_a_concat_classifier() {
     assert_eq!(param(&net, "head1.weight").len(), 2 * 2);
     assert_eq!(param(&net, "head2.weight").len(), 2 * 3);
     assert_eq!(param(&net, "classifier.weight").len(), 2 * 5);
-    let rep = check_gradients(
-        |t| {
-            net.forward(&t[0], &mut StdRng::seed_from_u64(0))
-                .map_err(|_| unreachable!())
-        },
-        &[x.data().clone()],
-        &GradCheck {
-            eps: 1e-3,
-            atol: 2e-3,
-            rtol: 2e-2,
-            ..GradCheck::default()
-        },
-    )
-    .unwrap();
+    let rep = gradient_check(&net, x.data());
     assert!(rep.passed(), "{rep:?}");
 }
 
