@@ -19,7 +19,7 @@ use fanaroff::calibrate::auroc;
 use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::init::reinit_kaiming_normal;
 use fanaroff::nn::models::PlainLayers;
-use fanaroff::nn::{ModuleExt, load_model, save_model};
+use fanaroff::nn::{ModuleExt, TensorFile, load_model, load_present, save_model};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, AugmentedValidation, CrossEntropyStep, Loader, Monitor, PredictConfig,
@@ -72,6 +72,11 @@ options (defaults in brackets):
   --kaiming-init       re-draw conv and linear weights from N(0, 2 / fan_in) and batch-norm
                        scales from N(1, 0.02), the study code's init_weights(kaiming)
                        [off: PyTorch's default initialisation]; run folders get _kaiming
+  --reuse-deep-supervision
+                       fine_tuned: take stage 1 from the finished deep_supervision run of
+                       the same setting and seed in --out (stage 1 is that run, exactly:
+                       the combination starts as the mean of the heads and gets no
+                       gradient there), so only the 20 combination epochs are trained
   --reevaluate         evaluate finished runs again from their saved weights
   --out DIR            runs, checkpoints, results [target/attention_gating]
   --docs DIR           where attention_gating.md goes [--out]";
@@ -110,6 +115,7 @@ struct Args {
     reference_loss: bool,
     constant_lr: bool,
     kaiming_init: bool,
+    reuse_ds: bool,
     out: PathBuf,
     docs: Option<PathBuf>,
 }
@@ -120,6 +126,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         "--reference-loss",
         "--constant-lr",
         "--kaiming-init",
+        "--reuse-deep-supervision",
     ];
     let f = Flags::parse_with_switches(argv, &FLAGS, &switches, HELP)?;
     if let Some(t) = f.opt::<usize>("--threads")? {
@@ -180,6 +187,7 @@ fn parse_args(argv: &[String]) -> Res<Args> {
         reference_loss,
         constant_lr: f.switch("--constant-lr"),
         kaiming_init: f.switch("--kaiming-init"),
+        reuse_ds: f.switch("--reuse-deep-supervision"),
         out: f.get("--out", PathBuf::from("target/attention_gating"))?,
         docs: f.opt("--docs")?,
     })
@@ -297,20 +305,13 @@ fn run_one(
     }
     let t0 = Instant::now();
     let tcfg = train_config(a, &dir, seed);
-    let trainer = with_validation(
-        Trainer::new(tcfg.clone())?,
-        data,
-        a.val_tta,
-        a.reference_loss,
-    )?;
-    let history = match agg {
-        Aggregation::DeepSupervision | Aggregation::FineTuned => trainer
-            .step(DeepSupervisionStep)
-            .fit(&mut net, &data.train)?,
-        _ if a.reference_loss => trainer
-            .step(ProbabilityCrossEntropyStep)
-            .fit(&mut net, &data.train)?,
-        _ => trainer.step(CrossEntropyStep).fit(&mut net, &data.train)?,
+    let reused = match agg {
+        Aggregation::FineTuned if a.reuse_ds => reuse_stage1(a, norm, seed, &mut net)?,
+        _ => None,
+    };
+    let (best_epoch, earlier_seconds) = match &reused {
+        Some(ds) => (ds.best_epoch, ds.train_seconds),
+        None => (train(a, data, agg, &mut net, &tcfg)?, 0.0),
     };
     if agg == Aggregation::FineTuned {
         net.freeze_for_fine_tuning()?;
@@ -320,7 +321,7 @@ fn run_one(
         with_validation(Trainer::new(ft)?, data, a.val_tta, a.reference_loss)?
             .fit(&mut net, &data.train)?;
     }
-    let train_seconds = t0.elapsed().as_secs_f64();
+    let train_seconds = earlier_seconds + t0.elapsed().as_secs_f64();
     save_model(&net, dir.join("model.safetensors"))?;
     let r = evaluate(
         &mut net,
@@ -328,13 +329,63 @@ fn run_one(
         norm,
         agg,
         seed,
-        history.best_epoch,
+        best_epoch,
         a.epochs,
         train_seconds,
         a.tta,
     )?;
     save_result(dir.as_ref(), &r)?;
     Ok(r)
+}
+
+/// Trains a run (the first stage of a fine-tuned one); the best epoch.
+fn train(
+    a: &Args,
+    data: &Data,
+    agg: Aggregation,
+    net: &mut AttentionNet,
+    tcfg: &TrainConfig,
+) -> Res<Option<usize>> {
+    let trainer = with_validation(
+        Trainer::new(tcfg.clone())?,
+        data,
+        a.val_tta,
+        a.reference_loss,
+    )?;
+    let history = match agg {
+        Aggregation::DeepSupervision | Aggregation::FineTuned => {
+            trainer.step(DeepSupervisionStep).fit(net, &data.train)?
+        }
+        _ if a.reference_loss => trainer
+            .step(ProbabilityCrossEntropyStep)
+            .fit(net, &data.train)?,
+        _ => trainer.step(CrossEntropyStep).fit(net, &data.train)?,
+    };
+    Ok(history.best_epoch)
+}
+
+/// Stage 1 of a fine-tuned run from the finished deep-supervision run of
+/// the same setting and seed, if there is one: its weights (all but the
+/// combination, which stays the mean of the heads) and its result.
+fn reuse_stage1(
+    a: &Args,
+    norm: Normalisation,
+    seed: u64,
+    net: &mut AttentionNet,
+) -> Res<Option<RunResult>> {
+    let ds = run_dir(a, norm, Aggregation::DeepSupervision, seed);
+    let Ok(text) = std::fs::read_to_string(ds.join("result.json")) else {
+        eprintln!("no finished run in {}: training stage 1", ds.display());
+        return Ok(None);
+    };
+    let old: RunResult = serde_json::from_str(&text)?;
+    let file = TensorFile::read(ds.join("model.safetensors"))?;
+    let missing = load_present(net, &file)?;
+    if let Some(n) = missing.iter().find(|n| !n.starts_with("combine.")) {
+        return Err(format!("{}: no tensor {n}", ds.display()).into());
+    }
+    eprintln!("stage 1 taken from {}", ds.display());
+    Ok(Some(old))
 }
 
 /// The training recipe of one run: the paper's, with our flags applied.

@@ -230,9 +230,49 @@ pub fn load_model(model: &mut dyn Module, path: impl AsRef<Path>, strict: bool) 
 /// As [`load_model`].
 pub fn load_from(model: &mut dyn Module, file: &TensorFile, strict: bool) -> Result<()> {
     let mut used = std::collections::BTreeSet::new();
+    let missing = assign_present(model, file, &mut used)?;
+    if let Some(n) = missing.first() {
+        return Err(ckpt_err(&file.path, format!("no tensor named {n}")));
+    }
+    load_masks(model, file, &mut used)?;
+    if strict && let Some(extra) = file.names().into_iter().find(|n| !used.contains(*n)) {
+        return Err(ckpt_err(
+            &file.path,
+            format!("unexpected tensor {extra} (not in the model)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Loads the parameters and buffers the file has (same names, same shapes)
+/// into a model and returns the names of those it lacks, which keep their
+/// values; masks as in [`load_model`]. For a model that extends the one
+/// saved, e.g. a network with an added output layer that starts from a
+/// trained network's weights.
+///
+/// # Errors
+/// [`Error::Checkpoint`] for a tensor of the wrong shape or type.
+pub fn load_present(model: &mut dyn Module, file: &TensorFile) -> Result<Vec<String>> {
+    let mut used = std::collections::BTreeSet::new();
+    let missing = assign_present(model, file, &mut used)?;
+    load_masks(model, file, &mut used)?;
+    Ok(missing)
+}
+
+/// Assigns every parameter and buffer the file holds; names the absent ones.
+fn assign_present(
+    model: &mut dyn Module,
+    file: &TensorFile,
+    used: &mut std::collections::BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
     let mut err: Option<Error> = None;
     let mut assign = |n: &str, t: &mut fanaroff_tensor::Tensor| {
         if err.is_some() {
+            return;
+        }
+        if !file.tensors.contains_key(n) {
+            missing.push(n.to_string());
             return;
         }
         match file.f32(n) {
@@ -254,17 +294,7 @@ pub fn load_from(model: &mut dyn Module, file: &TensorFile, strict: bool) -> Res
     };
     model.visit_params_mut("", &mut assign);
     model.visit_buffers_mut("", &mut assign);
-    if let Some(e) = err {
-        return Err(e);
-    }
-    load_masks(model, file, &mut used)?;
-    if strict && let Some(extra) = file.names().into_iter().find(|n| !used.contains(*n)) {
-        return Err(ckpt_err(
-            &file.path,
-            format!("unexpected tensor {extra} (not in the model)"),
-        ));
-    }
-    Ok(())
+    err.map_or(Ok(missing), Err)
 }
 
 /// Sets every mask slot from the file (or clears it when the file has none).

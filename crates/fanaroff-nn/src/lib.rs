@@ -62,7 +62,9 @@ mod module;
 mod optim;
 mod weights;
 
-pub use checkpoint::{TensorFile, load_from, load_model, model_tensors, save_model, write_tensors};
+pub use checkpoint::{
+    TensorFile, load_from, load_model, load_present, model_tensors, save_model, write_tensors,
+};
 pub use error::{Error, Result};
 pub use grad_accum::GradAccumulator;
 pub use layers::{

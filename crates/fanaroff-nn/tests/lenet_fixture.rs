@@ -127,6 +127,32 @@ fn checkpoint_round_trip_and_errors() {
             .to_string()
             .contains("nope")
     );
+    // a file without the last layer: load_model refuses, load_present loads
+    // the rest and names what it left alone
+    let partial: Vec<_> = fanaroff_nn::model_tensors(&a)
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("fc3."))
+        .collect();
+    let part = dir.join("partial.safetensors");
+    fanaroff_nn::write_tensors(&part, &partial).unwrap();
+    let mut c = lenet(&LeNetConfig::default(), &mut StdRng::seed_from_u64(3)).unwrap();
+    let e = fanaroff_nn::load_model(&mut c, &part, false).unwrap_err();
+    assert!(e.to_string().contains("fc3.weight"), "{e}");
+    let fc3_before = c.named_parameters()[c.named_parameters().len() - 1]
+        .1
+        .to_vec();
+    let file = TensorFile::read(&part).unwrap();
+    let missing = fanaroff_nn::load_present(&mut c, &file).unwrap();
+    assert_eq!(missing, ["fc3.weight", "fc3.bias"]);
+    for ((na, ta), (_, tc)) in a.named_parameters().into_iter().zip(c.named_parameters()) {
+        assert_eq!(ta.data() == tc.data(), !na.starts_with("fc3."), "{na}");
+    }
+    let fc3_after = c.named_parameters()[c.named_parameters().len() - 1]
+        .1
+        .to_vec();
+    assert_eq!(fc3_before, fc3_after);
+    let e = fanaroff_nn::load_present(&mut small, &file).unwrap_err();
+    assert!(e.to_string().contains("fc1.weight"), "{e}");
     std::fs::write(dir.join("bad.safetensors"), b"not a tensor file").unwrap();
     assert!(matches!(
         fanaroff_nn::load_model(&mut b, dir.join("bad.safetensors"), true),
