@@ -13,14 +13,13 @@
 //! The run folder (`--out`) keeps a checkpoint per epoch, so a killed run
 //! resumes. `--data PATH` must be a readable MiraBest release.
 
-use fanaroff::attention::{
-    AttentionNet, AttentionNetConfig, OverlayGrid, Parts, attention_map_stats,
-};
+use fanaroff::attention::{AttentionNet, AttentionNetConfig, Parts, attention_map_stats};
 use fanaroff::bayes::{BayesLayers, Elbo, ElboStep, VariationalConfig};
 use fanaroff::calibrate::{entropy, mutual_information, predictive_mean as cal_mean};
 use fanaroff::cli::{DataSpec, ScalingSpec};
 use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, save_model};
+use fanaroff::plot::{Figure, ImageGrid};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, PredictConfig, TrainConfig, Trainer, Validation, predict_samples, predictive_mean,
@@ -307,7 +306,7 @@ fn figure(
             .map(|i| (test, i)),
     );
     rows.extend((0..unc.labels().len().min(3)).map(|i| (unc, i)));
-    let mut grid = OverlayGrid::new(5);
+    let mut grid = ImageGrid::new(5);
     for (loader, i) in rows {
         let x = loader.inputs();
         let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
@@ -331,5 +330,6 @@ fn figure(
             grid.push(img.view(), Some(sd.view()))?;
         }
     }
-    Ok(grid.write_png(path)?)
+    grid.save(path)?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::init::reinit_kaiming_normal;
 use fanaroff::nn::models::PlainLayers;
 use fanaroff::nn::{ModuleExt, TensorFile, load_model, load_present, save_model};
+use fanaroff::plot::Figure;
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, AugmentedValidation, CrossEntropyStep, Loader, Monitor, PredictConfig,
@@ -637,7 +638,7 @@ fn figure(
     let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| right[i]).take(4).collect();
     rows.extend((0..labels.len()).filter(|&i| !right[i]).take(4));
     let raw = data.test.examples().mapv(f32::from);
-    let mut grid = fanaroff::attention::OverlayGrid::new(1 + net.num_gates());
+    let mut grid = fanaroff::plot::ImageGrid::new(1 + net.num_gates());
     for &i in &rows {
         let xi = Tensor::new(x.slice_axis(ndarray::Axis(0), (i..i + 1).into()).to_owned());
         let img = raw
@@ -655,7 +656,7 @@ fn figure(
         }
     }
     let path = docs.join(format!("attention_maps_{}_{}.png", norm.name(), agg.name()));
-    grid.write_png(&path)?;
+    grid.save(&path)?;
     eprintln!(
         "wrote {} (rows: {} correct, then wrong predictions)",
         path.display(),

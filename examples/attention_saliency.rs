@@ -16,12 +16,12 @@
 
 use fanaroff::attention::{
     Aggregation, AttentionNet, AttentionNetConfig, InputRule, LrpConfig, Normalisation,
-    OverlayGrid, attention_maps, gradient, gradient_x_input, lrp, lrp_attention, per_pixel,
-    source_mass,
+    attention_maps, gradient, gradient_x_input, lrp, lrp_attention, per_pixel, source_mass,
 };
 use fanaroff::data::{Dataset, Scaling};
 use fanaroff::nn::models::{LeNetConfig, PlainLayers, lenet};
 use fanaroff::nn::{Module, ModuleExt, Sequential, load_model, save_model};
+use fanaroff::plot::{Figure, ImageGrid};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, CrossEntropyStep, Loader, PredictConfig, TrainConfig, Trainer, Validation, argmax,
@@ -404,7 +404,7 @@ fn figure(a: &Args, docs: &Path) -> Res<()> {
     let right = |i: &usize| classes[*i] == labels[*i];
     let mut rows: Vec<usize> = (0..labels.len()).filter(right).take(3).collect();
     rows.extend((0..labels.len()).filter(|i| !right(i)).take(3));
-    let mut grid = OverlayGrid::new(1 + net.num_gates() + if le.is_some() { 4 } else { 2 });
+    let mut grid = ImageGrid::new(1 + net.num_gates() + if le.is_some() { 4 } else { 2 });
     for &i in &rows {
         let x = test.inputs(i..i + 1);
         let c = &classes[i..i + 1];
@@ -426,7 +426,7 @@ fn figure(a: &Args, docs: &Path) -> Res<()> {
         }
     }
     let path = docs.join("attention_saliency.png");
-    grid.write_png(&path)?;
+    grid.save(&path)?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

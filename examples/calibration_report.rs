@@ -1,6 +1,6 @@
 //! Calibration report for saved predictions: every metric of
 //! `fanaroff-calibrate` as a table (or JSON) plus reliability and
-//! uncertainty diagrams as PNG.
+//! uncertainty diagrams as PNG or SVG.
 //!
 //! ```text
 //! cargo run --release --example calibration_report -- \
@@ -14,6 +14,17 @@
 //! From Python: `np.save("preds.npy", probs)`, `np.save("labels.npy", y)`.
 
 use fanaroff::calibrate::report::{ReportArgs, USAGE, run};
+use fanaroff::calibrate::{Error, ReliabilityDiagram};
+use fanaroff::plot::{Figure, reliability};
+use std::path::Path;
+
+/// Draws a diagram with `fanaroff-plot`, as PNG or SVG by the extension.
+fn draw(d: &ReliabilityDiagram, path: &Path) -> Result<(), Error> {
+    reliability(d)
+        .save(path)
+        .map(|_| ())
+        .map_err(|e| Error::Figure(e.to_string()))
+}
 
 fn main() {
     let args = match ReportArgs::parse(std::env::args().skip(1)) {
@@ -27,7 +38,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match run(&args) {
+    match run(&args, &mut draw) {
         Ok(out) => println!("{}", out.text),
         Err(e) => {
             eprintln!("error: {e}");

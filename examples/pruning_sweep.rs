@@ -20,12 +20,12 @@
 //! FRII sources against the pruned fraction).
 
 use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
-use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::calibrate::{CalibrationReport, Predictions, ReportConfig};
 use fanaroff::data::Dataset;
 use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::LeNetConfig;
 use fanaroff::nn::{Sequential, load_model, save_model};
+use fanaroff::plot::{Color, Figure, LineChart};
 use fanaroff::prune::{
     Criterion, Fisher, FisherPass, LayerSet, Magnitude, PruneConfig, Random, Scope, Snr, prune,
     save_sparse,
@@ -679,7 +679,7 @@ fn plots(points: &[Point], dir: &Path) -> Res<()> {
                     .line(crit.as_str(), &xs, &ys, color)
                     .points("", &dx, &dy, color.lighten(0.4));
         }
-        chart.write_png(dir.join(format!("pruning_sweep_{file}.png")))?;
+        chart.save(dir.join(format!("pruning_sweep_{file}.png")))?;
     }
     Ok(())
 }

@@ -18,7 +18,6 @@
 //! the default release or (absent) synthetic galaxies with a notice.
 
 use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
-use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::calibrate::{Uncertainty, auroc};
 use fanaroff::cli::DataSpec;
 use fanaroff::nn::Sequential;
@@ -27,6 +26,7 @@ use fanaroff::perturb::attack::{Bounds, Goal, Norm, OnePixel, Pgd};
 use fanaroff::perturb::{
     GaussianSnr, Mmd, MmdStep, ModuleClassifier, latent_distance, perturb_batch,
 };
+use fanaroff::plot::{Color, Figure, LineChart};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{
     ArrayLoader, PredictConfig, TrainConfig, Trainer, TwoStream, Validation, predict_samples,
@@ -409,7 +409,7 @@ fn plots(rs: &[Value], docs: &Path) -> Res<()> {
             .collect();
         chart = chart.line(*name, &snr, &ys, Color::palette(j));
     }
-    chart.write_png(docs.join("robustness_noise.png"))?;
+    chart.save(docs.join("robustness_noise.png"))?;
     let n = rs[0]["attacks"]["pgd"].as_array().map_or(0, |v| v.len());
     let eps: Vec<f64> = (0..n)
         .filter_map(|k| rs[0]["attacks"]["pgd"][k]["eps_pixels"].as_f64())
@@ -422,6 +422,6 @@ fn plots(rs: &[Value], docs: &Path) -> Res<()> {
         .y_label("success rate (mean over seeds)")
         .y_range(0.0, 1.0)
         .line("PGD", &eps, &rate, Color::palette(0))
-        .write_png(docs.join("robustness_pgd.png"))?;
+        .save(docs.join("robustness_pgd.png"))?;
     Ok(())
 }

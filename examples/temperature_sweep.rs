@@ -12,8 +12,8 @@
 //! ```
 
 use fanaroff::bayes::KlEstimator;
-use fanaroff::calibrate::plot::{Color, LineChart};
 use fanaroff::cli::{Collected, Experiment, ModelSpec, Sweep, collect};
+use fanaroff::plot::{Color, Figure, LineChart};
 use fanaroff::train::TrainConfig;
 use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
 use std::path::{Path, PathBuf};
@@ -118,7 +118,8 @@ fn plot(c: &Collected, path: &Path) -> Res<()> {
             chart = chart.line(prior.as_str(), &ts, &errs, Color::palette(j));
         }
     }
-    Ok(chart.write_png(path)?)
+    chart.save(path)?;
+    Ok(())
 }
 
 fn main() {

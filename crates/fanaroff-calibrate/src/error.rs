@@ -115,9 +115,9 @@ pub enum Error {
         /// What is wrong with the line.
         reason: String,
     },
-    /// PNG encoding failed.
-    #[error("PNG encoding failed: {0}")]
-    Png(#[from] png::EncodingError),
+    /// A figure could not be written (the message names the file).
+    #[error("figure: {0}")]
+    Figure(String),
     /// JSON serialisation failed.
     #[error("JSON serialisation failed: {0}")]
     Json(#[from] serde_json::Error),

@@ -16,7 +16,7 @@
 //! | scores | [`brier`] (summed over classes), [`nll`], [`accuracy`], [`error_rate`] |
 //! | ranking | [`auroc()`], [`aupr`], [`error_detection`], [`ood_detection`], [`accuracy_rejection`] |
 //! | intervals | [`bootstrap()`], [`bootstrap_metric`] (seeded) |
-//! | diagrams | [`reliability_diagram`], [`uncertainty_diagram`], [`ReliabilityDiagram::write_png`], [`plot`] |
+//! | diagrams | [`reliability_diagram`], [`uncertainty_diagram`] (drawn by the `fanaroff-plot` crate) |
 //! | recalibration | [`TemperatureScaling`], [`HistogramBinning`], [`IsotonicRegression`] |
 //! | everything at once | [`CalibrationReport::compute`] |
 //! | files | [`npy`], [`csv`], [`report::load_predictions`], [`report::load_labels`] |
@@ -73,7 +73,6 @@ pub mod ece;
 pub mod error;
 pub mod input;
 pub mod npy;
-pub mod plot;
 pub mod rank_test;
 pub mod recalibration;
 pub mod rejection;

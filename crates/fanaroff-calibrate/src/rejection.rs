@@ -33,26 +33,6 @@ pub struct RejectionCurve {
     pub accuracy: Vec<f64>,
 }
 
-impl RejectionCurve {
-    /// A line chart of accuracy against the rejected fraction, ready for
-    /// [`Chart::write_png`](crate::plot::Chart::write_png); add more curves
-    /// with [`Chart::series`](crate::plot::Chart::series) to compare scores.
-    ///
-    /// # Example
-    /// ```
-    /// use fanaroff_calibrate::accuracy_rejection;
-    /// let c = accuracy_rejection(&[0.9, 0.1, 0.8, 0.2], &[false, true, false, true], &[0.0, 0.25, 0.5]).unwrap();
-    /// let png = c.chart("entropy").render().unwrap();
-    /// assert_eq!(png.width(), 720);
-    /// ```
-    pub fn chart(&self, name: &str) -> crate::plot::Chart {
-        crate::plot::Chart::new("accuracy-rejection curve")
-            .x_label("fraction referred (most uncertain first)")
-            .y_label("accuracy of the rest")
-            .series(name, &self.fractions, &self.accuracy)
-    }
-}
-
 /// The evenly spaced fractions `0, 1/steps, ..., (steps-1)/steps`.
 ///
 /// # Errors

@@ -7,11 +7,9 @@
 //! every bin.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 use crate::binning::Binning;
 use crate::error::{Error, Result};
-use crate::plot::{Chart, Color};
 
 /// What a diagram's score and outcome are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,64 +153,4 @@ pub fn binned_calibration(
         calibration_error: ce,
         max_calibration_error: mce,
     })
-}
-
-impl ReliabilityDiagram {
-    /// Render the diagram as a 720 x 540 PNG.
-    ///
-    /// Bars span each bin's edges with height = mean outcome (accuracy, or
-    /// error for an uncertainty diagram); red dots ("bin mean") mark
-    /// (mean score, mean outcome) of each non-empty bin; the grey diagonal is
-    /// perfect calibration; the title states the calibration error, the
-    /// binning and `N`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] or [`Error::Png`] if the file cannot be written.
-    pub fn write_png(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.chart().write_png(path)
-    }
-
-    /// The [`Chart`] that [`write_png`](Self::write_png) draws, for callers
-    /// who want to add series or render to memory.
-    pub fn chart(&self) -> Chart {
-        let (name, x_label, y_label) = match self.kind {
-            DiagramKind::Confidence => ("ECE", "confidence", "accuracy"),
-            DiagramKind::Uncertainty => ("UCE", "uncertainty (H / ln K)", "error"),
-            DiagramKind::Class(_) => ("class ECE", "p(class)", "frequency"),
-            DiagramKind::Custom => ("CE", "score", "outcome"),
-        };
-        let class = match self.kind {
-            DiagramKind::Class(k) => format!(" class {k}"),
-            _ => String::new(),
-        };
-        let title = format!(
-            "{name}{class} = {:.4}  ({} {} bins, N = {})",
-            self.calibration_error,
-            self.binning.bins(),
-            self.binning.strategy().name(),
-            self.n
-        );
-        let mut lefts = Vec::new();
-        let mut rights = Vec::new();
-        let mut heights = Vec::new();
-        let mut px = Vec::new();
-        let mut py = Vec::new();
-        for bin in &self.bins {
-            if let (Some(s), Some(o)) = (bin.mean_score, bin.mean_outcome) {
-                lefts.push(bin.lower);
-                rights.push(bin.upper);
-                heights.push(o);
-                px.push(s);
-                py.push(o);
-            }
-        }
-        Chart::new(title)
-            .x_label(x_label)
-            .y_label(y_label)
-            .x_range(0.0, 1.0)
-            .y_range(0.0, 1.0)
-            .bars(y_label, &lefts, &rights, &heights, Color::BLUE)
-            .line("ideal", &[0.0, 1.0], &[0.0, 1.0], Color::GREY)
-            .points("bin mean", &px, &py, Color::RED)
-    }
 }

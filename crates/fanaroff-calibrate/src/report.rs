@@ -265,19 +265,6 @@ impl CalibrationReport {
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)?)
     }
-
-    /// Write the reliability diagram and the uncertainty (UCE) diagram as PNGs.
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::Png`].
-    pub fn write_pngs(
-        &self,
-        reliability: impl AsRef<Path>,
-        uncertainty: impl AsRef<Path>,
-    ) -> Result<()> {
-        self.reliability.write_png(reliability)?;
-        self.uncertainty_diagram.write_png(uncertainty)
-    }
 }
 
 /// The predictions' mean probabilities after checking the configuration,
@@ -599,9 +586,9 @@ usage: calibration_report --probs FILE --labels FILE [options]
   --bins B           number of bins for ECE / MCE / classwise ECE / UCE (default 10)
   --strategy S       width (equal width, default) or mass (equal mass)
   --json             print the report as JSON instead of a table
-  --png FILE         reliability diagram PNG (default reliability.png)
-  --uce-png FILE     uncertainty (UCE) diagram PNG (default: FILE_uce.png next to --png)
-  --no-png           write no PNG
+  --png FILE         reliability diagram, .png or .svg (default reliability.png)
+  --uce-png FILE     uncertainty (UCE) diagram (default: FILE_uce.png next to --png)
+  --no-png           write no figure
   --bootstrap R      add R-resample 95% bootstrap intervals (default 0: none)
   --seed N           bootstrap seed (default 0)
   --tolerance T      allowed |sum_k p_k - 1| (default 1e-4)
@@ -738,26 +725,31 @@ pub struct RunOutput {
     pub report: CalibrationReport,
     /// The text to print (table or JSON).
     pub text: String,
-    /// PNG files written.
+    /// Figure files written.
     pub written: Vec<PathBuf>,
 }
 
-/// Load the files, compute the report, write the PNGs and format the output:
-/// everything the `calibration_report` example does except printing.
+/// Draws one diagram into a file (the `calibration_report` example passes
+/// `fanaroff-plot`'s writer; this crate draws nothing itself).
+pub type DiagramWriter<'a> = dyn FnMut(&ReliabilityDiagram, &Path) -> Result<()> + 'a;
+
+/// Load the files, compute the report, write the diagrams through `write`
+/// and format the output: everything the `calibration_report` example does
+/// except printing.
 ///
 /// # Errors
 /// Any loading, validation, computation or writing error.
-pub fn run(args: &ReportArgs) -> Result<RunOutput> {
+pub fn run(args: &ReportArgs, write: &mut DiagramWriter<'_>) -> Result<RunOutput> {
     let preds = load_predictions(&args.probs)?;
     let labels = load_labels(&args.labels)?;
     let report = CalibrationReport::compute(&preds, &labels, &args.config)?;
     let mut written = Vec::new();
     if let Some(p) = &args.png {
-        report.reliability.write_png(p)?;
+        write(&report.reliability, p)?;
         written.push(p.clone());
     }
     if let Some(p) = &args.uce_png {
-        report.uncertainty_diagram.write_png(p)?;
+        write(&report.uncertainty_diagram, p)?;
         written.push(p.clone());
     }
     let text = if args.json {

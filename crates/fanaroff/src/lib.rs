@@ -14,6 +14,7 @@
 //! | [`attention`] | `fanaroff-attention` | attention gates, the attention-gated CNN, attention maps |
 //! | [`perturb`] | `fanaroff-perturb` | noise, PSF blur, shifts, FGSM / PGD / one-pixel attacks, MMD |
 //! | [`cli`] | `fanaroff-cli` | experiment files, run records, sweeps (local and SLURM) |
+//! | `plot` | `fanaroff-plot` | figures as PNG and SVG (feature `plot`, on by default) |
 #![deny(missing_docs)]
 
 pub use fanaroff_attention as attention;
@@ -23,6 +24,8 @@ pub use fanaroff_cli as cli;
 pub use fanaroff_data as data;
 pub use fanaroff_nn as nn;
 pub use fanaroff_perturb as perturb;
+#[cfg(feature = "plot")]
+pub use fanaroff_plot as plot;
 pub use fanaroff_prune as prune;
 pub use fanaroff_tensor as tensor;
 pub use fanaroff_train as train;
