@@ -1,6 +1,6 @@
 //! One attention gate against PyTorch: attention map, gated features and the
 //! gradients of x, g and the three convolutions, for softmax and sigmoid
-//! (`shared/fixtures/attention_gate_{softmax,sigmoid}.safetensors`), plus
+//! (`fixtures/attention_gate_{softmax,sigmoid}.safetensors`), plus
 //! finite-difference checks of every normalisation.
 
 use fanaroff_attention::{AttentionGate, GateConfig, Normalisation};
@@ -13,18 +13,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
 
-/// `shared/` beside the repository, or `$FANAROFF_SHARED`.
-fn shared() -> PathBuf {
-    if let Ok(p) = std::env::var("FANAROFF_SHARED") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        p.join("fixtures").is_dir(),
-        "fixtures not found at {}; set FANAROFF_SHARED",
-        p.display()
-    );
-    p
+/// A PyTorch reference file in the workspace's `fixtures/` folder
+/// (`fixtures/README.md` describes each one).
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
 }
 
 /// max |a - b| / (atol + rtol |b|) <= 1 elementwise.
@@ -39,7 +33,7 @@ fn assert_close(name: &str, a: &ArrayD<f32>, b: &ArrayD<f32>, rtol: f32, atol: f
 }
 
 fn check(file: &str, norm: Normalisation) {
-    let f = TensorFile::read(shared().join("fixtures").join(file)).unwrap();
+    let f = TensorFile::read(fixture(file)).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let cfg = GateConfig {
         normalisation: norm,

@@ -1,6 +1,6 @@
 //! `BayesLinear` against PyTorch: logits, NLL, KL with the scale-mixture
 //! prior, loss and the gradients of the four variational tensors, for a fixed
-//! noise draw (`shared/fixtures/bbb_linear_{exp,softplus}.safetensors`).
+//! noise draw (`fixtures/bbb_linear_{exp,softplus}.safetensors`).
 
 use fanaroff_bayes::{
     BayesLinear, Elbo, KlEstimator, SigmaTransform, VariationalConfig, VariationalParams,
@@ -13,18 +13,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
 
-/// `shared/` beside the repository, or `$FANAROFF_SHARED`.
-fn shared() -> PathBuf {
-    if let Ok(p) = std::env::var("FANAROFF_SHARED") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        p.join("fixtures").is_dir(),
-        "fixtures not found at {}; set FANAROFF_SHARED",
-        p.display()
-    );
-    p
+/// A PyTorch reference file in the workspace's `fixtures/` folder
+/// (`fixtures/README.md` describes each one).
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
 }
 
 /// max |a - b| / (atol + rtol |b|) <= 1 elementwise.
@@ -45,7 +39,7 @@ fn scalar(f: &TensorFile, name: &str) -> f32 {
 }
 
 fn check(file: &str, sigma: SigmaTransform) {
-    let f = TensorFile::read(shared().join("fixtures").join(file)).unwrap();
+    let f = TensorFile::read(fixture(file)).unwrap();
     // The fixture's prior is the paper's GMM (the default), its KL a
     // single-sample MC estimate at the given draw.
     let cfg = VariationalConfig::default()

@@ -1,11 +1,14 @@
 //! The `fanaroff` command: run experiment files, sweep grids locally or on
 //! SLURM, inspect data. `fanaroff --help` lists everything.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 use fanaroff_cli::{
     Experiment, RunOptions, SlurmOptions, Sweep, collect, evaluate_ensemble, evaluate_saved,
     fits_summary, release_stats, run,
 };
+use fanaroff_data::download;
+use fanaroff_data::mirabest::{RELEASES, Release};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,7 +55,7 @@ enum Command {
     /// Expand a grid file into numbered runs and run them.
     #[command(subcommand)]
     Sweep(SweepCommand),
-    /// Inspect data.
+    /// Inspect or download data.
     #[command(subcommand)]
     Data(DataCommand),
 }
@@ -182,6 +185,30 @@ enum DataCommand {
         /// The FITS file.
         file: PathBuf,
     },
+    /// Download a published MiraBest release (or any URL with its md5);
+    /// resumes a partial download and keeps the file only if its md5 matches.
+    Fetch(FetchArgs),
+}
+
+#[derive(Args)]
+struct FetchArgs {
+    /// The release: full, basic (FRI/FRII, 9 batches) or basic-2019 (the
+    /// first basic release, the one in shared/data).
+    #[arg(long, default_value = "full", conflicts_with = "url",
+          value_parser = PossibleValuesParser::new(RELEASES.map(|r| r.name)))]
+    release: String,
+    /// Download this URL instead of a named release.
+    #[arg(long, requires = "md5")]
+    url: Option<String>,
+    /// The md5 (hex) the file at --url must have.
+    #[arg(long, requires = "url")]
+    md5: Option<String>,
+    /// Folder to save into.
+    #[arg(long, default_value = "data")]
+    out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
 }
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -221,7 +248,34 @@ fn dispatch(cmd: Command) -> Res<()> {
         Command::Sweep(s) => sweep(s),
         Command::Data(DataCommand::Stats { path }) => show(release_stats(&path)?),
         Command::Data(DataCommand::Fits { file }) => show(fits_summary(&file)?),
+        Command::Data(DataCommand::Fetch(args)) => fetch(&args),
     }
+}
+
+/// `data fetch`: prints the path of the verified file.
+fn fetch(a: &FetchArgs) -> Res<()> {
+    let progress = !a.no_progress;
+    let got = match (&a.url, &a.md5) {
+        (Some(url), Some(md5)) => {
+            // The URL's last path segment, without a query.
+            let name = url.split(['?', '#']).next().unwrap_or(url);
+            let name = name
+                .rsplit('/')
+                .find(|s| !s.is_empty())
+                .unwrap_or("download");
+            download(url, md5, &a.out.join(name), progress)?
+        }
+        _ => {
+            let r = Release::named(&a.release).ok_or("unknown release")?;
+            eprintln!("{}: {}\n  from {}", r.name, r.about, r.url);
+            r.fetch(&a.out, progress)?
+        }
+    };
+    if got.received == 0 {
+        eprintln!("already there, md5 verified");
+    }
+    println!("{}", got.path.display());
+    Ok(())
 }
 
 fn show(text: String) -> Res<()> {

@@ -82,6 +82,29 @@ pub enum Error {
     /// Arrays whose shapes or lengths do not fit together.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// A download failed: the server refused the request, or the connection
+    /// broke (a partial download is kept and resumed by the next attempt).
+    #[error("{url}: download failed: {reason}")]
+    Download {
+        /// The URL requested.
+        url: String,
+        /// The server's status or the transport error.
+        reason: String,
+    },
+    /// A downloaded file whose MD5 digest is not the expected one; the bytes
+    /// were removed, nothing was saved.
+    #[error(
+        "{url}: downloaded bytes have md5 {actual}, expected {expected}; \
+         removed them, nothing was saved"
+    )]
+    DownloadChecksum {
+        /// The URL downloaded.
+        url: String,
+        /// The digest that was asked for.
+        expected: String,
+        /// The digest of the bytes received.
+        actual: String,
+    },
     /// A PNG could not be encoded or written.
     #[error("{path}: PNG encoding failed: {reason}")]
     Png {

@@ -4,6 +4,8 @@
 mod batches;
 mod dataset;
 mod error;
+#[cfg(feature = "download")]
+pub mod fetch;
 pub mod fits;
 pub mod image_io;
 pub mod mirabest;
@@ -15,6 +17,8 @@ pub mod transform;
 pub use batches::{Batches, MiniBatch};
 pub use dataset::{Dataset, SampleInfo};
 pub use error::{Error, Result};
+#[cfg(feature = "download")]
+pub use fetch::{Fetched, download};
 pub use mirabest::{FrClass, LabelCode, MiraBest, ReleaseKind, SourceName, Splits, Subset};
 pub use synthetic::SyntheticConfig;
 pub use transform::{Scaling, Standardize};

@@ -79,7 +79,10 @@ fn pickles_of_another_shape() {
 
 #[test]
 fn truncated_and_corrupt_real_batches() {
-    let bytes = common::tar_member(&common::full_tar(), "test_batch");
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let bytes = common::tar_member(&data.full_tar(), "test_batch");
     assert_eq!(
         PickleBatch::from_bytes(&bytes, "test_batch").unwrap().len(),
         157
@@ -108,7 +111,7 @@ fn truncated_and_corrupt_real_batches() {
 }
 
 #[test]
-fn missing_files_and_folders() {
+fn missing_archive_and_not_gzip() {
     let e = MiraBest::open("/definitely/not/here/MiraBest_full_batches.tar.gz").unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::NotFound { .. }));
@@ -116,35 +119,6 @@ fn missing_files_and_folders() {
         msg.contains("/definitely/not/here") && msg.contains("Zenodo"),
         "{msg}"
     );
-
-    // A folder with the meta file but without test_batch.
-    let dir = common::scratch("missing-test");
-    std::fs::write(
-        dir.join("batches.meta"),
-        common::tar_member(&common::full_tar(), "batches.meta"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("data_batch_1"),
-        common::tar_member(&common::full_tar(), "data_batch_1"),
-    )
-    .unwrap();
-    let e = MiraBest::open(&dir).unwrap_err().to_string();
-    assert!(e.contains("test_batch"), "{e}");
-    // A gap in the numbering.
-    std::fs::write(
-        dir.join("test_batch"),
-        common::tar_member(&common::full_tar(), "test_batch"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("data_batch_3"), b"").unwrap();
-    let e = MiraBest::open(&dir).unwrap_err().to_string();
-    assert!(e.contains("data_batch_2"), "{e}");
-    std::fs::remove_file(dir.join("data_batch_3")).unwrap();
-    // With the gap closed it loads from a folder.
-    let mb = MiraBest::open(&dir).unwrap();
-    assert_eq!((mb.train().len(), mb.test().len()), (157, 157));
-    let _ = std::fs::remove_dir_all(&dir);
 
     // A file that is not a gzip archive.
     let dir = common::scratch("not-gzip");
@@ -159,14 +133,52 @@ fn missing_files_and_folders() {
 }
 
 #[test]
+fn folder_with_missing_batches() {
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    // A folder with the meta file but without test_batch.
+    let dir = common::scratch("missing-test");
+    std::fs::write(
+        dir.join("batches.meta"),
+        common::tar_member(&data.full_tar(), "batches.meta"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("data_batch_1"),
+        common::tar_member(&data.full_tar(), "data_batch_1"),
+    )
+    .unwrap();
+    let e = MiraBest::open(&dir).unwrap_err().to_string();
+    assert!(e.contains("test_batch"), "{e}");
+    // A gap in the numbering.
+    std::fs::write(
+        dir.join("test_batch"),
+        common::tar_member(&data.full_tar(), "test_batch"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("data_batch_3"), b"").unwrap();
+    let e = MiraBest::open(&dir).unwrap_err().to_string();
+    assert!(e.contains("data_batch_2"), "{e}");
+    std::fs::remove_file(dir.join("data_batch_3")).unwrap();
+    // With the gap closed it loads from a folder.
+    let mb = MiraBest::open(&dir).unwrap();
+    assert_eq!((mb.train().len(), mb.test().len()), (157, 157));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn wrong_md5_is_detected() {
+    let Some(data) = common::mirabest() else {
+        return;
+    };
     let dir = common::scratch("md5");
     let names = ["batches.meta", "hash.md5", "test_batch"]
         .into_iter()
         .map(String::from)
         .chain((1..=8).map(|i| format!("data_batch_{i}")));
     for n in names {
-        std::fs::write(dir.join(&n), common::tar_member(&common::basic_tar(), &n)).unwrap();
+        std::fs::write(dir.join(&n), common::tar_member(&data.basic_tar(), &n)).unwrap();
     }
     assert_eq!(MiraBest::open(&dir).unwrap().md5_verified(), 10);
     // Corrupt one pixel byte of data_batch_3: still a valid pickle, so only

@@ -14,7 +14,10 @@ use fanaroff_data::fits::{Recipe, convert_dir, fits_to_image, read_fits};
 
 #[test]
 fn all_sixteen_fits_files_match_the_release() {
-    let mb = MiraBest::open(common::full_tar()).expect("full release");
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let mb = MiraBest::open(data.full_tar()).expect("full release");
     let all = mb.all().unwrap();
     let by_stem: HashMap<String, usize> = all
         .samples()
@@ -22,7 +25,7 @@ fn all_sixteen_fits_files_match_the_release() {
         .enumerate()
         .filter_map(|(i, s)| s.source.as_ref().map(|src| (src.stem.clone(), i)))
         .collect();
-    let conv = convert_dir(common::fits_dir(), &Recipe::default(), false).unwrap();
+    let conv = convert_dir(data.fits_dir(), &Recipe::default(), false).unwrap();
     assert!(conv.failures.is_empty(), "{:?}", conv.failures);
     assert_eq!(conv.stems.len(), 16);
     for (k, stem) in conv.stems.iter().enumerate() {
@@ -49,7 +52,12 @@ fn all_sixteen_fits_files_match_the_release() {
 
 #[test]
 fn reader_header_and_single_file() {
-    let p = common::fits_dir().join("200_172.397+002.292_0.1264_0019.10.fits");
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let p = data
+        .fits_dir()
+        .join("200_172.397+002.292_0.1264_0019.10.fits");
     let f = read_fits(&p).unwrap();
     assert_eq!(f.data.dim(), (300, 300));
     assert_eq!(f.bitpix, -32);
@@ -61,7 +69,10 @@ fn reader_header_and_single_file() {
 
 #[test]
 fn png_export_round_trips() {
-    let conv = convert_dir(common::fits_dir(), &Recipe::default(), false).unwrap();
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let conv = convert_dir(data.fits_dir(), &Recipe::default(), false).unwrap();
     let dir = common::scratch("png");
     assert_eq!(conv.save_pngs(&dir).unwrap(), 16);
     let p = dir.join(format!("{}.png", conv.stems[3]));

@@ -35,7 +35,10 @@ fn pixel_sum(img: ndarray::ArrayView2<u8>) -> u64 {
 
 #[test]
 fn full_release_counts_and_pixels() {
-    let mb = MiraBest::open(common::full_tar()).expect("open full release");
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let mb = MiraBest::open(data.full_tar()).expect("open full release");
     assert_eq!(mb.kind(), ReleaseKind::Full);
     assert_eq!(mb.md5_verified(), 0, "the full release ships no hash.md5");
     let (train, test) = (mb.train(), mb.test());
@@ -113,7 +116,10 @@ fn full_release_counts_and_pixels() {
 
 #[test]
 fn full_release_subsets_and_split() {
-    let mb = MiraBest::open(common::full_tar()).unwrap();
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let mb = MiraBest::open(data.full_tar()).unwrap();
     let all = mb.all().unwrap();
     // README of shared/data: MBFRConfident 832 (728 train / 104 test),
     // MBFRUncertain 389 (340 / 49); the others follow from the code counts.
@@ -163,7 +169,10 @@ fn full_release_subsets_and_split() {
 
 #[test]
 fn basic_release_from_tar_and_md5() {
-    let mb = MiraBest::open(common::basic_tar()).expect("open basic release");
+    let Some(data) = common::mirabest() else {
+        return;
+    };
+    let mb = MiraBest::open(data.basic_tar()).expect("open basic release");
     assert_eq!(mb.kind(), ReleaseKind::Basic);
     // hash.md5 lists 8 training batches, test_batch and batches.meta.
     assert_eq!(mb.md5_verified(), 10);
@@ -190,6 +199,9 @@ fn basic_release_from_tar_and_md5() {
 
 #[test]
 fn extracted_folder_equals_archive() {
+    let Some(data) = common::mirabest() else {
+        return;
+    };
     // The archive's own layout: <dir>/batches/{data_batch_*, test_batch, batches.meta}.
     let dir = common::scratch("folder-layout");
     let sub = dir.join("batches");
@@ -199,13 +211,13 @@ fn extracted_folder_equals_archive() {
         .map(String::from)
         .chain((1..=7).map(|i| format!("data_batch_{i}")));
     for n in names {
-        std::fs::write(sub.join(&n), common::tar_member(&common::full_tar(), &n)).unwrap();
+        std::fs::write(sub.join(&n), common::tar_member(&data.full_tar(), &n)).unwrap();
     }
     // A stray notebook checkpoint folder is ignored.
     std::fs::create_dir_all(sub.join(".ipynb_checkpoints")).unwrap();
     std::fs::write(sub.join(".ipynb_checkpoints/test_batch"), b"junk").unwrap();
     let from_dir = MiraBest::open(&dir).unwrap();
-    let from_tar = MiraBest::open(common::full_tar()).unwrap();
+    let from_tar = MiraBest::open(data.full_tar()).unwrap();
     assert_eq!(from_dir.train().images(), from_tar.train().images());
     assert_eq!(from_dir.test().labels(), from_tar.test().labels());
     assert_eq!(from_dir.test().samples(), from_tar.test().samples());

@@ -1,5 +1,5 @@
 //! The deterministic LeNet against PyTorch: forward logits, loss and every
-//! gradient from `shared/fixtures/lenet_deterministic.safetensors`.
+//! gradient from `fixtures/lenet_deterministic.safetensors`.
 
 use fanaroff_nn::models::{LeNetConfig, lenet};
 use fanaroff_nn::{Module, ModuleExt, Reduction, TensorFile, cross_entropy, load_from};
@@ -9,18 +9,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
 
-/// `shared/` beside the repository, or `$FANAROFF_SHARED`.
-fn shared() -> PathBuf {
-    if let Ok(p) = std::env::var("FANAROFF_SHARED") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    assert!(
-        p.join("fixtures").is_dir(),
-        "fixtures not found at {}; set FANAROFF_SHARED",
-        p.display()
-    );
-    p
+/// A PyTorch reference file in the workspace's `fixtures/` folder
+/// (`fixtures/README.md` describes each one).
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
 }
 
 /// max |a - b| / (atol + rtol |b|) <= 1 elementwise.
@@ -35,7 +29,7 @@ fn assert_close(name: &str, a: &ArrayD<f32>, b: &ArrayD<f32>, rtol: f32, atol: f
 
 #[test]
 fn forward_and_gradients_match_pytorch() {
-    let file = TensorFile::read(shared().join("fixtures/lenet_deterministic.safetensors")).unwrap();
+    let file = TensorFile::read(fixture("lenet_deterministic.safetensors")).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let mut net = lenet(&LeNetConfig::default(), &mut rng).unwrap();
     load_from(&mut net, &file, false).unwrap();

@@ -19,9 +19,9 @@ use crate::error::{Error, Result};
 
 /// Where to get MiraBest; appended to "not found" errors.
 pub const DOWNLOAD_HINT: &str = "MiraBest (Porter & Scaife 2023) is published on Zenodo \
-(doi:10.5281/zenodo.4288837) as MiraBest_full_batches.tar.gz; pass either that archive or \
-the folder holding data_batch_*, test_batch and batches.meta. Without it, use \
-fanaroff_data::SyntheticConfig for synthetic FRI/FRII images.";
+(doi:10.5281/zenodo.4288837) as MiraBest_full_batches.tar.gz (`fanaroff data fetch` \
+downloads it); pass either that archive or the folder holding data_batch_*, test_batch \
+and batches.meta. Without it, use fanaroff_data::SyntheticConfig for synthetic FRI/FRII images.";
 
 /// Which public release a folder or archive holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

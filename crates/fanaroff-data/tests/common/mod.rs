@@ -1,49 +1,79 @@
-//! Locating `shared/data` for known-answer tests.
+//! Locating the MiraBest release in `shared/data` for known-answer tests.
+//!
+//! Tests that need the release start with
+//! `let Some(data) = common::mirabest() else { return };`: without the data
+//! they say plainly that they were skipped and pass, unless
+//! `FANAROFF_REQUIRE_DATA=1` (set by `.ci/run`), which turns absence into a
+//! failure with the same message.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-/// The `shared/data` folder: `$FANAROFF_SHARED` (pointing at `shared/` or
-/// `shared/data`), else the first `shared/data` found walking up from this
-/// crate. Panics with instructions when it cannot be found: these tests must
-/// not pass silently without their data.
-pub fn shared_data() -> PathBuf {
-    if let Ok(p) = std::env::var("FANAROFF_SHARED") {
-        let p = PathBuf::from(p);
-        for cand in [p.join("data"), p.clone()] {
-            if cand.join("mirabest").is_dir() {
-                return cand;
-            }
-        }
-        panic!(
-            "FANAROFF_SHARED={} has neither data/mirabest nor mirabest inside",
-            p.display()
-        );
+/// The `shared/data` folder holding `mirabest/`.
+pub struct Data(PathBuf);
+
+impl Data {
+    /// `mirabest/MiraBest_full_batches.tar.gz`.
+    pub fn full_tar(&self) -> PathBuf {
+        self.0.join("mirabest/MiraBest_full_batches.tar.gz")
     }
-    let start = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for dir in start.ancestors() {
-        let cand = dir.join("shared").join("data");
-        if cand.join("mirabest").is_dir() {
-            return cand;
-        }
+
+    /// `mirabest/MiraBest_basic_batches.tar.gz`.
+    pub fn basic_tar(&self) -> PathBuf {
+        self.0.join("mirabest/MiraBest_basic_batches.tar.gz")
     }
-    panic!(
-        "shared/data not found walking up from {}; clone the data beside the repository \
-         (…/shared/data/mirabest) or set FANAROFF_SHARED=/path/to/shared",
-        start.display()
+
+    /// `mirabest/fits-sample/`.
+    pub fn fits_dir(&self) -> PathBuf {
+        self.0.join("mirabest/fits-sample")
+    }
+}
+
+/// The data: `$FANAROFF_SHARED` (pointing at `shared/` or `shared/data`),
+/// else the first `shared/data` found walking up from this crate. `None`
+/// after printing why the calling test is skipped; panics instead when
+/// `FANAROFF_REQUIRE_DATA=1`. A `FANAROFF_SHARED` without the data counts as
+/// absent, like a missing `shared/`.
+pub fn mirabest() -> Option<Data> {
+    let (found, looked) = match std::env::var_os("FANAROFF_SHARED") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            let found = [p.join("data"), p.clone()]
+                .into_iter()
+                .find(|c| has_release(c));
+            (
+                found,
+                format!("FANAROFF_SHARED={} (nor in its data/)", p.display()),
+            )
+        }
+        None => {
+            let start = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let found = start
+                .ancestors()
+                .map(|d| d.join("shared/data"))
+                .find(|c| has_release(c));
+            (found, format!("any shared/data above {}", start.display()))
+        }
+    };
+    if found.is_some() {
+        return found.map(Data);
+    }
+    let msg = format!(
+        "MiraBest release not found at {looked}; clone shared/ beside the repository \
+         or point FANAROFF_SHARED at it"
     );
+    if std::env::var("FANAROFF_REQUIRE_DATA").is_ok_and(|v| v == "1") {
+        panic!("FANAROFF_REQUIRE_DATA=1: {msg}");
+    }
+    // Straight to the stream: the test harness would swallow `eprintln!`.
+    let test = std::thread::current().name().unwrap_or("test").to_string();
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {msg}");
+    None
 }
 
-pub fn full_tar() -> PathBuf {
-    shared_data().join("mirabest/MiraBest_full_batches.tar.gz")
-}
-
-pub fn basic_tar() -> PathBuf {
-    shared_data().join("mirabest/MiraBest_basic_batches.tar.gz")
-}
-
-pub fn fits_dir() -> PathBuf {
-    shared_data().join("mirabest/fits-sample")
+fn has_release(dir: &Path) -> bool {
+    dir.join("mirabest").is_dir()
 }
 
 /// Reads one member (by base name) of a `.tar.gz` into memory.
