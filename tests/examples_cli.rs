@@ -5,32 +5,35 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const ALL: [&str; 14] = [
-    "attention_bayes",
-    "attention_gating",
-    "attention_saliency",
-    "bench_lenet",
-    "bench_vs_reference",
-    "calibration_report",
-    "custom_bayesian_model",
-    "layer_profile",
-    "mirabest_bbb",
-    "mirabest_stats",
-    "pruning_sweep",
-    "robustness_study",
-    "temperature_sweep",
-    "train_lenet",
+const ALL: [&str; 16] = [
+    "01_tensor_autodiff",
+    "02_train_lenet",
+    "03_mirabest_stats",
+    "04_calibration_report",
+    "05_mirabest_bbb",
+    "06_custom_bayesian_model",
+    "07_temperature_sweep",
+    "08_pruning_sweep",
+    "09_attention_gating",
+    "10_attention_saliency",
+    "11_attention_bayes",
+    "12_robustness_study",
+    "13_bench_lenet",
+    "14_layer_profile",
+    "15_bench_vs_reference",
+    "quickstart",
 ];
 
 /// Examples with a `--data PATH` option.
-const WITH_DATA: [&str; 7] = [
-    "attention_bayes",
-    "attention_gating",
-    "bench_vs_reference",
-    "mirabest_bbb",
-    "pruning_sweep",
-    "robustness_study",
-    "temperature_sweep",
+const WITH_DATA: [&str; 8] = [
+    "11_attention_bayes",
+    "09_attention_gating",
+    "15_bench_vs_reference",
+    "05_mirabest_bbb",
+    "08_pruning_sweep",
+    "12_robustness_study",
+    "07_temperature_sweep",
+    "quickstart",
 ];
 
 /// `cargo test` builds the examples next to the test binaries.
@@ -68,19 +71,87 @@ fn a_mistyped_flag_is_an_error_in_every_example() {
 }
 
 #[test]
+fn every_example_explains_itself_with_help() {
+    for name in ALL {
+        let out = Command::new(example(name)).arg("--help").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name} --help failed");
+        let base = name.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+        assert!(
+            text.contains(base),
+            "{name} --help does not name itself:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_quickstart_runs_end_to_end_on_a_few_synthetic_images() {
+    let dir = std::env::temp_dir().join(format!("fanaroff-quickstart-{}", std::process::id()));
+    let args = [
+        "--synthetic",
+        "64",
+        "--epochs",
+        "1",
+        "--attention-epochs",
+        "1",
+        "--samples",
+        "2",
+    ];
+    let out = Command::new(example("quickstart"))
+        .args(args)
+        .args(["--no-progress", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "test error",
+        "ECE",
+        "UCE",
+        "NLL",
+        "pruned 30 % by SNR",
+        "least sure",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    for stem in [
+        "reliability",
+        "uce_diagram",
+        "entropy_histogram",
+        "training",
+        "most_and_least_certain",
+        "attention_maps",
+    ] {
+        for ext in ["png", "svg"] {
+            let p = dir.join(format!("{stem}.{ext}"));
+            assert!(
+                std::fs::metadata(&p).is_ok_and(|m| m.len() > 1000),
+                "{} missing or tiny",
+                p.display()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_named_release_that_does_not_exist_is_an_error() {
     let missing = "/nonexistent/MiraBest_full_batches.tar.gz";
     for name in WITH_DATA {
         fails_with(name, &["--data", missing], missing);
     }
-    fails_with("mirabest_stats", &[missing], missing);
+    fails_with("03_mirabest_stats", &[missing], missing);
 }
 
 #[test]
 fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
-    fails_with("attention_saliency", &[], "nothing to explain");
+    fails_with("10_attention_saliency", &[], "nothing to explain");
     fails_with(
-        "attention_saliency",
+        "10_attention_saliency",
         &["--runs", "/nonexistent/run"],
         "/nonexistent/run",
     );
@@ -88,14 +159,14 @@ fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(bad.join("result.json"), "{ not json").unwrap();
     fails_with(
-        "attention_saliency",
+        "10_attention_saliency",
         &["--runs", &bad.to_string_lossy()],
         "result.json",
     );
     let _ = std::fs::remove_dir_all(&bad);
     let missing = "/nonexistent/MiraBest_full_batches.tar.gz";
     fails_with(
-        "attention_saliency",
+        "10_attention_saliency",
         &["--lenet-epochs", "1", "--data", missing],
         missing,
     );
@@ -120,7 +191,7 @@ fn attention_saliency_explains_an_attention_run_and_a_lenet() {
     let info = r#"{"norm": "softmax", "agg": "concat", "seed": 0}"#;
     std::fs::write(run.join("result.json"), info).unwrap();
     let out = dir.join("sal").to_string_lossy().to_string();
-    let res = Command::new(example("attention_saliency"))
+    let res = Command::new(example("10_attention_saliency"))
         .args(["--runs", &run.to_string_lossy(), "--synthetic", "16"])
         .args(["--lenet-epochs", "1", "--lenet-seeds", "0", "--out", &out])
         .output()

@@ -1,5 +1,5 @@
 //! The deterministic LeNet learns the synthetic FRI/FRII task: the
-//! small-scale twin of `examples/train_lenet.rs`.
+//! small-scale twin of `examples/02_train_lenet.rs`.
 
 use fanaroff_examples::{LeNetRun, train_lenet_synthetic};
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Peak resident memory and step time of PyTorch's deterministic LeNet step.
 
-Companion of `cargo run --release --example bench_lenet`: builds the same model
+Companion of `cargo run --release --example 13_bench_lenet`: builds the same model
 as ../shared/bench/torch_bbb_reference.py (DetConvNet), runs training steps
 (forward, backward, Adam) on a 50 x 1 x 150 x 150 batch and inference, and
 prints the median times and the process's peak RSS.

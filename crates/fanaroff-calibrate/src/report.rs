@@ -1,5 +1,5 @@
 //! One-call calibration report ([`CalibrationReport::compute`]) and the
-//! command-line logic of the `calibration_report` example
+//! command-line logic of the `04_calibration_report` example
 //! ([`ReportArgs`], [`run`]), kept here so tests can drive the same path.
 
 use std::collections::BTreeMap;
@@ -729,12 +729,12 @@ pub struct RunOutput {
     pub written: Vec<PathBuf>,
 }
 
-/// Draws one diagram into a file (the `calibration_report` example passes
+/// Draws one diagram into a file (the `04_calibration_report` example passes
 /// `fanaroff-plot`'s writer; this crate draws nothing itself).
 pub type DiagramWriter<'a> = dyn FnMut(&ReliabilityDiagram, &Path) -> Result<()> + 'a;
 
 /// Load the files, compute the report, write the diagrams through `write`
-/// and format the output: everything the `calibration_report` example does
+/// and format the output: everything the `04_calibration_report` example does
 /// except printing.
 ///
 /// # Errors

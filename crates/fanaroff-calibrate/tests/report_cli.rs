@@ -5,7 +5,7 @@
 //! be run on them by hand:
 //!
 //! ```text
-//! cargo run --release --example calibration_report -- \
+//! cargo run --release --example 04_calibration_report -- \
 //!     --probs <target>/tmp/calibration_report/samples.npy \
 //!     --labels <target>/tmp/calibration_report/labels.npy --bins 15 --strategy mass
 //! ```
@@ -49,7 +49,7 @@ fn synthetic(s: usize, n: usize, seed: u64) -> (Array3<f64>, Vec<usize>) {
 }
 
 /// A diagram writer that records what it was asked to draw, as the
-/// `calibration_report` example's `fanaroff-plot` writer would draw it.
+/// `04_calibration_report` example's `fanaroff-plot` writer would draw it.
 fn record(
     seen: &mut Vec<(PathBuf, f64)>,
 ) -> impl FnMut(&ReliabilityDiagram, &Path) -> fanaroff_calibrate::Result<()> + '_ {

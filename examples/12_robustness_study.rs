@@ -11,7 +11,7 @@
 //! missing; the table is mean ± std over seeds.
 //!
 //! ```text
-//! cargo run --release --example robustness_study -- --seeds 0,1,2 --threads 2 --docs docs/robustness
+//! cargo run --release --example 12_robustness_study -- --seeds 0,1,2 --threads 2 --docs docs/robustness
 //! ```
 //!
 //! `--data PATH` must be a readable MiraBest release; without `--data`,
@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const HELP: &str = "robustness_study: noise, attacks and MMD domain adaptation for the BBB LeNet
+const HELP: &str = "12_robustness_study: noise, attacks and MMD domain adaptation for the BBB LeNet
 
 options (defaults in brackets):
   --data PATH        MiraBest full release; must exist [../shared/data/mirabest/MiraBest_full_batches.tar.gz, else synthetic]

@@ -13,9 +13,9 @@
 //! `record.json`; rerunning with the same folder resumes a killed run.
 //!
 //! ```text
-//! cargo run --release --example mirabest_bbb -- --threads 2
-//! cargo run --release --example mirabest_bbb -- --prior gaussian:0.1 --temperature 1 --estimator flipout
-//! cargo run --release --example mirabest_bbb -- --epochs 5 --save-experiment my.toml   # then: fanaroff train my.toml
+//! cargo run --release --example 05_mirabest_bbb -- --threads 2
+//! cargo run --release --example 05_mirabest_bbb -- --prior gaussian:0.1 --temperature 1 --estimator flipout
+//! cargo run --release --example 05_mirabest_bbb -- --epochs 5 --save-experiment my.toml   # then: fanaroff train my.toml
 //! ```
 //!
 //! `--data PATH` must name a readable MiraBest release. Without `--data` the
@@ -32,7 +32,7 @@ use fanaroff::train::TrainConfig;
 use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
 use std::path::PathBuf;
 
-const HELP: &str = "mirabest_bbb: BBB LeNet on MBFRConfident (Mohan et al. 2022)
+const HELP: &str = "05_mirabest_bbb: BBB LeNet on MBFRConfident (Mohan et al. 2022)
 
 options (defaults in brackets):
   --data PATH          MiraBest full release (.tar.gz or folder); must exist [../shared/data/mirabest/MiraBest_full_batches.tar.gz, else synthetic]

@@ -4,10 +4,10 @@
 //!
 //! ```text
 //! # from models trained by mirabest_bbb (one folder per training seed)
-//! cargo run --release --example mirabest_bbb -- --seed 0 --out runs/s0   # ... s1, s2
-//! cargo run --release --example pruning_sweep -- --model runs/s0 --model runs/s1 --model runs/s2 --docs docs
+//! cargo run --release --example 05_mirabest_bbb -- --seed 0 --out runs/s0   # ... s1, s2
+//! cargo run --release --example 08_pruning_sweep -- --model runs/s0 --model runs/s1 --model runs/s2 --docs docs
 //! # or let it train quick models itself (3 seeds, 30 epochs)
-//! cargo run --release --example pruning_sweep
+//! cargo run --release --example 08_pruning_sweep
 //! ```
 //!
 //! Points already in `--out`/points.csv are reused, so an interrupted sweep
@@ -44,7 +44,7 @@ use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const HELP: &str = "pruning_sweep: prune trained BBB LeNets 0..90 % with each criterion
+const HELP: &str = "08_pruning_sweep: prune trained BBB LeNets 0..90 % with each criterion
 
 options (defaults in brackets):
   --model DIR          a mirabest_bbb output folder (model.safetensors, report.json, ckpt/);

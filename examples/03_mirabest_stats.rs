@@ -2,7 +2,7 @@
 //! the train/validation split, and writes a PNG grid of example images.
 //!
 //! ```text
-//! cargo run --release --example mirabest_stats -- [PATH] [--out FILE.png]
+//! cargo run --release --example 03_mirabest_stats -- [PATH] [--out FILE.png]
 //! ```
 //!
 //! `PATH` is a release folder or its `.tar.gz` (e.g.

@@ -3,12 +3,12 @@
 //! tensor core, layers and optimiser learn. No download, no data path.
 //!
 //! ```text
-//! cargo run --release --example train_lenet -- [--epochs 5] [--train 1000] [--test 500] [--seed 0] [--threads 2] [--save lenet.safetensors]
+//! cargo run --release --example 02_train_lenet -- [--epochs 5] [--train 1000] [--test 500] [--seed 0] [--threads 2] [--save lenet.safetensors]
 //! ```
 
 use fanaroff_examples::{Flags, LeNetRun, argv, init_logging, train_lenet_synthetic};
 
-const HELP: &str = "train_lenet: the LeNet on synthetic FRI/FRII images\n\noptions [defaults]:\n  --epochs N [5]  --train N [1000]  --test N [500]  --seed N [0]\n  --lr LR [1e-3]  --threads N [2]   --save FILE (safetensors) [none]";
+const HELP: &str = "02_train_lenet: the LeNet on synthetic FRI/FRII images\n\noptions [defaults]:\n  --epochs N [5]  --train N [1000]  --test N [500]  --seed N [0]\n  --lr LR [1e-3]  --threads N [2]   --save FILE (safetensors) [none]";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let known = [

@@ -3,8 +3,8 @@
 //! and where the attention falls (fraction of attention on source pixels).
 //!
 //! ```text
-//! cargo run --release --example attention_gating -- --norms softmax --aggs concat --epochs 100
-//! cargo run --release --example attention_gating -- --norms softmax,sigmoid,range,std_mean \
+//! cargo run --release --example 09_attention_gating -- --norms softmax --aggs concat --epochs 100
+//! cargo run --release --example 09_attention_gating -- --norms softmax,sigmoid,range,std_mean \
 //!     --aggs concat,mean,deep_supervision,fine_tuned --docs docs/attention
 //! ```
 //!
@@ -37,7 +37,7 @@ use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const HELP: &str = "attention_gating: attention-gated CNN (Bowles et al. 2021) on MBFRConfident
+const HELP: &str = "09_attention_gating: attention-gated CNN (Bowles et al. 2021) on MBFRConfident
 
 options (defaults in brackets):
   --data PATH          MiraBest full release [../shared/data/mirabest/MiraBest_full_batches.tar.gz;

@@ -7,8 +7,8 @@
 //! with `fanaroff sweep slurm` instead (docs/sweeps.md).
 //!
 //! ```text
-//! cargo run --release --example temperature_sweep -- --epochs 20 --threads 2
-//! cargo run --release --example temperature_sweep -- --temperatures 1,0.01 --priors "gmm;gaussian:0.1" --seeds 0,1,2
+//! cargo run --release --example 07_temperature_sweep -- --epochs 20 --threads 2
+//! cargo run --release --example 07_temperature_sweep -- --temperatures 1,0.01 --priors "gmm;gaussian:0.1" --seeds 0,1,2
 //! ```
 
 use fanaroff::bayes::KlEstimator;
@@ -18,7 +18,7 @@ use fanaroff::train::TrainConfig;
 use fanaroff_examples::{Flags, argv, data_source, exit_on_error, init_logging};
 use std::path::{Path, PathBuf};
 
-const HELP: &str = "temperature_sweep: BBB LeNet test error / NLL / UCE vs temperature and prior
+const HELP: &str = "07_temperature_sweep: BBB LeNet test error / NLL / UCE vs temperature and prior
 
 options (defaults in brackets):
   --data PATH          MiraBest full release; must exist [../shared/data/mirabest/MiraBest_full_batches.tar.gz, else synthetic]
@@ -148,7 +148,7 @@ fn main() {
         std::fs::create_dir_all(&docs)?;
         let cmd: Vec<String> = std::env::args().skip(1).collect();
         let md = format!(
-            "<!-- written by `cargo run --release --example temperature_sweep -- {}` -->\n\nKL estimator: {}.\n\n{}",
+            "<!-- written by `cargo run --release --example 07_temperature_sweep -- {}` -->\n\nKL estimator: {}.\n\n{}",
             cmd.join(" "),
             f.get("--kl", KlEstimator::Auto)?,
             c.summary_markdown()

@@ -5,7 +5,7 @@
 //! `det_fwd_nograd`) run on the same machine; see `docs/performance.md`.
 //!
 //! ```text
-//! cargo run --release --example bench_lenet -- [--repeats 20] [--threads 2] [--batch 50]
+//! cargo run --release --example 13_bench_lenet -- [--repeats 20] [--threads 2] [--batch 50]
 //! ```
 
 use fanaroff::nn::models::{LeNetConfig, lenet};
@@ -25,7 +25,7 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let help = "bench_lenet [--repeats 20] [--threads 2] [--batch 50]";
+    let help = "13_bench_lenet [--repeats 20] [--threads 2] [--batch 50]";
     let f = Flags::parse(&argv(), &["--repeats", "--threads", "--batch"], help)?;
     let repeats: usize = f.get("--repeats", 20)?;
     let threads: usize = f.get("--threads", 2)?;

@@ -7,7 +7,7 @@
 //! mutual information), and draws a figure of mean and spread maps.
 //!
 //! ```text
-//! cargo run --release --example attention_bayes -- --epochs 100 --threads 2 --docs docs/attention
+//! cargo run --release --example 11_attention_bayes -- --epochs 100 --threads 2 --docs docs/attention
 //! ```
 //!
 //! The run folder (`--out`) keeps a checkpoint per epoch, so a killed run
@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const HELP: &str = "attention_bayes: attention-gated CNN with variational gates and classifier
+const HELP: &str = "11_attention_bayes: attention-gated CNN with variational gates and classifier
 
 options (defaults in brackets):
   --data PATH        MiraBest full release; must exist [../shared/data/mirabest/MiraBest_full_batches.tar.gz, else synthetic]

@@ -4,8 +4,8 @@
 //! LeNet trained with the same recipe.
 //!
 //! ```text
-//! cargo run --release --example attention_gating -- --norms softmax --aggs mean --constant-lr
-//! cargo run --release --example attention_saliency -- \
+//! cargo run --release --example 09_attention_gating -- --norms softmax --aggs mean --constant-lr
+//! cargo run --release --example 10_attention_saliency -- \
 //!     --runs target/attention_gating/softmax_mean_s0_const --lenet-epochs 100 --docs docs/attention
 //! ```
 //!
@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const HELP: &str = "attention_saliency: attention and saliency mass on source pixels
+const HELP: &str = "10_attention_saliency: attention and saliency mass on source pixels
 
 options (defaults in brackets):
   --runs LIST          attention_gating run folders (result.json + model.safetensors) [none]

@@ -4,7 +4,7 @@
 //! with achieved GFLOP/s from the multiply-add count.
 //!
 //! ```text
-//! cargo run --release --example layer_profile -- [--threads 2] [--batch 50] [--repeats 15]
+//! cargo run --release --example 14_layer_profile -- [--threads 2] [--batch 50] [--repeats 15]
 //! ```
 
 use fanaroff::tensor::Tensor;
@@ -27,7 +27,7 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let help = "layer_profile [--threads 2] [--batch 50] [--repeats 15]";
+    let help = "14_layer_profile [--threads 2] [--batch 50] [--repeats 15]";
     let f = Flags::parse(&argv(), &["--threads", "--batch", "--repeats"], help)?;
     let threads: usize = f.get("--threads", 2)?;
     let b: usize = f.get("--batch", 50)?;

@@ -3,7 +3,7 @@
 //! uncertainty diagrams as PNG or SVG.
 //!
 //! ```text
-//! cargo run --release --example calibration_report -- \
+//! cargo run --release --example 04_calibration_report -- \
 //!     --probs preds.npy --labels labels.npy [--bins 10] [--strategy width|mass] \
 //!     [--json] [--png reliability.png] [--bootstrap 1000 --seed 0]
 //! ```

@@ -2,7 +2,7 @@
 //! loop: the 30-line example of `docs/architecture.md`.
 //!
 //! ```text
-//! cargo run --release --example custom_bayesian_model
+//! cargo run --release --example 06_custom_bayesian_model
 //! ```
 
 use fanaroff::bayes::{BayesLinear, Elbo, ElboStep, VariationalConfig};
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fanaroff_examples::Flags::parse(
         &fanaroff_examples::argv(),
         &[],
-        "custom_bayesian_model (no options)",
+        "06_custom_bayesian_model (no options)",
     )?;
     let mut rng = StdRng::seed_from_u64(0);
     let x = ArrayD::from_shape_fn(IxDyn(&[200, 4]), |i| {

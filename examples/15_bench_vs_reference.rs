@@ -12,7 +12,7 @@
 //!   step, forward without graph, and the weight draw + MC KL alone).
 //!
 //! ```text
-//! cargo run --release --example bench_vs_reference -- --threads 2 --out target/bench_ours.json
+//! cargo run --release --example 15_bench_vs_reference -- --threads 2 --out target/bench_ours.json
 //! ```
 
 use fanaroff::bayes::{
@@ -135,7 +135,8 @@ fn allocations(f: &mut dyn FnMut() -> Res<()>) -> Res<Value> {
     }))
 }
 
-const HELP: &str = "bench_vs_reference: the timings of torch_bbb_reference.py bench, same JSON keys
+const HELP: &str =
+    "15_bench_vs_reference: the timings of torch_bbb_reference.py bench, same JSON keys
 
 options (defaults in brackets):
   --data PATH        MiraBest basic release [../shared/data/mirabest/MiraBest_basic_batches.tar.gz]
