@@ -679,7 +679,7 @@ fn plots(points: &[Point], dir: &Path) -> Res<()> {
                     .line(crit.as_str(), &xs, &ys, color)
                     .points("", &dx, &dy, color.lighten(0.4));
         }
-        chart.save(dir.join(format!("pruning_sweep_{file}.png")))?;
+        chart.save_both(dir.join(format!("pruning_sweep_{file}")))?; // PNG + SVG
     }
     Ok(())
 }

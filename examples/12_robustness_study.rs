@@ -409,7 +409,7 @@ fn plots(rs: &[Value], docs: &Path) -> Res<()> {
             .collect();
         chart = chart.line(*name, &snr, &ys, Color::palette(j));
     }
-    chart.save(docs.join("robustness_noise.png"))?;
+    chart.save_both(docs.join("robustness_noise"))?; // PNG + SVG
     let n = rs[0]["attacks"]["pgd"].as_array().map_or(0, |v| v.len());
     let eps: Vec<f64> = (0..n)
         .filter_map(|k| rs[0]["attacks"]["pgd"][k]["eps_pixels"].as_f64())
@@ -422,6 +422,6 @@ fn plots(rs: &[Value], docs: &Path) -> Res<()> {
         .y_label("success rate (mean over seeds)")
         .y_range(0.0, 1.0)
         .line("PGD", &eps, &rate, Color::palette(0))
-        .save(docs.join("robustness_pgd.png"))?;
+        .save_both(docs.join("robustness_pgd"))?;
     Ok(())
 }

@@ -371,6 +371,9 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
                 "wrote {}/{{runs.csv,summary.csv,summary.md}}",
                 s.dir().display()
             );
+            for p in c.write_heatmaps(s.dir())? {
+                println!("wrote {}", p.display());
+            }
             Ok(())
         }
     }
