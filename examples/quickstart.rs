@@ -23,6 +23,7 @@ use fanaroff::bayes::{Elbo, ElboStep, VariationalConfig, bbb_lenet};
 use fanaroff::calibrate::input::Predictions;
 use fanaroff::calibrate::{CalibrationReport, ReportConfig, Uncertainty, predictive_mean};
 use fanaroff::data::Dataset;
+use fanaroff::data::transform::Augment;
 use fanaroff::nn::Sequential;
 use fanaroff::nn::models::{LeNetConfig, PlainLayers};
 use fanaroff::plot::{Color, Figure, History, ImageGrid, LineChart, reliability};
@@ -163,14 +164,15 @@ fn run() -> Res<()> {
 }
 
 /// Trains with the ELBO (KL weight T/M, T = 0.01 as in the paper), Adam
-/// 1e-3, random rotations; keeps the epoch with the best validation NLL and
+/// 1e-3, random rotations of the training images; keeps the epoch with the best validation NLL and
 /// writes the history as CSV.
 fn train_bbb(a: &Args, data: &Confident, model: &mut Sequential) -> Res<PathBuf> {
     println!(
         "\ntraining the Bayes-by-backprop LeNet for {} epochs",
         a.epochs
     );
-    let train = ArrayLoader::from_dataset(&data.train, SCALING)?;
+    let rotations = Augment::default().with_rotation(180.0);
+    let train = ArrayLoader::from_dataset(&data.train, SCALING)?.with_augment(rotations);
     let val = ArrayLoader::from_dataset(&data.val, SCALING)?;
     let cfg = TrainConfig::default()
         .epochs(a.epochs)
