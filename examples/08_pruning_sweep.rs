@@ -47,7 +47,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 const HELP: &str = "08_pruning_sweep: prune trained BBB LeNets 0..90 % with each criterion
 
 options (defaults in brackets):
-  --model DIR          a mirabest_bbb output folder (model.safetensors, report.json, ckpt/);
+  --model DIR          a 05_mirabest_bbb output folder (model.safetensors, record.json, ckpt/);
                        repeat for several training seeds [train --seeds quick models]
   --seeds N            quick models to train when no --model is given [3]
   --epochs N           epochs of a quick model [30]
@@ -227,20 +227,19 @@ impl Trained {
     }
 }
 
-/// Reads a mirabest_bbb folder: seed and sigma map from report.json.
+/// Reads a 05_mirabest_bbb folder: the seed and the variational settings
+/// from its `record.json` (the experiment it ran is recorded there).
 fn from_folder(dir: &Path) -> Res<Trained> {
-    let text = std::fs::read_to_string(dir.join("report.json"))
-        .map_err(|e| format!("{}/report.json: {e}", dir.display()))?;
-    let r: serde_json::Value = serde_json::from_str(&text)?;
-    let seed = r["seed"].as_u64().ok_or("report.json has no seed")?;
-    let sigma = match r["sigma"].as_str() {
-        Some("Softplus") => fanaroff::bayes::SigmaTransform::Softplus,
-        _ => fanaroff::bayes::SigmaTransform::Exp,
+    let path = dir.join(fanaroff::cli::RECORD_FILE);
+    let r = fanaroff::cli::RunRecord::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let exp = fanaroff::cli::Experiment::from_toml(&r.experiment)?;
+    let fanaroff::cli::ModelSpec::BbbLenet { variational, .. } = exp.model else {
+        return Err(format!("{}: not a BBB LeNet run", path.display()).into());
     };
     Ok(Trained {
-        seed,
+        seed: r.seed,
         dir: dir.to_path_buf(),
-        vcfg: VariationalConfig::default().sigma(sigma).check()?,
+        vcfg: variational.check()?,
     })
 }
 
@@ -513,7 +512,7 @@ fn run(a: &Args) -> Res<()> {
     plots(&points, &docs)?;
     println!("{md}");
     println!(
-        "wrote {}/points.csv, {}/pruning_sweep.md and pruning_sweep_{{error,uce_fri,uce_frii}}.png",
+        "wrote {}/points.csv, {}/pruning_sweep.md and pruning_sweep_{{error,uce_fri,uce_frii}}.{{png,svg}}",
         a.out.display(),
         docs.display()
     );

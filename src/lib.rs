@@ -178,3 +178,9 @@ pub fn mean_std_cell(v: &[f64]) -> String {
         format!("{m:.3}")
     }
 }
+
+/// The Rust snippets of `docs/guide.md`, compiled as doc tests (and run,
+/// except the ones that train), so the guide cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideSnippets;

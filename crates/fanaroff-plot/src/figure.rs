@@ -82,7 +82,9 @@ pub trait Figure {
             self.draw(&root)?;
             root.present().map_err(draw_err)?;
         }
-        Ok(s)
+        // plotters writes embedded images as `data:png`, which browsers and
+        // editors reject; the media type is `image/png`.
+        Ok(s.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,"))
     }
 
     /// The figure as PNG file bytes.

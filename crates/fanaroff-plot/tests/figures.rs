@@ -136,6 +136,7 @@ fn image_grids_overlay_maps_and_embed_images_in_svg() {
     assert!(yellow >= 8, "two overlaid tiles x 2x2 block: {yellow}");
     let svg = grid.to_svg().unwrap();
     assert!(svg.contains("<image") && svg.contains("FRII"));
+    assert!(svg.contains("href=\"data:image/png;base64,") && !svg.contains("data:png"));
     let bad = Array2::<f32>::zeros((5, 5));
     assert!(matches!(
         grid.push(bad.view(), None),
