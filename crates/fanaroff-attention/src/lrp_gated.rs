@@ -1,14 +1,5 @@
-//! LRP through an attention-gated network.
-//!
-//! A gate multiplies two paths: `gated = alpha(x, g) * x`. We use the rule
-//! LRP commonly uses for multiplicative gates (Arras et al. 2017 for LSTMs):
-//! the attention map is a fixed weight on the signal, so all of `gated`'s
-//! relevance goes to `x` and none to the gating path (theta, phi, psi and
-//! the last block, which only computes the gating signal). Everything else
-//! is the epsilon rule of [`lrp`](crate::lrp), layer by layer: the
-//! classifier(s), the spatial sum, each backbone block, max pooling (winner
-//! takes all), and `cfg.input_rule` at the first convolution. A block's
-//! output collects relevance from its own gate and from the blocks above it.
+//! LRP through an attention-gated network (the rules are documented on
+//! [`lrp_attention`], the public item).
 
 use crate::net::{Aggregation, AttentionNet};
 use crate::saliency::{
@@ -32,7 +23,18 @@ struct Trace {
 }
 
 /// Relevance of `logit[n, classes[n]]` on the input of an attention-gated
-/// network, shaped like `x` (see the [module](self) notes for the rules).
+/// network, shaped like `x`.
+///
+/// A gate multiplies two paths: `gated = alpha(x, g) * x`. We use the rule
+/// LRP commonly uses for multiplicative gates (Arras et al. 2017 for LSTMs):
+/// the attention map is a fixed weight on the signal, so all of `gated`'s
+/// relevance goes to `x` and none to the gating path (theta, phi, psi and
+/// the last block, which only computes the gating signal). Everything else
+/// is the epsilon rule of [`lrp`](crate::lrp), layer by layer: the
+/// classifier(s), the spatial sum, each backbone block, max pooling (winner
+/// takes all), and `cfg.input_rule` at the first convolution. A block's
+/// output collects relevance from its own gate and from the blocks above it.
+///
 /// Without biases (batch-norm shifts and running means included) the
 /// relevance sums to the explained logit as `epsilon -> 0`.
 ///

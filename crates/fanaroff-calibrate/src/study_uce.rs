@@ -1,8 +1,8 @@
 //! UCE in the convention of the radio-galaxy BBB study's own evaluation
 //! code (Mohan et al., repository `devinamhn/RadioGalaxies-BNNs`,
-//! `eval/uncertainty`), which differs from [`uce`](crate::uce) in four ways.
+//! `eval/uncertainty`), which differs from [`uce`](fn@crate::uce) in four ways.
 //!
-//! | | [`uce`](crate::uce) (Laves et al.) | [`study_uce`] |
+//! | | [`uce`](fn@crate::uce) (Laves et al.) | [`study_uce`] |
 //! |---|---|---|
 //! | error of an input | 0/1 error of the predictive mean | fraction of weight draws whose argmax is wrong |
 //! | bins | any [`Binning`](crate::Binning), default 10 | 8 equal-width bins `(lo, hi]`: `u = 0` falls in none |

@@ -173,9 +173,10 @@ impl Collected {
         s
     }
 
-    /// A markdown table of [`SUMMARY_METRICS`] as mean ± std over seeds
-    /// (the mean alone for one seed), followed by the missing and failed
-    /// indices.
+    /// A markdown table of the headline metrics (`test_error_mean`, `nll`,
+    /// `ece`, `uce`, `entropy_confident`, `entropy_uncertain`) as mean ± std
+    /// over seeds (the mean alone for one seed), followed by the missing and
+    /// failed indices.
     pub fn summary_markdown(&self) -> String {
         let axes = self.setting_axes();
         let mut s = format!(

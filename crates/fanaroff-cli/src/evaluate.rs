@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 ///   (`entropy_mwu_p`, `mi_mwu_p`), the uncertain images' error
 ///   (`uncertain_error`), and UCE / cUCE in the BBB study's own convention
 ///   (`uce_study`, `cuce_study`: 8 bins, percent; see
-///   [`study_uce`](fanaroff_calibrate::study_uce)).
+///   [`study_uce`](fn@fanaroff_calibrate::study_uce)).
 ///
 /// A deterministic model is evaluated with one draw.
 ///

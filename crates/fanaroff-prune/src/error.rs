@@ -50,7 +50,7 @@ pub enum Error {
     },
 }
 
-/// Result with this crate's [`Error`].
+/// Result with this crate's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
 pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
