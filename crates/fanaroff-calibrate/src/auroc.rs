@@ -3,6 +3,7 @@
 //! inputs) from negatives (correct, or in-distribution inputs).
 
 use ndarray::ArrayView2;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -132,7 +133,8 @@ fn sorted_order(scores: &[f64]) -> Vec<usize> {
 }
 
 /// AUROC and AUPR of one score.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Separation {
     /// Area under the ROC curve (0.5 = chance).
     pub auroc: f64,

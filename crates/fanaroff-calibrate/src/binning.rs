@@ -18,13 +18,15 @@
 //! unequal or empty when values repeat — this keeps every binned metric
 //! invariant to the order of the samples.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// How bin edges are placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum BinStrategy {
     /// `B` bins of width `1 / B` on `[0, 1]`.
     #[default]
@@ -79,7 +81,8 @@ impl std::str::FromStr for BinStrategy {
 /// assert_eq!(b.bins(), 15);
 /// assert!(Binning::new(0).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Binning {
     strategy: BinStrategy,
     bins: usize,
@@ -185,7 +188,8 @@ impl Binning {
 }
 
 /// The result of [`Binning::assign`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct BinAssignment {
     /// Bin of each value, in `0..B`.
     pub index: Vec<usize>,

@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayView2, Axis};
 use rand::Rng;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -22,7 +23,8 @@ use crate::input::check_pair;
 /// assert!(Bootstrap::new(0, 0.9).is_err());
 /// assert!(Bootstrap::new(10, 1.0).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Bootstrap {
     resamples: usize,
     level: f64,
@@ -64,7 +66,8 @@ impl Bootstrap {
 }
 
 /// A point estimate with a percentile-bootstrap interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ConfidenceInterval {
     /// The statistic on the full data.
     pub estimate: f64,

@@ -2,6 +2,7 @@
 //! (MCE), and the classwise ECE.
 
 use ndarray::ArrayView2;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::binning::Binning;
@@ -80,7 +81,8 @@ pub fn mce(probs: ArrayView2<'_, f64>, labels: &[usize], binning: Binning) -> Re
 /// ECE_k          = sum_b (|b| / N) | freq_b(y = k) - mean_b p_k |     (bins on p_nk, all N inputs)
 /// classwise-ECE  = (1/K) sum_k ECE_k
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ClasswiseEce {
     /// `ECE_k` for each class `k`.
     pub per_class: Vec<f64>,

@@ -118,7 +118,8 @@ pub enum Error {
     /// A figure could not be written (the message names the file).
     #[error("figure: {0}")]
     Figure(String),
-    /// JSON serialisation failed.
+    /// JSON serialisation failed (feature `serde`).
+    #[cfg(feature = "serde")]
     #[error("JSON serialisation failed: {0}")]
     Json(#[from] serde_json::Error),
     /// Bad command-line usage of the report tool.

@@ -21,6 +21,15 @@
 //! | everything at once | [`CalibrationReport::compute`] |
 //! | files | [`npy`], [`csv`], [`report::load_predictions`], [`report::load_labels`] |
 //!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `serde` | on | `Serialize` / `Deserialize` for the settings and result types, `CalibrationReport::to_json` and the report tool's `--json` (brings in `serde` and `serde_json`) |
+//!
+//! With `default-features = false` the crate depends only on `ndarray`,
+//! `rand`, `statrs` and `thiserror`.
+//!
 //! # Conventions (they change numbers, so they are fixed and stated)
 //!
 //! - Natural logarithm everywhere; `0 ln 0 = 0`.

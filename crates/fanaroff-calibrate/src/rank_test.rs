@@ -2,13 +2,15 @@
 //! (e.g. the entropy on MBFRUncertain images) tend to be larger than
 //! another (the entropy on MBFRConfident test images)?
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 
 /// Result of [`mann_whitney_u`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct MannWhitney {
     /// `U` of the first sample: the number of pairs `(x, y)` with `x > y`,
     /// ties counting one half.

@@ -12,6 +12,7 @@
 //! change the argmax (unlike [temperature scaling](crate::TemperatureScaling)).
 
 use ndarray::{Array2, ArrayView2};
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::binning::Binning;
@@ -61,7 +62,8 @@ fn renormalise(mut q: Array2<f64>) -> Array2<f64> {
 /// Bins follow the [`Binning`] rules (equal-mass edges are the quantiles of
 /// the validation `p_nk`). A bin that was empty at fit time maps to its
 /// midpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct HistogramBinning {
     /// Per class: `B + 1` bin edges.
     pub edges: Vec<Vec<f64>>,
@@ -138,7 +140,8 @@ impl Recalibrator for HistogramBinning {
 /// (equal `p_nk` are pooled first). Between fitted points `g_k` is linearly
 /// interpolated; outside the fitted range it is constant (clipped), as in
 /// scikit-learn's `IsotonicRegression(out_of_bounds="clip")`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct IsotonicRegression {
     /// Per class: distinct fitted inputs, increasing.
     pub x: Vec<Vec<f64>>,

@@ -2,6 +2,7 @@
 //! most uncertain fraction is referred to a human.
 
 use ndarray::ArrayView2;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -23,7 +24,8 @@ use crate::uncertainty::{argmax, entropy_of};
 ///
 /// For a useful uncertainty the curve rises with `r`; a flat curve means the
 /// score does not rank errors above correct predictions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct RejectionCurve {
     /// Rejected fractions `r`, each in `[0, 1)`.
     pub fractions: Vec<f64>,

@@ -6,14 +6,16 @@
 //! error). A perfectly calibrated score has `mean outcome = mean score` in
 //! every bin.
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::binning::Binning;
 use crate::error::{Error, Result};
 
 /// What a diagram's score and outcome are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum DiagramKind {
     /// Score = top-label confidence `max_k p_k`, outcome = correct (ECE).
     Confidence,
@@ -26,7 +28,8 @@ pub enum DiagramKind {
 }
 
 /// Statistics of one bin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct BinStat {
     /// Lower edge of the bin.
     pub lower: f64,
@@ -56,7 +59,8 @@ impl BinStat {
 /// ```
 ///
 /// Empty bins contribute nothing to either sum or max.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ReliabilityDiagram {
     /// What the score and outcome are.
     pub kind: DiagramKind,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, Array3, ArrayView2};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::auroc::{Separation, separation};
@@ -45,7 +46,8 @@ use crate::uncertainty::Uncertainty;
 /// };
 /// assert!(cfg.check().is_ok());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ReportConfig {
     /// Binning for every binned metric.
     pub binning: Binning,
@@ -103,7 +105,8 @@ impl ReportConfig {
 /// probabilities themselves for `[N, K]` input). Conventions: natural log;
 /// Brier summed over classes (not divided by `K`); NLL floors `p` at
 /// `1e-12`; ECE/UCE bins as in [`Binning`]; AUROC counts ties as one half.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct CalibrationReport {
     /// Number of inputs `N`.
     pub n: usize,
@@ -258,10 +261,11 @@ impl CalibrationReport {
         Self::compute(&Predictions::from_probs(probs), labels, config)
     }
 
-    /// The report as pretty-printed JSON.
+    /// The report as pretty-printed JSON (feature `serde`).
     ///
     /// # Errors
     /// [`Error::Json`] (not expected for a computed report).
+    #[cfg(feature = "serde")]
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)?)
     }
@@ -753,7 +757,7 @@ pub fn run(args: &ReportArgs, write: &mut DiagramWriter<'_>) -> Result<RunOutput
         written.push(p.clone());
     }
     let text = if args.json {
-        report.to_json()?
+        json_text(&report)?
     } else {
         let mut t = report.to_string();
         if !written.is_empty() {
@@ -769,4 +773,16 @@ pub fn run(args: &ReportArgs, write: &mut DiagramWriter<'_>) -> Result<RunOutput
         text,
         written,
     })
+}
+
+#[cfg(feature = "serde")]
+fn json_text(report: &CalibrationReport) -> Result<String> {
+    report.to_json()
+}
+
+#[cfg(not(feature = "serde"))]
+fn json_text(_: &CalibrationReport) -> Result<String> {
+    Err(Error::Usage(
+        "--json needs fanaroff-calibrate's `serde` feature".into(),
+    ))
 }

@@ -13,6 +13,7 @@
 //! uncertainty and weight bins by their share of all inputs.
 
 use ndarray::{ArrayView3, Axis};
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -23,7 +24,8 @@ use crate::uncertainty::{argmax, entropy_of};
 pub const STUDY_UCE_BINS: usize = 8;
 
 /// UCE, per-class UCE and cUCE in the study's convention, in percent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct StudyUce {
     /// UCE over all inputs.
     pub uce: f64,

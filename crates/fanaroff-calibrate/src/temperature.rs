@@ -2,6 +2,7 @@
 //! the logits, fitted by minimising the validation NLL.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -47,7 +48,8 @@ pub const MAX_TEMPERATURE: f64 = 1e3;
 /// let p = ts.apply(z.view()).unwrap();
 /// assert!((p[[0, 0]] + p[[0, 1]] - 1.0).abs() < 1e-12);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct TemperatureScaling {
     /// The fitted temperature `t*`.
     pub temperature: f64,

@@ -2,6 +2,7 @@
 //! cUCE as reported in the radio-galaxy literature.
 
 use ndarray::ArrayView2;
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::binning::Binning;
@@ -87,7 +88,8 @@ pub fn uce(probs: ArrayView2<'_, f64>, labels: &[usize], binning: Binning) -> Re
 ///
 /// For the two-class FRI / FRII problem, `cUCE = (UCE_FRI + UCE_FRII) / 2`.
 /// With equal-mass binning the quantile edges are taken within each subset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ClassUce {
     /// `UCE_k`, or `None` if class `k` has no inputs.
     pub per_class: Vec<Option<f64>>,

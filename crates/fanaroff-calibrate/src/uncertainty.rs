@@ -6,6 +6,7 @@
 //! variances (divide by `S`, not `S - 1`).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayView3, Axis};
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -193,7 +194,8 @@ pub fn class_variance(samples: ArrayView3<'_, f64>) -> Result<Array2<f64>> {
 ///
 /// For plain probabilities only the first four fields are filled; the
 /// sample-based ones are `None`. All vectors have length `N`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Uncertainty {
     /// `H[pbar_n]`, natural log (total predictive uncertainty).
     pub predictive_entropy: Vec<f64>,
