@@ -8,6 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
+#[cfg(feature = "fits")]
 use fanaroff_data::fits::{Recipe, fits_to_image, parse_fits};
 use fanaroff_data::mirabest::PickleBatch;
 use fanaroff_data::{Error, MiraBest};
@@ -207,6 +208,7 @@ fn wrong_md5_is_detected() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "fits")]
 #[test]
 fn fits_that_is_not_2d_float() {
     let px: Vec<u8> = (0..16).flat_map(|i| (i as f32).to_be_bytes()).collect();

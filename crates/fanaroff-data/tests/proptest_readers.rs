@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use fanaroff_data::SourceName;
+#[cfg(feature = "fits")]
 use fanaroff_data::fits::parse_fits;
 use fanaroff_data::mirabest::{BatchesMeta, PickleBatch};
 use proptest::prelude::*;
@@ -12,6 +13,7 @@ fn tiny_pickle() -> Vec<u8> {
     std::fs::read(p).unwrap()
 }
 
+#[cfg(feature = "fits")]
 fn tiny_fits() -> Vec<u8> {
     let mut h = Vec::new();
     for (k, v) in [
@@ -59,6 +61,7 @@ proptest! {
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
         let _ = PickleBatch::from_bytes(&bytes, "random");
         let _ = BatchesMeta::from_bytes(&bytes, "random");
+        #[cfg(feature = "fits")]
         let _ = parse_fits(&bytes, "random.fits");
     }
 
@@ -103,6 +106,7 @@ proptest! {
         }
     }
 
+    #[cfg(feature = "fits")]
     #[test]
     fn corrupted_fits_errors_or_stays_consistent(
         flips in prop::collection::vec((0usize..3000, any::<u8>()), 1..6),
