@@ -184,3 +184,9 @@ pub fn mean_std_cell(v: &[f64]) -> String {
 #[cfg(doctest)]
 #[doc = include_str!("../docs/guide.md")]
 pub struct GuideSnippets;
+
+// The workspace README's example, compiled and run by `cargo test --doc`
+// (the `fanaroff` crate's docs are its own README, inside its package).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct RootReadme;

@@ -27,3 +27,8 @@ pub use normalise::Normalisation;
 pub use reference_loss::ProbabilityCrossEntropyStep;
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use step::DeepSupervisionStep;
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

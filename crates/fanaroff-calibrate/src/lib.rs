@@ -116,3 +116,8 @@ pub use uncertainty::{
     Uncertainty, class_variance, entropy, expected_entropy, max_probability, mutual_information,
     normalised_entropy, predicted_classes, predictive_mean,
 };
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

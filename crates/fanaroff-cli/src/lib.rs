@@ -58,3 +58,8 @@ pub use record::{RECORD_FILE, RunRecord};
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
 pub use sweep::{RunState, Sweep};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -49,3 +49,8 @@ pub use mmd::{DEFAULT_SIGMAS, Mmd};
 pub use noise::{GaussianSnr, Poisson};
 pub use perturbation::{Perturbation, example_seed, perturb_batch};
 pub use steps::{AdversarialStep, MmdStep, latent, latent_distance};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -45,3 +45,8 @@ pub use figure::{Figure, Format};
 pub use heatmap::Heatmap;
 pub use history::History;
 pub use images::ImageGrid;
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

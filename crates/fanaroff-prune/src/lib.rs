@@ -46,3 +46,8 @@ pub use fisher::{Fisher, FisherPass};
 pub use prune::{LayerReport, PruneConfig, PruneReport, prune, sparsity_by_layer};
 pub use select::{Amount, LayerSet, Scope};
 pub use sparse::{SparseSize, dense_size, load_sparse, save_sparse};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -50,3 +50,8 @@ pub use ndarray;
 pub use ops::broadcast_shape;
 pub use parallel::{num_threads, set_num_threads};
 pub use tensor::{Tensor, TensorId};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

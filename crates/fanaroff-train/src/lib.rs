@@ -77,3 +77,8 @@ pub use trainer::{Trainer, has_checkpoint};
 pub use tta::predict_augmented;
 pub use two_stream::TwoStream;
 pub use validation::{EvalInfo, Evaluate, Validation};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
