@@ -231,7 +231,8 @@ impl Trained {
 /// from its `record.json` (the experiment it ran is recorded there).
 fn from_folder(dir: &Path) -> Res<Trained> {
     let path = dir.join(fanaroff::cli::RECORD_FILE);
-    let r = fanaroff::cli::RunRecord::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let r =
+        fanaroff::cli::RunRecord::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let exp = fanaroff::cli::Experiment::from_toml(&r.experiment)?;
     let fanaroff::cli::ModelSpec::BbbLenet { variational, .. } = exp.model else {
         return Err(format!("{}: not a BBB LeNet run", path.display()).into());
