@@ -180,7 +180,8 @@ pub fn mean_std_cell(v: &[f64]) -> String {
 }
 
 /// The Rust snippets of `docs/guide.md`, compiled as doc tests (and run,
-/// except the ones that train), so the guide cannot drift from the API.
+/// except the ones that train, write files or need MiraBest), so the guide
+/// cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/guide.md")]
 pub struct GuideSnippets;
