@@ -25,6 +25,7 @@
 use fanaroff::bayes::{
     Elbo, Estimator, KlEstimator, KlWeighting, PriorSpec, SigmaTransform, VariationalConfig,
 };
+use fanaroff::cli::models::BbbLenet;
 use fanaroff::cli::{DataSpec, EvalSpec, Experiment, ModelSpec, RunOptions, RunRecord, run};
 use fanaroff::data::transform::Augment;
 use fanaroff::nn::models::LeNetConfig;
@@ -108,7 +109,7 @@ fn model_spec(f: &Flags) -> Res<ModelSpec> {
         "softplus" => SigmaTransform::Softplus,
         o => return Err(format!("--sigma: unknown {o:?}").into()),
     };
-    Ok(ModelSpec::BbbLenet {
+    Ok(ModelSpec::new(BbbLenet {
         lenet: LeNetConfig::default(),
         variational: VariationalConfig::default()
             .prior_spec(f.get("--prior", PriorSpec::default())?)
@@ -118,7 +119,7 @@ fn model_spec(f: &Flags) -> Res<ModelSpec> {
         elbo: Elbo::default()
             .temperature(f.get("--temperature", 0.01)?)
             .weighting(weighting),
-    })
+    }))
 }
 
 fn experiment(f: &Flags) -> Res<Experiment> {
@@ -127,6 +128,7 @@ fn experiment(f: &Flags) -> Res<Experiment> {
         seed: f.get("--seed", 0)?,
         data: data_spec(f)?,
         model: model_spec(f)?,
+        study: Default::default(),
         training: TrainConfig::default()
             .epochs(f.get("--epochs", 100)?)
             .batch_size(f.get("--batch", 50)?)

@@ -12,6 +12,7 @@
 //! ```
 
 use fanaroff::bayes::KlEstimator;
+use fanaroff::cli::models::BbbLenet;
 use fanaroff::cli::{Collected, Experiment, ModelSpec, Sweep, collect};
 use fanaroff::plot::{Color, Figure, LineChart};
 use fanaroff::train::TrainConfig;
@@ -58,8 +59,8 @@ fn grid_text(f: &Flags) -> Res<String> {
     base.name = "temperature_sweep".into();
     data_source(f, &mut base.data)?;
     base.model = ModelSpec::default();
-    if let ModelSpec::BbbLenet { variational, .. } = &mut base.model {
-        *variational = variational.clone().kl(f.get("--kl", KlEstimator::Auto)?);
+    if let Some(m) = base.model.settings_mut::<BbbLenet>() {
+        m.variational = m.variational.clone().kl(f.get("--kl", KlEstimator::Auto)?);
     }
     base.training = TrainConfig::default()
         .epochs(f.get("--epochs", 20)?)

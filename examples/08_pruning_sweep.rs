@@ -234,13 +234,13 @@ fn from_folder(dir: &Path) -> Res<Trained> {
     let r =
         fanaroff::cli::RunRecord::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let exp = fanaroff::cli::Experiment::from_toml(&r.experiment)?;
-    let fanaroff::cli::ModelSpec::BbbLenet { variational, .. } = exp.model else {
+    let Some(fanaroff::cli::models::BbbLenet { variational, .. }) = exp.model.settings() else {
         return Err(format!("{}: not a BBB LeNet run", path.display()).into());
     };
     Ok(Trained {
         seed: r.seed,
         dir: dir.to_path_buf(),
-        vcfg: variational.check()?,
+        vcfg: variational.clone().check()?,
     })
 }
 

@@ -485,6 +485,12 @@ impl Module for AttentionNet {
             f(&join(p, "combine"), &mut **c);
         }
     }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// `classifier` for a head on the concatenated features, `head{k}` for

@@ -1,7 +1,7 @@
 //! Deep supervision: a loss on every gate's classifier.
 
 use crate::net::AttentionNet;
-use fanaroff_nn::{Reduction, cross_entropy};
+use fanaroff_nn::{Module, Reduction, cross_entropy};
 use fanaroff_train::{
     Batch, Result, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
 };
@@ -13,13 +13,19 @@ use fanaroff_train::{
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeepSupervisionStep;
 
-impl TrainStep<AttentionNet> for DeepSupervisionStep {
-    fn step(
-        &mut self,
-        batch: &Batch,
-        ctx: &mut StepContext<'_, AttentionNet>,
-    ) -> Result<StepOutput> {
-        let out = ctx.model.forward_all(&batch.inputs, ctx.rng)?;
+/// The step works on an [`AttentionNet`] behind any handle (`Box<dyn
+/// Module>` too); another model is an error.
+impl<M: Module + ?Sized> TrainStep<M> for DeepSupervisionStep {
+    fn step(&mut self, batch: &Batch, ctx: &mut StepContext<'_, M>) -> Result<StepOutput> {
+        let net = ctx
+            .model
+            .as_any()
+            .and_then(|a| a.downcast_ref::<AttentionNet>())
+            .ok_or_else(|| fanaroff_train::Error::InvalidInput {
+                what: "DeepSupervisionStep",
+                msg: "the model is not an AttentionNet".into(),
+            })?;
+        let out = net.forward_all(&batch.inputs, ctx.rng)?;
         check_logits(&out.logits, &batch.labels)?;
         let heads = if out.head_logits.is_empty() {
             vec![out.logits.clone()]

@@ -279,6 +279,8 @@ mod tests {
             data: String::new(),
             counts: [0; 4],
             metrics: BTreeMap::from([("test_error_mean".to_string(), err)]),
+            study: "train".into(),
+            rows: Vec::new(),
             epochs_run: 1,
             best_epoch: Some(1),
             resumed_after_epoch: 0,

@@ -4,7 +4,7 @@
 use crate::error::{Result, invalid};
 use crate::evaluate::evaluate_sampler;
 use crate::experiment::Experiment;
-use fanaroff_nn::Sequential;
+use fanaroff_nn::Module;
 use fanaroff_train::{PredictConfig, one_draw};
 use ndarray::{Array2, Array3, ArrayD, Axis};
 use rand::SeedableRng;
@@ -31,7 +31,7 @@ pub fn evaluate_ensemble(run_dirs: &[PathBuf]) -> Result<BTreeMap<String, f64>> 
         .map(|d| Experiment::from_file(&d.join("experiment.toml")))
         .collect::<Result<_>>()?;
     check_members(&exps, run_dirs)?;
-    let members: Vec<Sequential> = exps
+    let members: Vec<Box<dyn Module>> = exps
         .iter()
         .zip(run_dirs)
         .map(|(e, d)| load_member(e, d))
@@ -87,7 +87,7 @@ fn check_members(exps: &[Experiment], dirs: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-fn load_member(exp: &Experiment, dir: &Path) -> Result<Sequential> {
+fn load_member(exp: &Experiment, dir: &Path) -> Result<Box<dyn Module>> {
     let mut built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
     fanaroff_nn::load_model(&mut built.model, dir.join("model.safetensors"), true)?;
     Ok(built.model)

@@ -47,6 +47,9 @@ pub enum Error {
     /// A calibration metric failed.
     #[error(transparent)]
     Calibrate(#[from] fanaroff_calibrate::Error),
+    /// Pruning failed.
+    #[error(transparent)]
+    Prune(#[from] fanaroff_prune::Error),
     /// A tensor operation failed.
     #[error(transparent)]
     Tensor(#[from] fanaroff_tensor::Error),

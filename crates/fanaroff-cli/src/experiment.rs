@@ -3,6 +3,7 @@
 use crate::data::DataSpec;
 use crate::error::{Error, Result, invalid, read_text};
 use crate::model::ModelSpec;
+use crate::study::StudySpec;
 use fanaroff_train::TrainConfig;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -118,6 +119,9 @@ pub struct Experiment {
     /// The evaluation.
     #[serde(default)]
     pub evaluation: EvalSpec,
+    /// What is done with the trained model (default: nothing more).
+    #[serde(default, skip_serializing_if = "StudySpec::is_train")]
+    pub study: StudySpec,
 }
 
 fn unnamed() -> String {
@@ -168,7 +172,8 @@ impl Experiment {
         self.data.check()?;
         self.model.check()?;
         self.training.clone().check()?;
-        self.evaluation.check()
+        self.evaluation.check()?;
+        self.study.check()
     }
 }
 
@@ -200,12 +205,8 @@ mod tests {
     fn every_section_parses_and_round_trips() {
         let e = Experiment::from_toml(FULL).unwrap();
         assert_eq!(e.data.val_fraction, 0.25);
-        let ModelSpec::BbbLenet {
-            elbo, variational, ..
-        } = &e.model
-        else {
-            panic!("kind")
-        };
+        let m = e.model.settings::<crate::models::BbbLenet>().expect("kind");
+        let (elbo, variational) = (&m.elbo, &m.variational);
         assert_eq!(elbo.temperature, 0.1);
         assert_eq!(variational.estimator, fanaroff_bayes::Estimator::Flipout);
         let again = Experiment::from_toml(&e.to_toml().unwrap()).unwrap();

@@ -38,9 +38,13 @@ mod heatmaps;
 mod inspect;
 mod log;
 mod model;
+pub mod models;
 mod record;
+mod registry;
 mod run;
 mod slurm;
+mod studies;
+mod study;
 mod sweep;
 
 pub use collect::{Collected, collect};
@@ -53,10 +57,13 @@ pub use grid::{Grid, PlannedRun};
 pub use heatmaps::MetricTable;
 pub use inspect::{fits_summary, release_stats};
 pub use log::init_stderr_log;
-pub use model::{Built, ModelSpec};
+pub use model::{Built, ModelSettings, ModelSetup, ModelSpec, Stage, Step};
 pub use record::{RECORD_FILE, RunRecord};
+pub use registry::{model_kinds, register_model, register_study, study_kinds};
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
+pub use studies::{PruneStudySpec, TrainStudy};
+pub use study::{ROWS_FILE, StudyContext, StudySettings, StudySetup, StudySpec, fresh_model};
 pub use sweep::{RunState, Sweep};
 
 // The README's examples, compiled and run by `cargo test --doc`.

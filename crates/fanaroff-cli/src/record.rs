@@ -24,6 +24,12 @@ pub struct RunRecord {
     pub counts: [usize; 4],
     /// Test and uncertainty metrics (see [`evaluate`](crate::evaluate)).
     pub metrics: BTreeMap<String, f64>,
+    /// The study the run did (`train`: none beyond `metrics`).
+    #[serde(default = "train_study")]
+    pub study: String,
+    /// The study's rows (JSON objects), in the order the study made them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<serde_json::Value>,
     /// Epochs finished, over all attempts.
     pub epochs_run: usize,
     /// The epoch whose weights were kept (1-based), if validation chose one.
@@ -67,6 +73,10 @@ impl RunRecord {
         })?;
         Ok(fanaroff_train::write_atomic(path, text.as_bytes())?)
     }
+}
+
+fn train_study() -> String {
+    "train".into()
 }
 
 /// The package version and build target, for records.

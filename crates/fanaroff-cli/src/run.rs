@@ -1,14 +1,17 @@
 //! `run`: an experiment in, a trained model and a [`RunRecord`] out, in a
 //! folder that makes a killed run resumable.
 
-use crate::error::{Result, io};
+use crate::data::RunData;
+use crate::error::{Result, invalid, io};
 use crate::evaluate::evaluate_experiment;
 use crate::experiment::Experiment;
 use crate::record::{RECORD_FILE, RunRecord, unix_now, versions};
-use fanaroff_nn::save_model;
+use crate::study::{ROWS_FILE, StudyContext, fresh_model};
+use fanaroff_nn::{Module, save_model};
 use fanaroff_train::{Trainer, Validation, has_checkpoint};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -48,76 +51,171 @@ impl RunOptions {
     }
 }
 
-/// Trains and evaluates `exp` in `opts.dir`; resumes from the folder's
-/// checkpoint when an earlier attempt was killed (a checkpoint of a
-/// different experiment is refused). Writes `record.json` last and
+/// Trains and evaluates `exp` in `opts.dir`, then runs its study; resumes
+/// from the folder's checkpoint and rows when an earlier attempt was killed
+/// (a checkpoint of a different experiment is refused). With `[study]
+/// from = DIR` the model of that finished run is used instead of training
+/// (a run of another model kind is refused). Writes `record.json` last and
 /// atomically, so its presence means the run finished.
 ///
 /// # Errors
-/// Invalid experiment, missing data, training or evaluation failures,
-/// unwritable folder.
+/// Invalid experiment, missing data, training, study or evaluation
+/// failures, unwritable folder.
 pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunRecord> {
     exp.check()?;
     let started = unix_now();
     std::fs::create_dir_all(&opts.dir).map_err(io(&opts.dir))?;
     let exp_text = exp.to_toml()?;
-    let exp_path = opts.dir.join("experiment.toml");
-    fanaroff_train::write_atomic(&exp_path, exp_text.as_bytes())?;
+    fanaroff_train::write_atomic(&opts.dir.join("experiment.toml"), exp_text.as_bytes())?;
     if let Some(t) = opts.threads {
         fanaroff_tensor::set_num_threads(t)?;
     }
-    let data = exp.data.load(exp.seed)?;
-    let train = exp.data.train_loader(&data.train)?;
-    let val = exp.data.loader(&data.val)?;
-    let mut built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
-    let ckpt = opts.dir.join("ckpt");
-    let resumed_after = resumed_epochs(&ckpt);
-    let tcfg = exp
-        .training
-        .clone()
-        .seed(exp.seed)
-        .checkpoint_dir(ckpt)
-        .resume(true)
-        .progress(opts.progress);
-    let samples = if exp.model.stochastic() {
-        exp.evaluation.val_samples
-    } else {
-        1
+    let trained = match exp.study.source() {
+        Some(src) => Trained::from_run(exp, src)?,
+        None => Trained::train(exp, opts)?,
     };
-    let history = Trainer::new(tcfg)?
-        .step(built.step)
-        .validation(Validation::new(&val).samples(samples)?)
-        .fit(&mut built.model, &train)?;
-    let t_eval = Instant::now();
-    let metrics = evaluate_experiment(exp, &built.model, &data)?;
-    let eval_seconds = t_eval.elapsed().as_secs_f64();
-    save_model(&built.model, opts.dir.join("model.safetensors"))?;
+    let mut ctx = StudyContext::new(
+        &trained.experiment,
+        trained.model.as_ref(),
+        &trained.data,
+        &trained.dir,
+        &opts.dir,
+    )?;
+    exp.study.run(&mut ctx)?;
+    let rows = ctx.into_rows();
+    let t = &trained;
     let record = RunRecord {
         name: exp.name.clone(),
         seed: exp.seed,
         experiment: exp_text,
-        data: data.source.clone(),
+        data: t.data.source.clone(),
         counts: [
-            data.train.len(),
-            data.val.len(),
-            data.test.len(),
-            data.uncertain.len(),
+            t.data.train.len(),
+            t.data.val.len(),
+            t.data.test.len(),
+            t.data.uncertain.len(),
         ],
-        metrics,
-        epochs_run: history.records.len(),
-        best_epoch: history.best_epoch,
-        resumed_after_epoch: resumed_after,
-        train_seconds: history.records.iter().map(|r| r.seconds).sum(),
-        eval_seconds,
+        metrics: t.metrics.clone(),
+        study: exp.study.label().to_string(),
+        rows,
+        epochs_run: t.epochs_run,
+        best_epoch: t.best_epoch,
+        resumed_after_epoch: t.resumed_after,
+        train_seconds: t.train_seconds,
+        eval_seconds: t.eval_seconds,
         threads: fanaroff_tensor::num_threads(),
         versions: versions(),
         started,
         finished: unix_now(),
     };
     record.write(&opts.dir.join(RECORD_FILE))?;
+    let _ = std::fs::remove_file(opts.dir.join(ROWS_FILE));
     Ok(record)
 }
 
+/// A trained model, where it lives, and what training and evaluating it
+/// measured.
+struct Trained {
+    experiment: Experiment,
+    model: Box<dyn Module>,
+    data: RunData,
+    dir: PathBuf,
+    metrics: BTreeMap<String, f64>,
+    epochs_run: usize,
+    best_epoch: Option<usize>,
+    resumed_after: usize,
+    train_seconds: f64,
+    eval_seconds: f64,
+}
+
+impl Trained {
+    /// Trains `exp` in `opts.dir` (resuming) and evaluates it.
+    fn train(exp: &Experiment, opts: &RunOptions) -> Result<Self> {
+        let data = exp.data.load(exp.seed)?;
+        let train = exp.data.train_loader(&data.train)?;
+        let val = exp.data.loader(&data.val)?;
+        let built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
+        let ckpt = opts.dir.join("ckpt");
+        let resumed_after = resumed_epochs(&ckpt);
+        let samples = if exp.model.stochastic() {
+            exp.evaluation.val_samples
+        } else {
+            1
+        };
+        let tcfg = exp
+            .training
+            .clone()
+            .seed(exp.seed)
+            .checkpoint_dir(ckpt)
+            .resume(true)
+            .progress(opts.progress);
+        let mut model = built.model;
+        let history = Trainer::new(tcfg.clone())?
+            .step(built.step)
+            .validation(Validation::new(&val).samples(samples)?)
+            .fit(&mut model, &train)?;
+        let mut seconds: f64 = history.records.iter().map(|r| r.seconds).sum();
+        if let Some(stage) = built.second_stage {
+            (stage.prepare)(model.as_mut())?;
+            let cfg = tcfg
+                .epochs(stage.epochs)
+                .checkpoint_dir(opts.dir.join("ckpt_stage2"));
+            let h = Trainer::new(cfg)?
+                .step(stage.step)
+                .validation(Validation::new(&val).samples(samples)?)
+                .fit(&mut model, &train)?;
+            seconds += h.records.iter().map(|r| r.seconds).sum::<f64>();
+        }
+        let t_eval = Instant::now();
+        let metrics = evaluate_experiment(exp, &model, &data)?;
+        let eval_seconds = t_eval.elapsed().as_secs_f64();
+        save_model(&model, opts.dir.join("model.safetensors"))?;
+        Ok(Trained {
+            experiment: exp.clone(),
+            model,
+            data,
+            dir: opts.dir.clone(),
+            metrics,
+            epochs_run: history.records.len(),
+            best_epoch: history.best_epoch,
+            resumed_after,
+            train_seconds: seconds,
+            eval_seconds,
+        })
+    }
+
+    /// The model of the finished run in `src`, which must be of the same
+    /// model kind as `exp`.
+    fn from_run(exp: &Experiment, src: &Path) -> Result<Self> {
+        let rec = RunRecord::read(&src.join(RECORD_FILE))?;
+        let source = Experiment::from_toml(&rec.experiment)?;
+        if source.model.label() != exp.model.label() {
+            return Err(invalid(
+                "study.from",
+                format!(
+                    "{} is a run of model kind {:?}, this experiment's model is {:?}",
+                    src.display(),
+                    source.model.label(),
+                    exp.model.label()
+                ),
+            ));
+        }
+        let data = source.data.load(source.seed)?;
+        let model = fresh_model(&source, src)?.model;
+        Ok(Trained {
+            experiment: source,
+            model,
+            data,
+            dir: src.to_path_buf(),
+            metrics: rec.metrics,
+            epochs_run: rec.epochs_run,
+            best_epoch: rec.best_epoch,
+            resumed_after: 0,
+            train_seconds: rec.train_seconds,
+            eval_seconds: rec.eval_seconds,
+        })
+    }
+}
 /// Epochs an earlier attempt finished (0 without a checkpoint).
 fn resumed_epochs(ckpt: &Path) -> usize {
     if !has_checkpoint(ckpt) {

@@ -9,7 +9,8 @@ fn every_shipped_file_is_valid() {
     let mut seen = 0;
     let files = std::fs::read_dir(&dir)
         .unwrap()
-        .chain(std::fs::read_dir(dir.join("study")).unwrap());
+        .chain(std::fs::read_dir(dir.join("study")).unwrap())
+        .chain(std::fs::read_dir(dir.join("recipe")).unwrap());
     for entry in files {
         let p = entry.unwrap().path();
         if p.extension().is_none_or(|e| e != "toml") {
@@ -34,4 +35,6 @@ fn every_shipped_file_is_valid() {
     assert_eq!(study.len(), 54);
     let cold = Grid::from_file(&dir.join("study/cold_posterior.toml")).unwrap();
     assert_eq!(cold.len(), 36);
+    let recipe = Grid::from_file(&dir.join("recipe/bbb_2x2.toml")).unwrap();
+    assert_eq!(recipe.len(), 20);
 }

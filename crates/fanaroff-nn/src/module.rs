@@ -162,6 +162,13 @@ pub trait Module: Send + Sync {
     fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
         None
     }
+
+    /// This module as [`Any`], so that code holding a `dyn Module` can reach
+    /// a concrete model (a training step that needs the attention net's
+    /// per-gate outputs, say).
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
 }
 
 /// Joins a prefix and a name with a dot (no dot for an empty prefix).
@@ -360,5 +367,8 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
         (**self).as_any_mut()
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        (**self).as_any()
     }
 }

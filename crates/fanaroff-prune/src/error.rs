@@ -40,6 +40,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A caller's closure failed (a model copy or fine-tuning of a study).
+    #[error(transparent)]
+    External(Box<dyn std::error::Error + Send + Sync>),
     /// A sparse model file that cannot be used (corrupt, or for another model).
     #[error("sparse model {path}: {msg}")]
     Format {

@@ -39,6 +39,7 @@ mod fisher;
 mod prune;
 mod select;
 mod sparse;
+mod study;
 
 pub use criterion::{Criterion, Magnitude, Random, Snr};
 pub use error::{Error, Result};
@@ -46,6 +47,9 @@ pub use fisher::{Fisher, FisherPass};
 pub use prune::{LayerReport, PruneConfig, PruneReport, prune, sparsity_by_layer};
 pub use select::{Amount, LayerSet, Scope};
 pub use sparse::{SparseSize, dense_size, load_sparse, save_sparse};
+pub use study::{
+    BoxError, CriterionName, Finetune, PrunePoint, PruneRow, PruneStudy, PruneSubject,
+};
 
 // The README's examples, compiled and run by `cargo test --doc`.
 #[cfg(doctest)]

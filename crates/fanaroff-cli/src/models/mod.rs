@@ -1,0 +1,8 @@
+//! The built-in model kinds (see [`ModelSpec`](crate::ModelSpec)).
+
+mod attention;
+mod lenet;
+
+pub use attention::{AttentionLayers, AttentionModel, LayerKind};
+pub(crate) use lenet::check_dropout;
+pub use lenet::{BbbLenet, Lenet, McDropoutLenet};

@@ -1,0 +1,116 @@
+//! The model kinds and studies experiment files can name. Built-in ones
+//! are registered on first use; another crate adds its own with
+//! [`register_model`] and [`register_study`] before reading experiment
+//! files, without editing this crate.
+
+use crate::error::{Result, invalid};
+use crate::model::{ModelSettings, ModelSetup};
+use crate::study::{StudySettings, StudySetup};
+use std::collections::BTreeMap;
+use std::sync::{OnceLock, RwLock};
+
+type Parser<T> = fn(toml::Table) -> Result<Box<T>>;
+
+struct Registry {
+    models: BTreeMap<&'static str, Parser<dyn ModelSetup>>,
+    studies: BTreeMap<&'static str, Parser<dyn StudySetup>>,
+}
+
+fn registry() -> &'static RwLock<Registry> {
+    static R: OnceLock<RwLock<Registry>> = OnceLock::new();
+    R.get_or_init(|| RwLock::new(builtin()))
+}
+
+fn builtin() -> Registry {
+    use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
+    use crate::studies::{PruneStudySpec, TrainStudy};
+    let mut r = Registry {
+        models: BTreeMap::new(),
+        studies: BTreeMap::new(),
+    };
+    r.models.insert(Lenet::KIND, parse_model_as::<Lenet>);
+    r.models
+        .insert(McDropoutLenet::KIND, parse_model_as::<McDropoutLenet>);
+    r.models.insert(BbbLenet::KIND, parse_model_as::<BbbLenet>);
+    r.models
+        .insert(AttentionModel::KIND, parse_model_as::<AttentionModel>);
+    r.studies
+        .insert(TrainStudy::KIND, parse_study_as::<TrainStudy>);
+    r.studies
+        .insert(PruneStudySpec::KIND, parse_study_as::<PruneStudySpec>);
+    r
+}
+
+fn parse_model_as<T: ModelSettings>(t: toml::Table) -> Result<Box<dyn ModelSetup>> {
+    let s: T = t
+        .try_into()
+        .map_err(|e| invalid(format!("model ({})", T::KIND), e.to_string()))?;
+    Ok(Box::new(s))
+}
+
+fn parse_study_as<T: StudySettings>(t: toml::Table) -> Result<Box<dyn StudySetup>> {
+    let s: T = t
+        .try_into()
+        .map_err(|e| invalid(format!("study ({})", T::KIND), e.to_string()))?;
+    Ok(Box::new(s))
+}
+
+/// Makes `T::KIND` a model kind of experiment files (replacing a kind of
+/// the same name).
+pub fn register_model<T: ModelSettings>() {
+    let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
+    r.models.insert(T::KIND, parse_model_as::<T>);
+}
+
+/// Makes `T::KIND` a study of experiment files (replacing a study of the
+/// same name).
+pub fn register_study<T: StudySettings>() {
+    let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
+    r.studies.insert(T::KIND, parse_study_as::<T>);
+}
+
+/// The registered model kinds, sorted.
+pub fn model_kinds() -> Vec<&'static str> {
+    let r = registry().read().unwrap_or_else(|e| e.into_inner());
+    r.models.keys().copied().collect()
+}
+
+/// The registered studies, sorted.
+pub fn study_kinds() -> Vec<&'static str> {
+    let r = registry().read().unwrap_or_else(|e| e.into_inner());
+    r.studies.keys().copied().collect()
+}
+
+pub(crate) fn parse_model(kind: &str, t: toml::Table) -> Result<Box<dyn ModelSetup>> {
+    let parser = {
+        let r = registry().read().unwrap_or_else(|e| e.into_inner());
+        r.models.get(kind).copied()
+    };
+    match parser {
+        Some(p) => p(t),
+        None => Err(invalid(
+            "model.kind",
+            format!(
+                "unknown model kind {kind:?}; valid: {}",
+                model_kinds().join(", ")
+            ),
+        )),
+    }
+}
+
+pub(crate) fn parse_study(kind: &str, t: toml::Table) -> Result<Box<dyn StudySetup>> {
+    let parser = {
+        let r = registry().read().unwrap_or_else(|e| e.into_inner());
+        r.studies.get(kind).copied()
+    };
+    match parser {
+        Some(p) => p(t),
+        None => Err(invalid(
+            "study.kind",
+            format!(
+                "unknown study {kind:?}; valid: {}",
+                study_kinds().join(", ")
+            ),
+        )),
+    }
+}

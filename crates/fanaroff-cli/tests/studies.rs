@@ -1,0 +1,212 @@
+//! Studies through the runner: the prune study's rows, refusals with the
+//! valid names, a study on another run's model, and a study killed
+//! mid-run that resumes without losing or repeating a row.
+
+use fanaroff_cli::{Experiment, RunOptions, RunRecord, run};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_fanaroff");
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fanaroff-study-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn base(kind: &str) -> String {
+    format!(
+        r#"
+        name = "tiny"
+        seed = 3
+        data = {{ synthetic = 32 }}
+        model = {{ kind = "{kind}" }}
+        training = {{ epochs = 2, batch_size = 8, progress = false, log_epochs = false }}
+        evaluation = {{ samples = 2, entropy_samples = 2 }}
+        "#
+    )
+}
+
+/// A finished BBB LeNet run in `dir`.
+fn trained(dir: &Path, kind: &str) {
+    let exp = Experiment::from_toml(&base(kind)).unwrap();
+    run(&exp, &RunOptions::new(dir)).unwrap();
+}
+
+#[test]
+fn prune_study_rows_are_paired_and_recorded() {
+    let tmp = temp_dir("prune");
+    let text = base("bbb_lenet")
+        + r#"
+        [study]
+        kind = "prune"
+        criteria = ["snr", "magnitude", "random"]
+        fractions = [0.0, 0.5]
+        samples = 3
+        "#;
+    let exp = Experiment::from_toml(&text).unwrap();
+    let rec = run(&exp, &RunOptions::new(tmp.join("run"))).unwrap();
+    assert_eq!(rec.study, "prune");
+    assert_eq!(rec.rows.len(), 6);
+    let col = |i: usize, k: &str| rec.rows[i][k].as_f64().unwrap();
+    // fraction 0 is the same model with the same draws under every criterion
+    for i in [2, 4] {
+        assert_eq!(col(i, "test_error_mean"), col(0, "test_error_mean"));
+        assert_eq!(col(i, "nll"), col(0, "nll"));
+    }
+    for i in [1, 3, 5] {
+        assert!((col(i, "sparsity") - 0.5).abs() < 0.01, "{}", rec.rows[i]);
+    }
+    assert_eq!(rec.rows[1]["criterion"], "snr");
+    assert_eq!(rec.rows[3]["criterion"], "magnitude");
+    // the record on disk is what run returned, and the rows file is gone
+    let disk = RunRecord::read(&tmp.join("run/record.json")).unwrap();
+    assert_eq!(disk.rows, rec.rows);
+    assert!(!tmp.join("run/rows.json").exists());
+}
+
+#[test]
+fn unknown_names_are_errors_that_list_the_valid_ones() {
+    let cases = [
+        (
+            "[model]\nkind = \"resnet\"",
+            ["resnet", "attention_net", "bbb_lenet"],
+        ),
+        ("[study]\nkind = \"distill\"", ["distill", "prune", "train"]),
+        (
+            "[study]\nkind = \"prune\"\ncriteria = [\"obd\"]",
+            ["obd", "fisher-adam", "magnitude"],
+        ),
+    ];
+    for (section, needles) in cases {
+        let text = format!("[data]\nsynthetic = 16\n{section}");
+        let e = Experiment::from_toml(&text).unwrap_err().to_string();
+        for n in needles {
+            assert!(e.contains(n), "{section:?} -> {e}");
+        }
+    }
+}
+
+#[test]
+fn a_study_on_a_run_of_another_kind_is_refused_naming_both() {
+    let tmp = temp_dir("kinds");
+    trained(&tmp.join("lenet"), "lenet");
+    let text = base("bbb_lenet")
+        + &format!(
+            "[study]\nkind = \"prune\"\nfrom = {:?}\ncriteria = [\"snr\"]\n",
+            tmp.join("lenet")
+        );
+    let exp = Experiment::from_toml(&text).unwrap();
+    let e = run(&exp, &RunOptions::new(tmp.join("study")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"lenet\"") && e.contains("\"bbb_lenet\""),
+        "{e}"
+    );
+}
+
+fn rows_in(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t).ok())
+        .map_or(0, |v| v.len())
+}
+
+#[test]
+fn a_killed_study_resumes_without_losing_or_repeating_a_row() {
+    let tmp = temp_dir("kill");
+    let src = tmp.join("trained");
+    trained(&src, "bbb_lenet");
+    let text = base("bbb_lenet")
+        + &format!(
+            "[study]\nkind = \"prune\"\nfrom = {src:?}\ncriteria = [\"snr\", \"magnitude\", \"random\", \"fisher-grad\"]\nfractions = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]\nsamples = 8\n"
+        );
+    let file = tmp.join("study.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.join("study");
+    let args = [
+        "train",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--no-progress",
+    ];
+    let mut child = Command::new(EXE).args(args).spawn().unwrap();
+    let rows = out.join("rows.json");
+    let t = Instant::now();
+    while rows_in(&rows) < 3 {
+        assert!(t.elapsed() < Duration::from_secs(300), "no rows appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !out.join("record.json").exists(),
+        "finished before the kill"
+    );
+    let before: Vec<(String, serde_json::Value)> =
+        serde_json::from_str(&std::fs::read_to_string(&rows).unwrap()).unwrap();
+    assert!(before.len() < 40, "{} rows before the kill", before.len());
+
+    let again = Command::new(EXE).args(args).output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let rec = RunRecord::read(&out.join("record.json")).unwrap();
+    assert_eq!(rec.rows.len(), 40);
+    let keys: std::collections::BTreeSet<String> = rec
+        .rows
+        .iter()
+        .map(|r| format!("{}@{}", r["criterion"], r["fraction"]))
+        .collect();
+    assert_eq!(keys.len(), 40, "a row is repeated");
+    for (i, (_, row)) in before.iter().enumerate() {
+        assert_eq!(&rec.rows[i], row, "row {i} changed on resume");
+    }
+}
+
+#[test]
+fn the_attention_net_is_a_model_kind_with_its_second_stage() {
+    let tmp = temp_dir("attention");
+    let text = r#"
+        name = "gated"
+        data = { synthetic = 16, scaling = "symmetric" }
+        [model]
+        kind = "attention_net"
+        net = { aggregation = "fine_tuned", normalisation = "sigmoid" }
+        finetune_epochs = 1
+        [training]
+        epochs = 1
+        batch_size = 8
+        progress = false
+        log_epochs = false
+        [evaluation]
+        samples = 2
+        entropy_samples = 2
+    "#;
+    let exp = Experiment::from_toml(text).unwrap();
+    assert!(!exp.model.stochastic());
+    let rec = run(&exp, &RunOptions::new(tmp.join("run"))).unwrap();
+    assert!(rec.metrics["test_error_mean"].is_finite());
+    assert!(
+        tmp.join("run/ckpt_stage2/state.json").exists(),
+        "no second stage"
+    );
+    // Bayesian gates make the model stochastic; with deep supervision they are refused
+    let bayes = text.replace("finetune_epochs = 1", "layers = { gates = \"bayes\" }");
+    let e = Experiment::from_toml(&bayes).unwrap_err().to_string();
+    assert!(e.contains("deep supervision"), "{e}");
+    let bayes = bayes.replace("fine_tuned", "mean");
+    assert!(Experiment::from_toml(&bayes).unwrap().model.stochastic());
+}
