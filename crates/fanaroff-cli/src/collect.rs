@@ -59,7 +59,7 @@ pub fn collect(sweep: &Sweep) -> Result<Collected> {
 }
 
 /// Mean and sample standard deviation (0 for one value).
-fn mean_std(v: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -104,7 +104,7 @@ impl Collected {
         groups
     }
 
-    fn setting_axes(&self) -> Vec<&str> {
+    pub(crate) fn setting_axes(&self) -> Vec<&str> {
         let seed = self.seed_axis();
         (0..self.axes.len())
             .filter(|j| Some(*j) != seed)
@@ -223,7 +223,8 @@ impl Collected {
         s
     }
 
-    /// Writes `runs.csv`, `summary.csv` and `summary.md` into `dir`.
+    /// Writes `runs.csv`, `summary.csv`, `summary.md` and `paired.csv`
+    /// into `dir`, and with study rows `rows.csv` and `rows_summary.csv`.
     ///
     /// # Errors
     /// An unwritable folder.
@@ -233,15 +234,21 @@ impl Collected {
             ("runs.csv", self.runs_csv()),
             ("summary.csv", self.summary_csv()),
             ("summary.md", self.summary_markdown()),
+            ("paired.csv", self.paired_csv()),
         ] {
             fanaroff_train::write_atomic(&dir.join(name), text.as_bytes())?;
+        }
+        if self.has_rows() {
+            fanaroff_train::write_atomic(&dir.join("rows.csv"), self.rows_csv().as_bytes())?;
+            let summary = self.rows_summary_csv();
+            fanaroff_train::write_atomic(&dir.join("rows_summary.csv"), summary.as_bytes())?;
         }
         Ok(())
     }
 }
 
 /// Quotes cells that hold commas.
-fn csv_cells(v: &[String]) -> String {
+pub(crate) fn csv_cells(v: &[String]) -> String {
     v.iter()
         .map(|c| {
             if c.contains(',') {
@@ -280,6 +287,7 @@ mod tests {
             counts: [0; 4],
             metrics: BTreeMap::from([("test_error_mean".to_string(), err)]),
             study: "train".into(),
+            row_keys: Vec::new(),
             rows: Vec::new(),
             epochs_run: 1,
             best_epoch: Some(1),

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod collect;
+mod collect_rows;
 mod data;
 mod ensemble;
 mod error;

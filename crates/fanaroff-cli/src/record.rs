@@ -27,6 +27,10 @@ pub struct RunRecord {
     /// The study the run did (`train`: none beyond `metrics`).
     #[serde(default = "train_study")]
     pub study: String,
+    /// The fields that tell the study's rows apart (e.g. criterion and
+    /// fraction); tables pair rows by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub row_keys: Vec<String>,
     /// The study's rows (JSON objects), in the order the study made them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<serde_json::Value>,

@@ -97,6 +97,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunRecord> {
         ],
         metrics: t.metrics.clone(),
         study: exp.study.label().to_string(),
+        row_keys: exp.study.row_keys(),
         rows,
         epochs_run: t.epochs_run,
         best_epoch: t.best_epoch,

@@ -33,6 +33,11 @@ pub trait StudySettings:
         Ok(())
     }
 
+    /// The row fields that tell rows apart (tables pair rows by them).
+    fn row_keys(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Runs on `ctx`'s trained model and pushes rows. Rows whose key
     /// [`StudyContext::done`] reports were pushed by a killed earlier
     /// attempt: skip them.
@@ -56,6 +61,8 @@ pub trait StudySetup: Debug + Send + Sync {
     /// # Errors
     /// As the study's run.
     fn run(&self, ctx: &mut StudyContext<'_>) -> Result<()>;
+    /// See [`StudySettings::row_keys`].
+    fn row_keys(&self) -> Vec<String>;
     /// The settings as a TOML table, without `kind`.
     ///
     /// # Errors
@@ -76,6 +83,9 @@ impl<T: StudySettings> StudySetup for T {
     }
     fn run(&self, ctx: &mut StudyContext<'_>) -> Result<()> {
         StudySettings::run(self, ctx)
+    }
+    fn row_keys(&self) -> Vec<String> {
+        StudySettings::row_keys(self)
     }
     fn to_table(&self) -> Result<toml::Table> {
         toml::Table::try_from(self).map_err(|e| invalid("study", e.to_string()))
@@ -162,6 +172,11 @@ impl StudySpec {
 
     pub(crate) fn run(&self, ctx: &mut StudyContext<'_>) -> Result<()> {
         self.setup.run(ctx)
+    }
+
+    /// The fields that tell the study's rows apart.
+    pub fn row_keys(&self) -> Vec<String> {
+        self.setup.row_keys()
     }
 }
 

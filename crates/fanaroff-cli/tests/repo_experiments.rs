@@ -10,7 +10,8 @@ fn every_shipped_file_is_valid() {
     let files = std::fs::read_dir(&dir)
         .unwrap()
         .chain(std::fs::read_dir(dir.join("study")).unwrap())
-        .chain(std::fs::read_dir(dir.join("recipe")).unwrap());
+        .chain(std::fs::read_dir(dir.join("recipe")).unwrap())
+        .chain(std::fs::read_dir(dir.join("prune")).unwrap());
     for entry in files {
         let p = entry.unwrap().path();
         if p.extension().is_none_or(|e| e != "toml") {

@@ -39,6 +39,10 @@ impl StudySettings for PruneStudySpec {
         Ok(self.study.check()?)
     }
 
+    fn row_keys(&self) -> Vec<String> {
+        vec!["criterion".into(), "fraction".into()]
+    }
+
     fn run(&self, ctx: &mut StudyContext<'_>) -> Result<()> {
         let (exp, trained) = (ctx.experiment, ctx.trained_dir);
         let fresh = || -> std::result::Result<Box<dyn Module>, BoxError> {
