@@ -15,6 +15,9 @@ fn cell(v: &serde_json::Value) -> String {
     }
 }
 
+/// Setting-axis values and row-key values of a group of rows.
+type GroupKey = (Vec<String>, Vec<String>);
+
 /// One study row with the run it came from.
 struct FlatRow<'a> {
     settings: Vec<String>,
@@ -102,7 +105,7 @@ impl Collected {
     /// std over seeds of every numeric field.
     pub fn rows_summary_csv(&self) -> String {
         let (keys, fields) = (self.row_keys(), self.row_fields());
-        let mut groups: Vec<((Vec<String>, Vec<String>), Vec<&FlatRow<'_>>)> = Vec::new();
+        let mut groups: Vec<(GroupKey, Vec<&FlatRow<'_>>)> = Vec::new();
         let rows = self.flat_rows();
         for f in &rows {
             let k = (f.settings.clone(), f.key.clone());
