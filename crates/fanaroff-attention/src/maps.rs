@@ -2,6 +2,7 @@
 //! spread over weight draws for stochastic (Bayesian, MC dropout) networks.
 
 use crate::net::AttentionNet;
+use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Result};
 use fanaroff_tensor::Tensor;
 use ndarray::{Array4, ArrayD, Axis};
@@ -41,10 +42,10 @@ pub fn attention_map_stats(
     seed: u64,
 ) -> Result<Vec<(ArrayD<f32>, ArrayD<f32>)>> {
     if draws < 2 {
-        return Err(Error::InvalidConfig {
-            what: "attention_map_stats",
-            msg: "need at least 2 draws".into(),
-        });
+        return Err(Error::InvalidConfig(Invalid::new(
+            "attention_map_stats",
+            "need at least 2 draws",
+        )));
     }
     let mut per_gate: Vec<Vec<ArrayD<f32>>> = Vec::new();
     for d in 0..draws {
@@ -92,10 +93,10 @@ fn mean_std(maps: &[ArrayD<f32>]) -> (ArrayD<f32>, ArrayD<f32>) {
 pub fn source_mass(images: &Array4<f32>, map: &ArrayD<f32>) -> Result<Vec<f64>> {
     let img = images.index_axis(Axis(1), 0);
     if img.shape() != map.shape() {
-        return Err(Error::InvalidInput {
-            what: "source_mass",
-            msg: format!("images {:?} and map {:?}", img.shape(), map.shape()),
-        });
+        return Err(Error::InvalidInput(Invalid::new(
+            "source_mass",
+            format!("images {:?} and map {:?}", img.shape(), map.shape()),
+        )));
     }
     Ok(img
         .outer_iter()
