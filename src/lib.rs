@@ -169,14 +169,7 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// assert_eq!(fanaroff_examples::mean_std_cell(&[0.5]), "0.500");
 /// ```
 pub fn mean_std_cell(v: &[f64]) -> String {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    if v.len() > 1 {
-        format!("{m:.3} ± {s:.3}")
-    } else {
-        format!("{m:.3}")
-    }
+    format!("{:.3}", fanaroff_core::MeanStd::of(v))
 }
 
 /// The Rust snippets of `docs/guide.md`, compiled as doc tests (and run,

@@ -236,7 +236,10 @@ fn configs_are_data() {
         .prior_spec(PriorSpec::Laplace { b: 0.5 })
         .estimator(Estimator::LocalReparam);
     let vb: VariationalConfig = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
-    assert_eq!((vb.prior_spec, vb.estimator), (v.prior_spec, v.estimator));
+    assert_eq!(
+        (vb.spec_of_prior(), vb.estimator),
+        (v.spec_of_prior(), v.estimator)
+    );
     // a bad prior in a file is an error, not a silent default
     assert!(
         serde_json::from_str::<VariationalConfig>(r#"{"prior": {"Gaussian": {"s": -1.0}}}"#)

@@ -9,6 +9,7 @@
 //! heads, the first stage is scored exactly as deep supervision is, and the
 //! second stage learns a weighting from there.
 
+use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Module, Result};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
@@ -69,8 +70,5 @@ fn overwrite(name: &str, t: &mut Tensor, value: &ArrayD<f32>) -> Result<()> {
 }
 
 fn invalid(msg: String) -> Error {
-    Error::InvalidConfig {
-        what: "fine-tuned combination",
-        msg,
-    }
+    Error::InvalidConfig(Invalid::new("fine-tuned combination", msg))
 }

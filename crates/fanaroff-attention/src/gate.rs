@@ -1,6 +1,7 @@
 //! The attention gate of Bowles et al. 2021 (after Oktay et al. 2018).
 
 use crate::normalise::Normalisation;
+use fanaroff_core::Invalid;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
 use fanaroff_tensor::Tensor;
@@ -78,10 +79,10 @@ impl AttentionGate {
         factory: &mut F,
     ) -> std::result::Result<Self, F::Error> {
         if cfg.in_channels == 0 || cfg.gating_channels == 0 || cfg.inter_channels == 0 {
-            return Err(Error::InvalidConfig {
-                what: "GateConfig",
-                msg: "channel counts must be positive".into(),
-            }
+            return Err(Error::InvalidConfig(Invalid::new(
+                "GateConfig",
+                "channel counts must be positive",
+            ))
             .into());
         }
         let one = |i, o| {
@@ -120,12 +121,12 @@ impl AttentionGate {
     pub fn gate(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
         let (xs, gs) = (x.shape(), g.shape());
         if xs.len() != 4 || gs.len() != 4 || xs[0] != gs[0] {
-            return Err(Error::InvalidInput {
-                what: "AttentionGate",
-                msg: format!(
+            return Err(Error::InvalidInput(Invalid::new(
+                "AttentionGate",
+                format!(
                     "features {xs:?} and gating signal {gs:?} must be [N, C, H, W] with the same N"
                 ),
-            });
+            )));
         }
         let theta = self.theta.forward(x, rng)?;
         let phi = self
@@ -140,10 +141,10 @@ impl AttentionGate {
 
 impl Module for AttentionGate {
     fn forward(&self, _x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
-        Err(Error::InvalidInput {
-            what: "AttentionGate",
-            msg: "a gate takes features and a gating signal: call AttentionGate::gate".into(),
-        })
+        Err(Error::InvalidInput(Invalid::new(
+            "AttentionGate",
+            "a gate takes features and a gating signal: call AttentionGate::gate",
+        )))
     }
     fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         f(&join(p, "theta"), &*self.theta);

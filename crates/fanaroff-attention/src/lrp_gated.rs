@@ -5,6 +5,7 @@ use crate::net::{Aggregation, AttentionNet};
 use crate::saliency::{
     LrpConfig, epsilon_step, one_hot, require_eval_mode, sequential_acts, sequential_backward,
 };
+use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Module, Result, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis, Slice};
@@ -52,10 +53,10 @@ pub fn lrp_attention(
 ) -> Result<ArrayD<f32>> {
     require_eval_mode(net, "lrp_attention")?;
     if is_stochastic(net) {
-        return Err(Error::InvalidInput {
-            what: "lrp_attention",
-            msg: "need a deterministic network (eval mode, SampleMode::Mean)".into(),
-        });
+        return Err(Error::InvalidInput(Invalid::new(
+            "lrp_attention",
+            "need a deterministic network (eval mode, SampleMode::Mean)",
+        )));
     }
     let t = trace(net, x)?;
     let r_out = one_hot(t.logits.shape(), classes)? * &t.logits;
@@ -82,9 +83,8 @@ pub fn lrp_attention(
             k == 0,
         )?);
     }
-    r_above.ok_or_else(|| Error::InvalidInput {
-        what: "lrp_attention",
-        msg: "the network has no gates".into(),
+    r_above.ok_or_else(|| {
+        Error::InvalidInput(Invalid::new("lrp_attention", "the network has no gates"))
     })
 }
 
@@ -171,10 +171,8 @@ fn aggregation_backward(
 
 fn concat(parts: &[&ArrayD<f32>]) -> Result<ArrayD<f32>> {
     let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
-    ndarray::concatenate(Axis(1), &views).map_err(|e| Error::InvalidInput {
-        what: "lrp_attention",
-        msg: e.to_string(),
-    })
+    ndarray::concatenate(Axis(1), &views)
+        .map_err(|e| Error::InvalidInput(Invalid::new("lrp_attention", e.to_string())))
 }
 
 /// Splits `r` along axis 1 into pieces as wide as `like`.

@@ -2,6 +2,7 @@
 //! spread over weight draws for stochastic (Bayesian, MC dropout) networks.
 
 use crate::net::AttentionNet;
+use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Result};
 use fanaroff_tensor::Tensor;
 use ndarray::{Array4, ArrayD, Axis};
@@ -41,10 +42,10 @@ pub fn attention_map_stats(
     seed: u64,
 ) -> Result<Vec<(ArrayD<f32>, ArrayD<f32>)>> {
     if draws < 2 {
-        return Err(Error::InvalidConfig {
-            what: "attention_map_stats",
-            msg: "need at least 2 draws".into(),
-        });
+        return Err(Error::InvalidConfig(Invalid::new(
+            "attention_map_stats",
+            "need at least 2 draws",
+        )));
     }
     let mut per_gate: Vec<Vec<ArrayD<f32>>> = Vec::new();
     for d in 0..draws {
@@ -61,19 +62,25 @@ pub fn attention_map_stats(
     Ok(per_gate.into_iter().map(|maps| mean_std(&maps)).collect())
 }
 
+/// Per-pixel [`fanaroff_core::mean_std`] of maps of one shape.
 fn mean_std(maps: &[ArrayD<f32>]) -> (ArrayD<f32>, ArrayD<f32>) {
-    let n = maps.len() as f32;
-    let mut mean = ArrayD::zeros(maps[0].raw_dim());
-    for m in maps {
-        mean += m;
+    let mut pixels: Vec<_> = maps.iter().map(|m| m.iter()).collect();
+    let mut values = Vec::with_capacity(maps.len());
+    let (mut mean, mut std) = (Vec::new(), Vec::new());
+    for _ in 0..maps[0].len() {
+        values.clear();
+        values.extend(
+            pixels
+                .iter_mut()
+                .flat_map(|p| p.next())
+                .map(|&v| f64::from(v)),
+        );
+        let (m, s) = fanaroff_core::mean_std(&values);
+        mean.push(m as f32);
+        std.push(s as f32);
     }
-    mean /= n;
-    let mut var = ArrayD::zeros(maps[0].raw_dim());
-    for m in maps {
-        var += &(m - &mean).mapv(|v| v * v);
-    }
-    var /= n - 1.0;
-    (mean, var.mapv(f32::sqrt))
+    let shaped = |v| ArrayD::from_shape_vec(maps[0].raw_dim(), v).expect("one value per pixel");
+    (shaped(mean), shaped(std))
 }
 
 /// Fraction of each image's attention mass on source pixels (where the
@@ -86,10 +93,10 @@ fn mean_std(maps: &[ArrayD<f32>]) -> (ArrayD<f32>, ArrayD<f32>) {
 pub fn source_mass(images: &Array4<f32>, map: &ArrayD<f32>) -> Result<Vec<f64>> {
     let img = images.index_axis(Axis(1), 0);
     if img.shape() != map.shape() {
-        return Err(Error::InvalidInput {
-            what: "source_mass",
-            msg: format!("images {:?} and map {:?}", img.shape(), map.shape()),
-        });
+        return Err(Error::InvalidInput(Invalid::new(
+            "source_mass",
+            format!("images {:?} and map {:?}", img.shape(), map.shape()),
+        )));
     }
     Ok(img
         .outer_iter()
@@ -107,4 +114,23 @@ pub fn source_mass(images: &Array4<f32>, map: &ArrayD<f32>) -> Result<Vec<f64>> 
             if all > 0.0 { on / all } else { f64::NAN }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn per_pixel_mean_and_sample_std_by_hand() {
+        let map = |v: [f32; 4]| ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), v.to_vec()).unwrap();
+        let maps = [map([1.0, 2.0, 0.0, 5.0]), map([3.0, 6.0, 0.0, 5.0])];
+        let (mean, std) = super::mean_std(&maps);
+        assert_eq!(mean, map([2.0, 4.0, 0.0, 5.0]));
+        // (x - m)^2 summed over two maps, divided by n - 1 = 1
+        let want = map([2f32.sqrt(), 8f32.sqrt(), 0.0, 0.0]);
+        assert!(
+            std.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{std}"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::gate::{AttentionGate, GateConfig};
 use crate::normalise::Normalisation;
+use fanaroff_core::Invalid;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{
     Activation, BatchNorm2d, Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Result,
@@ -167,10 +168,10 @@ impl AttentionNetConfig {
     /// zero widths or classes, or dropout outside [0, 1).
     pub fn check(&self) -> Result<()> {
         let bad = |msg: &str| {
-            Err(Error::InvalidConfig {
-                what: "AttentionNetConfig",
-                msg: msg.into(),
-            })
+            Err(Error::InvalidConfig(Invalid::new(
+                "AttentionNetConfig",
+                msg,
+            )))
         };
         if self.blocks.len() < 2 || self.blocks.iter().any(|b| b.is_empty() || b.contains(&0)) {
             return bad("need at least two blocks of positive widths");
@@ -346,10 +347,10 @@ impl AttentionNet {
     pub fn forward_all(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<AttentionOutput> {
         let s = x.shape();
         if s.len() != 4 || s[1] != self.cfg.in_channels || s[0] == 0 {
-            return Err(Error::InvalidInput {
-                what: "AttentionNet",
-                msg: format!("input {s:?}; need [N > 0, {}, H, W]", self.cfg.in_channels),
-            });
+            return Err(Error::InvalidInput(Invalid::new(
+                "AttentionNet",
+                format!("input {s:?}; need [N > 0, {}, H, W]", self.cfg.in_channels),
+            )));
         }
         let mut h = x.clone();
         let mut features = Vec::new();
@@ -428,10 +429,10 @@ impl AttentionNet {
     pub fn freeze_for_fine_tuning(&mut self) -> Result<()> {
         use fanaroff_nn::ModuleExt;
         let Some(combine) = self.combine.as_mut() else {
-            return Err(Error::InvalidConfig {
-                what: "AttentionNet",
-                msg: "only the fine_tuned aggregation has a combination layer".into(),
-            });
+            return Err(Error::InvalidConfig(Invalid::new(
+                "AttentionNet",
+                "only the fine_tuned aggregation has a combination layer",
+            )));
         };
         combine.set_requires_grad(true);
         for b in &mut self.blocks {

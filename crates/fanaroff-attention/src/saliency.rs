@@ -1,6 +1,7 @@
 //! Saliency maps to compare with attention: gradient, gradient x input and
 //! layer-wise relevance propagation (LRP).
 
+use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Module, Result, Sequential, in_training_mode, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis};
@@ -11,13 +12,13 @@ use serde::{Deserialize, Serialize};
 /// One-hot `[N, K]` selecting `classes[n]` in row `n`.
 pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>> {
     if shape.len() != 2 || shape[0] != classes.len() || classes.iter().any(|&c| c >= shape[1]) {
-        return Err(Error::InvalidInput {
-            what: "saliency",
-            msg: format!(
+        return Err(Error::InvalidInput(Invalid::new(
+            "saliency",
+            format!(
                 "model output {shape:?} does not fit {} target classes {classes:?}",
                 classes.len()
             ),
-        });
+        )));
     }
     let mut m = ArrayD::zeros(ndarray::IxDyn(shape));
     for (n, &c) in classes.iter().enumerate() {
@@ -31,10 +32,10 @@ pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>>
 /// one image's explanation depend on the others in its batch.
 pub(crate) fn require_eval_mode(model: &dyn Module, what: &'static str) -> Result<()> {
     if in_training_mode(model) {
-        return Err(Error::InvalidInput {
+        return Err(Error::InvalidInput(Invalid::new(
             what,
-            msg: "the model is in training mode (dropout or batch norm); call eval() first".into(),
-        });
+            "the model is in training mode (dropout or batch norm); call eval() first",
+        )));
     }
     Ok(())
 }
@@ -248,10 +249,10 @@ pub fn lrp(
 ) -> Result<ArrayD<f32>> {
     require_eval_mode(model, "lrp")?;
     if is_stochastic(model) || model.is_empty() {
-        return Err(Error::InvalidInput {
-            what: "lrp",
-            msg: "need a non-empty deterministic model (SampleMode::Mean for variational layers, eval mode for dropout)".into(),
-        });
+        return Err(Error::InvalidInput(Invalid::new(
+            "lrp",
+            "need a non-empty deterministic model (SampleMode::Mean for variational layers, eval mode for dropout)",
+        )));
     }
     let acts = sequential_acts(model, x.data())?;
     let out = acts.last().expect("output");
@@ -301,10 +302,10 @@ pub(crate) fn sequential_backward(
         }
     });
     first.unwrap_or_else(|| {
-        Err(Error::InvalidInput {
-            what: "lrp",
-            msg: "first layer not found".into(),
-        })
+        Err(Error::InvalidInput(Invalid::new(
+            "lrp",
+            "first layer not found",
+        )))
     })
 }
 

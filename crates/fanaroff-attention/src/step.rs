@@ -21,9 +21,11 @@ impl<M: Module + ?Sized> TrainStep<M> for DeepSupervisionStep {
             .model
             .as_any()
             .and_then(|a| a.downcast_ref::<AttentionNet>())
-            .ok_or_else(|| fanaroff_train::Error::InvalidInput {
-                what: "DeepSupervisionStep",
-                msg: "the model is not an AttentionNet".into(),
+            .ok_or_else(|| {
+                fanaroff_core::input::<fanaroff_train::Error>(
+                    "DeepSupervisionStep",
+                    "the model is not an AttentionNet",
+                )
             })?;
         let out = net.forward_all(&batch.inputs, ctx.rng)?;
         check_logits(&out.logits, &batch.labels)?;

@@ -124,14 +124,18 @@ impl std::fmt::Display for KlEstimator {
 /// let back: VariationalConfig = serde_json::from_str(&json).unwrap();
 /// assert_eq!(back.estimator, Estimator::Flipout);
 /// ```
+///
+/// The prior is private: [`prior_spec`](Self::prior_spec) (a built-in
+/// prior, built at once) or [`custom_prior`](Self::custom_prior) (any
+/// prior, no description) set it, and the accessors [`prior`](Self::prior)
+/// and [`spec_of_prior`](Self::spec_of_prior) read it, so the prior and
+/// its description cannot disagree.
 #[derive(Debug, Clone)]
 pub struct VariationalConfig {
     /// `sigma(rho)` map.
     pub sigma: SigmaTransform,
-    /// The prior (built).
-    pub prior: Arc<dyn Prior>,
-    /// The prior's description, when it came from a [`PriorSpec`].
-    pub prior_spec: Option<PriorSpec>,
+    /// The prior and, for a built-in one, its description.
+    prior: PriorChoice,
     /// Gradient estimator.
     pub estimator: Estimator,
     /// KL estimator.
@@ -144,13 +148,27 @@ pub struct VariationalConfig {
     pub log_q_gradient: LogQGradient,
 }
 
+/// Where the prior of a [`VariationalConfig`] comes from.
+#[derive(Debug, Clone)]
+enum PriorChoice {
+    /// A built-in prior: its description and the prior built from it, or
+    /// why it cannot be built (invalid parameters; `check` reports it).
+    Spec(PriorSpec, std::result::Result<Arc<dyn Prior>, String>),
+    /// A prior given as such (user-defined ones too), without description.
+    Custom(Arc<dyn Prior>),
+}
+
+impl PriorChoice {
+    fn from_spec(spec: PriorSpec) -> Self {
+        PriorChoice::Spec(spec, spec.build().map_err(|e| e.to_string()))
+    }
+}
+
 impl Default for VariationalConfig {
     fn default() -> Self {
-        let spec = PriorSpec::default();
         VariationalConfig {
             sigma: SigmaTransform::Exp,
-            prior: spec.build().expect("default prior is valid"),
-            prior_spec: Some(spec),
+            prior: PriorChoice::from_spec(PriorSpec::default()),
             estimator: Estimator::Reparam,
             kl: KlEstimator::Auto,
             mu_init: (-0.1, 0.1),
@@ -166,19 +184,40 @@ impl VariationalConfig {
         self.sigma = s;
         self
     }
-    /// Sets a built-in prior (checked in [`check`](Self::check)).
+    /// Sets a built-in prior and builds it (invalid parameters are
+    /// reported by [`check`](Self::check) and [`prior`](Self::prior)).
     pub fn prior_spec(mut self, spec: PriorSpec) -> Self {
-        self.prior_spec = Some(spec);
-        if let Ok(p) = spec.build() {
-            self.prior = p;
-        }
+        self.prior = PriorChoice::from_spec(spec);
         self
     }
-    /// Sets any prior, including user-defined ones.
-    pub fn prior(mut self, prior: Arc<dyn Prior>) -> Self {
-        self.prior = prior;
-        self.prior_spec = None;
+    /// Sets any prior, including user-defined ones; it has no
+    /// [`PriorSpec`], so the settings can no longer be serialised.
+    pub fn custom_prior(mut self, prior: Arc<dyn Prior>) -> Self {
+        self.prior = PriorChoice::Custom(prior);
         self
+    }
+    /// The prior over every weight and bias.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if it was set by a [`PriorSpec`] with
+    /// invalid parameters.
+    pub fn prior(&self) -> Result<&Arc<dyn Prior>> {
+        match &self.prior {
+            PriorChoice::Spec(_, Ok(p)) | PriorChoice::Custom(p) => Ok(p),
+            PriorChoice::Spec(spec, Err(why)) => Err(config(
+                "VariationalConfig",
+                format!("prior {spec:?}: {why}"),
+            )),
+        }
+    }
+    /// The description of the prior: `Some` for a built-in prior (set by
+    /// [`prior_spec`](Self::prior_spec) or read from a file), `None` for
+    /// one set by [`custom_prior`](Self::custom_prior).
+    pub fn spec_of_prior(&self) -> Option<PriorSpec> {
+        match self.prior {
+            PriorChoice::Spec(spec, _) => Some(spec),
+            PriorChoice::Custom(_) => None,
+        }
     }
     /// Sets the estimator.
     pub fn estimator(mut self, e: Estimator) -> Self {
@@ -222,9 +261,7 @@ impl VariationalConfig {
         if self.kl == KlEstimator::MonteCarlo(0) {
             return Err(config("VariationalConfig", "MonteCarlo KL needs >= 1 draw"));
         }
-        if let Some(s) = self.prior_spec {
-            s.build()?;
-        }
+        self.prior()?;
         Ok(self)
     }
 }
@@ -277,7 +314,7 @@ impl Default for VariationalFile {
 
 impl Serialize for VariationalConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let Some(prior) = self.prior_spec else {
+        let Some(prior) = self.spec_of_prior() else {
             return Err(serde::ser::Error::custom(
                 "a user-defined prior cannot be serialised; use a PriorSpec",
             ));

@@ -113,7 +113,7 @@ impl Core {
         let draws: Vec<&WeightNoise> = first.into_iter().chain(&fresh).collect();
         let we: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.weight_eps).collect();
         let be: Vec<&ArrayD<f32>> = draws.iter().map(|d| &d.bias_eps).collect();
-        let (prior, sig, lq) = (&self.cfg.prior, self.cfg.sigma, self.cfg.log_q_gradient);
+        let (prior, sig, lq) = (self.cfg.prior()?, self.cfg.sigma, self.cfg.log_q_gradient);
         let tw = mc_kl_terms(
             &p.weight_mu,
             &p.weight_rho,
@@ -132,7 +132,7 @@ impl Core {
             return Ok(None);
         }
         let p = &self.params;
-        let (prior, sig) = (&self.cfg.prior, self.cfg.sigma);
+        let (prior, sig) = (self.cfg.prior()?, self.cfg.sigma);
         let tw = closed_form_kl_terms(&p.weight_mu, &p.weight_rho, prior, sig, self.mask.get())?;
         let tb = closed_form_kl_terms(&p.bias_mu, &p.bias_rho, prior, sig, None)?;
         match (tw, tb) {

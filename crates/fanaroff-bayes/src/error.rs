@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, InvalidVariants};
 use thiserror::Error;
 
 /// Errors from variational layers, priors, objectives and prediction.
@@ -15,21 +16,11 @@ pub enum Error {
     #[error(transparent)]
     Train(fanaroff_train::Error),
     /// A hyper-parameter outside its valid range.
-    #[error("{what}: {msg}")]
-    InvalidConfig {
-        /// Which setting or type.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidConfig(Invalid),
     /// Input data the operation cannot use (empty batch, NaN, wrong shape ...).
-    #[error("{what}: {msg}")]
-    InvalidInput {
-        /// Which function.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidInput(Invalid),
 }
 
 /// Result alias used throughout the crate.
@@ -87,16 +78,15 @@ impl From<Error> for fanaroff_train::Error {
     }
 }
 
-pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        what,
-        msg: msg.into(),
+/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
+impl InvalidVariants for Error {
+    fn invalid_config(e: Invalid) -> Self {
+        Error::InvalidConfig(e)
+    }
+    fn invalid_input(e: Invalid) -> Self {
+        Error::InvalidInput(e)
     }
 }
 
-pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidInput {
-        what,
-        msg: msg.into(),
-    }
-}
+pub(crate) use fanaroff_core::{config, input};

@@ -40,9 +40,7 @@ fn mc_kl_converges_to_closed_form() {
             let draws: Vec<f64> = (0..n)
                 .map(|_| single.kl(&mut rng).unwrap().kl_value())
                 .collect();
-            let mean = draws.iter().sum::<f64>() / n as f64;
-            let sd =
-                (draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+            let (mean, sd) = fanaroff_core::mean_std(&draws);
             let se = sd / (n as f64).sqrt();
             assert!(
                 (mean - exact).abs() < 4.0 * se + 1e-3 * exact.abs(),
@@ -53,8 +51,7 @@ fn mc_kl_converges_to_closed_form() {
             let m: Vec<f64> = (0..100)
                 .map(|_| multi.kl(&mut rng).unwrap().kl_value())
                 .collect();
-            let mm = m.iter().sum::<f64>() / 100.0;
-            let msd = (m.iter().map(|d| (d - mm).powi(2)).sum::<f64>() / 99.0).sqrt();
+            let (mm, msd) = fanaroff_core::mean_std(&m);
             assert!(msd < sd / 4.0, "{prior:?}: 64-draw sd {msd} vs single {sd}");
             assert!((mm - exact).abs() < 4.0 * msd / 10.0 + 1e-3 * exact.abs());
         }

@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use std::path::PathBuf;
+use fanaroff_core::IoError;
 
 /// Everything that can go wrong in `fanaroff-calibrate`.
 ///
@@ -93,14 +93,8 @@ pub enum Error {
         reason: String,
     },
     /// A file could not be read or written.
-    #[error("I/O error on {path}: {source}")]
-    Io {
-        /// The file involved.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("I/O error on {0}")]
+    Io(#[from] IoError),
     /// A `.npy` file is malformed or uses a feature this reader does not support.
     #[error("cannot read .npy file: {reason}")]
     Npy {
@@ -171,13 +165,6 @@ impl Error {
             name: name.into(),
             value: value.to_string(),
             reason: reason.into(),
-        }
-    }
-
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
         }
     }
 }

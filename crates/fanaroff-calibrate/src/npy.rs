@@ -61,7 +61,7 @@ impl NpyArray {
 /// unsupported dtype, Fortran order, truncated data).
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(fanaroff_core::io(path))?;
     parse_npy(&bytes)
 }
 
@@ -294,10 +294,11 @@ fn write_bytes(path: &Path, descr: &str, shape: &[usize], len: usize, body: &[u8
             format!("{len} values"),
         ));
     }
-    let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut file = std::fs::File::create(path).map_err(fanaroff_core::io(path))?;
     file.write_all(&header_bytes(descr, shape))
         .and_then(|_| file.write_all(body))
-        .map_err(|e| Error::io(path, e))
+        .map_err(fanaroff_core::io(path))?;
+    Ok(())
 }
 
 /// Write `f64` values in C order as a version-1.0 `.npy` file (`<f8`).

@@ -525,7 +525,7 @@ pub fn load_predictions(path: impl AsRef<Path>) -> Result<Predictions> {
             )),
         }
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(fanaroff_core::io(path))?;
         crate::csv::parse_predictions(&text)
     }
 }
@@ -540,7 +540,7 @@ pub fn load_predictions(path: impl AsRef<Path>) -> Result<Predictions> {
 pub fn load_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
     let path = path.as_ref();
     if !is_npy(path) {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(fanaroff_core::io(path))?;
         return crate::csv::parse_labels(&text);
     }
     let a = read_npy(path)?;

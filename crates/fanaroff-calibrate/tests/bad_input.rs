@@ -332,11 +332,14 @@ fn bad_files() {
     // Not a .npy file.
     std::fs::write(&path, b"hello world, not numpy").unwrap();
     assert!(matches!(npy::read_npy(&path), Err(Error::Npy { .. })));
-    // Missing file.
-    assert!(matches!(
-        npy::read_npy(dir.join("missing.npy")),
-        Err(Error::Io { .. })
-    ));
+    // Missing file: the message names it.
+    let e = npy::read_npy(dir.join("missing.npy")).unwrap_err();
+    assert!(matches!(e, Error::Io(_)), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("I/O error on ") && msg.contains("missing.npy: "),
+        "{msg}"
+    );
     // Truncated data.
     npy::write_npy_f64(&path, &[4, 2], &[0.5; 8]).unwrap();
     let bytes = std::fs::read(&path).unwrap();

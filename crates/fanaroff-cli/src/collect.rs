@@ -5,6 +5,7 @@ use crate::error::{Result, io};
 use crate::grid::show;
 use crate::record::{RECORD_FILE, RunRecord};
 use crate::sweep::{RunState, Sweep};
+use fanaroff_core::mean_std;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -56,14 +57,6 @@ pub fn collect(sweep: &Sweep) -> Result<Collected> {
         }
     }
     Ok(out)
-}
-
-/// Mean and sample standard deviation (0 for one value).
-pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (m, var.sqrt())
 }
 
 impl Collected {

@@ -2,8 +2,9 @@
 //! ± std over seeds, and differences between the settings of an axis
 //! paired by seed.
 
-use crate::collect::{Collected, csv_cells, mean_std};
+use crate::collect::{Collected, csv_cells};
 use crate::record::RunRecord;
+use fanaroff_core::mean_std;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

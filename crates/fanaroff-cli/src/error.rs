@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, IoError};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -7,13 +8,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A file was read but its content is not valid (TOML or JSON syntax,
     /// an unknown key, a value of the wrong type).
     #[error("{path}: {msg}")]
@@ -25,13 +21,8 @@ pub enum Error {
     },
     /// A setting outside its valid range, or settings that contradict each
     /// other.
-    #[error("{what}: {msg}")]
-    Invalid {
-        /// Which setting.
-        what: String,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     /// Reading or preparing the data failed.
     #[error(transparent)]
     Data(#[from] fanaroff_data::Error),
@@ -60,18 +51,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// An [`Error::Invalid`].
 pub(crate) fn invalid(what: impl Into<String>, msg: impl Into<String>) -> Error {
-    Error::Invalid {
-        what: what.into(),
-        msg: msg.into(),
-    }
+    Error::Invalid(Invalid::new(what, msg))
 }
 
 /// Maps an I/O error to [`Error::Io`] naming `path`.
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| IoError::new(path, source).into()
 }
 
 /// Reads a file to a string, naming it in the error.

@@ -2,7 +2,7 @@
 //! at a time (a SLURM array task) or all with a bounded pool of worker
 //! processes.
 
-use crate::error::{Error, Result, invalid, io};
+use crate::error::{Result, invalid, io};
 use crate::grid::{Grid, PlannedRun};
 use crate::record::{RECORD_FILE, RunRecord};
 use crate::run::{RunOptions, run};
@@ -238,9 +238,6 @@ impl Sweep {
             .stdout(log)
             .stderr(err)
             .spawn()
-            .map_err(|e| Error::Io {
-                path: exe.to_path_buf(),
-                source: e,
-            })
+            .map_err(io(exe))
     }
 }

@@ -122,13 +122,13 @@ impl Batches<'_> {
     }
 }
 
+/// SplitMix64 finaliser of `seed` combined with `i`.
 fn mix(seed: u64, i: u64) -> u64 {
-    let mut z = seed
-        ^ i.wrapping_add(0x632B_E59B_D9B4_E019)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    fanaroff_core::mix64(
+        seed ^ i
+            .wrapping_add(0x632B_E59B_D9B4_E019)
+            .wrapping_mul(fanaroff_core::GOLDEN_GAMMA),
+    )
 }
 
 impl Iterator for Batches<'_> {

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::IoError;
 use std::path::PathBuf;
 
 /// Everything that can go wrong while reading, converting or generating data.
@@ -18,15 +19,10 @@ pub enum Error {
         /// How to get the missing data.
         hint: String,
     },
-    /// An operating-system error while reading or writing a file.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file being read or written.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// An operating-system error while reading or writing a file ("not
+    /// found" becomes [`Error::NotFound`] on conversion from [`IoError`]).
+    #[error(transparent)]
+    Io(IoError),
     /// The bytes are not a pickle this crate can decode (truncated, corrupt,
     /// or using an unsupported feature).
     #[error("{file}: corrupt or unsupported pickle at byte {offset}: {reason}")]
@@ -118,20 +114,22 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
-impl Error {
-    /// Wraps an I/O error, turning "not found" into [`Error::NotFound`] with a hint.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        let path = path.into();
-        if source.kind() == std::io::ErrorKind::NotFound {
+/// Wraps an I/O error, turning "not found" into [`Error::NotFound`] with a
+/// hint on how to get the data.
+impl From<IoError> for Error {
+    fn from(e: IoError) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound {
-                path,
+                path: e.path,
                 hint: crate::mirabest::DOWNLOAD_HINT.to_string(),
             }
         } else {
-            Error::Io { path, source }
+            Error::Io(e)
         }
     }
+}
 
+impl Error {
     /// Shorthand for [`Error::Format`].
     pub(crate) fn format(file: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Format {

@@ -263,9 +263,7 @@ fn progress_bar(total: Option<u64>, start: u64, show: bool, name: String) -> Pro
     bar
 }
 
+/// An I/O error kept as such ("not found" too: no download hint here).
 fn io_err(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    Error::Io(fanaroff_core::IoError::new(path, source))
 }

@@ -15,10 +15,10 @@ use crate::error::{Error, Result};
 pub fn save_png(path: impl AsRef<Path>, image: ArrayView2<'_, u8>) -> Result<()> {
     let path = path.as_ref();
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        std::fs::create_dir_all(parent).map_err(fanaroff_core::io(parent))?;
     }
     let (h, w) = image.dim();
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let file = File::create(path).map_err(fanaroff_core::io(path))?;
     let mut enc = png::Encoder::new(BufWriter::new(file), w as u32, h as u32);
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);

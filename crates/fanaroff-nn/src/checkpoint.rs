@@ -40,10 +40,7 @@ impl TensorFile {
     /// it is not valid safetensors or holds an unsupported dtype.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let p = path.as_ref().display().to_string();
-        let bytes = std::fs::read(path.as_ref()).map_err(|source| Error::Io {
-            path: p.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(path.as_ref()).map_err(fanaroff_core::io(path.as_ref()))?;
         let st = SafeTensors::deserialize(&bytes)
             .map_err(|e| ckpt_err(&p, format!("not a safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();
@@ -175,10 +172,7 @@ pub fn write_tensors(path: impl AsRef<Path>, tensors: &[(String, ArrayD<f32>)]) 
     }
     let data = safetensors::serialize(views, None).map_err(|e| ckpt_err(&p, e.to_string()))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let io = |source| Error::Io {
-        path: p.clone(),
-        source,
-    };
+    let io = |source| Error::from(fanaroff_core::IoError::new(path, source));
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(io)?;

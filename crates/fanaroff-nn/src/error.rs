@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, InvalidVariants, IoError};
 use thiserror::Error;
 
 /// Errors from layers, losses, optimisers and checkpoints.
@@ -9,29 +10,14 @@ pub enum Error {
     #[error(transparent)]
     Tensor(#[from] fanaroff_tensor::Error),
     /// A hyper-parameter outside its valid range.
-    #[error("{what}: {msg}")]
-    InvalidConfig {
-        /// Which setting or layer.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidConfig(Invalid),
     /// Input data that the operation cannot use (labels out of range, NaN ...).
-    #[error("{what}: {msg}")]
-    InvalidInput {
-        /// Which function.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidInput(Invalid),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// An error of a layer defined in another crate (e.g. a variational
     /// layer of `fanaroff-bayes`), kept as its own type.
     #[error(transparent)]
@@ -49,19 +35,18 @@ pub enum Error {
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        what,
-        msg: msg.into(),
+/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
+impl InvalidVariants for Error {
+    fn invalid_config(e: Invalid) -> Self {
+        Error::InvalidConfig(e)
+    }
+    fn invalid_input(e: Invalid) -> Self {
+        Error::InvalidInput(e)
     }
 }
 
-pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidInput {
-        what,
-        msg: msg.into(),
-    }
-}
+pub(crate) use fanaroff_core::{config, input};
 
 /// `x > 0` and not NaN.
 pub(crate) fn positive(x: f32) -> bool {

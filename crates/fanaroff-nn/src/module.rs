@@ -322,6 +322,8 @@ pub trait ModuleExt: Module {
 
 impl<M: Module + ?Sized> ModuleExt for M {}
 
+/// A boxed module is the module: every method, including those with a
+/// default body, forwards to the box's content.
 impl<M: Module + ?Sized> Module for Box<M> {
     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
         (**self).forward(x, rng)
@@ -358,6 +360,9 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn set_training(&mut self, training: bool) {
         (**self).set_training(training)
+    }
+    fn own_training_mode(&self) -> Option<bool> {
+        (**self).own_training_mode()
     }
     fn sample_mode(&self) -> Option<SampleMode> {
         (**self).sample_mode()

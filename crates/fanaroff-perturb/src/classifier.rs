@@ -1,7 +1,7 @@
 //! The small trait attacks and measures need from a model: probabilities
 //! out, and the gradient of a loss with respect to the input.
 
-use crate::error::{Result, check_images, input};
+use crate::error::{Error, Result, check_images, input};
 use fanaroff_nn::{Module, Reduction, cross_entropy};
 use fanaroff_tensor::Tensor;
 use ndarray::{Array2, Array4, ArrayView4, Ix2, Ix4};
@@ -89,7 +89,7 @@ impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
         Ok((
             value,
             g.into_dimensionality::<Ix4>()
-                .map_err(|e| input("loss_gradient", e.to_string()))?,
+                .map_err(|e| input::<Error>("loss_gradient", e.to_string()))?,
         ))
     }
 

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, InvalidVariants};
 use thiserror::Error;
 
 /// Errors of perturbations, attacks and robustness measures.
@@ -7,22 +8,12 @@ use thiserror::Error;
 pub enum Error {
     /// A setting outside its valid range (negative budget, zero steps,
     /// SNR <= 0).
-    #[error("{what}: {msg}")]
-    InvalidConfig {
-        /// Which setting.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidConfig(Invalid),
     /// Input that cannot be used: wrong shape, NaN or infinite values,
     /// labels that do not match.
-    #[error("{what}: {msg}")]
-    InvalidInput {
-        /// Which function.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidInput(Invalid),
     /// The model failed.
     #[error(transparent)]
     Nn(#[from] fanaroff_nn::Error),
@@ -34,19 +25,18 @@ pub enum Error {
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        what,
-        msg: msg.into(),
+/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
+impl InvalidVariants for Error {
+    fn invalid_config(e: Invalid) -> Self {
+        Error::InvalidConfig(e)
+    }
+    fn invalid_input(e: Invalid) -> Self {
+        Error::InvalidInput(e)
     }
 }
 
-pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidInput {
-        what,
-        msg: msg.into(),
-    }
-}
+pub(crate) use fanaroff_core::{config, input};
 
 /// Checks that `x` is `[N, C, H, W]` with `N > 0` and finite values.
 pub(crate) fn check_images(what: &'static str, x: &ndarray::ArrayView4<'_, f32>) -> Result<()> {

@@ -18,12 +18,10 @@ pub trait Perturbation: Sync {
     fn apply(&self, image: ArrayView2<'_, f32>, rng: &mut StdRng) -> Array2<f32>;
 }
 
-/// A seed for example `i` of a batch seeded by `seed` (SplitMix64 of both).
+/// A seed for example `i` of a batch seeded by `seed`: the SplitMix64
+/// finaliser ([`fanaroff_core::mix64`]) of `seed ^ i * GOLDEN_GAMMA`.
 pub fn example_seed(seed: u64, i: u64) -> u64 {
-    let mut z = seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce5_e4b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    fanaroff_core::mix64(seed ^ i.wrapping_mul(fanaroff_core::GOLDEN_GAMMA))
 }
 
 /// Applies `p` to every channel of every image of `[N, C, H, W]` raw

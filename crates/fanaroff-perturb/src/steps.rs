@@ -11,10 +11,7 @@ use ndarray::Ix4;
 use rand::RngCore;
 
 fn train_err(what: &'static str, e: impl std::fmt::Display) -> fanaroff_train::Error {
-    fanaroff_train::Error::InvalidInput {
-        what,
-        msg: e.to_string(),
-    }
+    fanaroff_core::input(what, e.to_string())
 }
 
 /// Latent features `[N, D]` of a sequential model: the output of its

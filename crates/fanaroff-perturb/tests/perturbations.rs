@@ -122,3 +122,16 @@ fn bad_settings_and_bad_images_are_errors() {
         img
     );
 }
+
+#[test]
+fn example_seeds_are_the_standard_splitmix64_finaliser() {
+    // example 1 of seed 0 is mix64(GOLDEN_GAMMA): the first output of the
+    // SplitMix64 stream from state 0 (an older copy had a wrong multiplier)
+    assert_eq!(fanaroff_perturb::example_seed(0, 1), 0xE220_A839_7B1D_CDAF);
+    // seed ^ i * GOLDEN_GAMMA: example 2 of seed 0 is the stream's second output
+    assert_eq!(fanaroff_perturb::example_seed(0, 2), 0x6E78_9E6A_A1B9_65F4);
+    assert_ne!(
+        fanaroff_perturb::example_seed(7, 0),
+        fanaroff_perturb::example_seed(7, 1)
+    );
+}

@@ -1,5 +1,6 @@
 //! The one error type of the crate.
 
+use fanaroff_core::IoError;
 use std::path::PathBuf;
 
 /// What can go wrong when building or writing a figure.
@@ -12,13 +13,8 @@ pub enum Error {
     #[error("{}: unknown figure format (use .png or .svg)", .0.display())]
     UnknownFormat(PathBuf),
     /// Reading or writing a file.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The drawing backend failed (font, encoder).
     #[error("drawing failed: {0}")]
     Draw(String),

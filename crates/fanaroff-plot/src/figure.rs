@@ -108,10 +108,7 @@ pub trait Figure {
             Format::Png => self.to_png()?,
             Format::Svg => self.to_svg()?.into_bytes(),
         };
-        std::fs::write(path, bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        std::fs::write(path, bytes).map_err(fanaroff_core::io(path))?;
         Ok(path.to_path_buf())
     }
 

@@ -27,10 +27,7 @@ impl History {
     /// [`Error::Io`] naming the file; [`Error::InvalidInput`] as [`parse`](Self::parse).
     pub fn read(path: impl AsRef<Path>) -> Result<History> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(fanaroff_core::io(path))?;
         History::parse(&text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
     }
 

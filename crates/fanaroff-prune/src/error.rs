@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, InvalidVariants, IoError};
 use thiserror::Error;
 
 /// Errors of pruning, scoring and sparse storage.
@@ -15,31 +16,16 @@ pub enum Error {
     #[error(transparent)]
     Train(#[from] fanaroff_train::Error),
     /// A setting outside its valid range (fraction outside [0, 1], NaN threshold).
-    #[error("{what}: {msg}")]
-    InvalidConfig {
-        /// Which setting.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidConfig(Invalid),
     /// A model, layer selection or score that cannot be used (unknown layer
     /// name, no layer of the asked kind, NaN scores, a criterion that needs
     /// information the layer does not have).
-    #[error("{what}: {msg}")]
-    InvalidInput {
-        /// Which function.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidInput(Invalid),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A caller's closure failed (a model copy or fine-tuning of a study).
     #[error(transparent)]
     External(Box<dyn std::error::Error + Send + Sync>),
@@ -56,16 +42,15 @@ pub enum Error {
 /// Result with this crate's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidInput {
-        what,
-        msg: msg.into(),
+/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
+impl InvalidVariants for Error {
+    fn invalid_config(e: Invalid) -> Self {
+        Error::InvalidConfig(e)
+    }
+    fn invalid_input(e: Invalid) -> Self {
+        Error::InvalidInput(e)
     }
 }
 
-pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        what,
-        msg: msg.into(),
-    }
-}
+pub(crate) use fanaroff_core::{config, input};

@@ -123,12 +123,9 @@ fn checkpoint_file(path: &Path) -> Result<std::path::PathBuf> {
         return Ok(path.to_path_buf());
     }
     let state = path.join("state.json");
-    let text = std::fs::read_to_string(&state).map_err(|source| Error::Io {
-        path: state.display().to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(&state).map_err(fanaroff_core::io(&state))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        input(
+        input::<Error>(
             "Fisher::from_checkpoint",
             format!("{}: {e}", state.display()),
         )

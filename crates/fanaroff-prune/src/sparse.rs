@@ -201,10 +201,7 @@ pub fn save_sparse(model: &dyn Module, path: impl AsRef<Path>) -> Result<SparseS
 pub fn load_sparse(model: &mut dyn Module, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: p.clone(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(fanaroff_core::io(path))?;
     let (_, meta) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| format_err(&p, format!("not a safetensors file: {e}")))?;
     if meta

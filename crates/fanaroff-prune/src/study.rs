@@ -46,6 +46,7 @@ use crate::prune::{PruneConfig, prune};
 use crate::select::{Amount, LayerSet, Scope};
 use crate::sparse::save_sparse;
 use fanaroff_calibrate::{CalibrationReport, Predictions, ReportConfig};
+use fanaroff_core::mean_std;
 use fanaroff_nn::Module;
 use fanaroff_train::{ArrayLoader, Loader, PredictConfig, per_sample_error, predict_samples};
 use serde::{Deserialize, Serialize};
@@ -111,7 +112,7 @@ impl FromStr for CriterionName {
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
-                config(
+                config::<crate::Error>(
                     "criterion",
                     format!("unknown criterion {s:?}; valid: {}", names.join(", ")),
                 )
@@ -282,7 +283,7 @@ impl<'a, M: Module> PruneSubject<'a, M> {
 
     fn adam_fisher(&self) -> Result<Fisher> {
         let dir = self.checkpoint.as_ref().ok_or_else(|| {
-            config(
+            config::<crate::Error>(
                 "criterion",
                 "fisher-adam needs the training checkpoint (PruneSubject::checkpoint)",
             )
@@ -325,13 +326,19 @@ impl PruneStudy {
     /// No criterion or fraction, a fraction outside [0, 1], zero samples.
     pub fn check(&self) -> Result<()> {
         if self.criteria.is_empty() || self.fractions.is_empty() {
-            return Err(config("study", "needs at least one criterion and fraction"));
+            return Err(config::<crate::Error>(
+                "study",
+                "needs at least one criterion and fraction",
+            ));
         }
         if let Some(f) = self.fractions.iter().find(|f| !(0.0..=1.0).contains(*f)) {
-            return Err(config("fractions", format!("{f} is outside [0, 1]")));
+            return Err(config::<crate::Error>(
+                "fractions",
+                format!("{f} is outside [0, 1]"),
+            ));
         }
         if self.samples == 0 {
-            return Err(config("samples", "must be >= 1"));
+            return Err(config::<crate::Error>("samples", "must be >= 1"));
         }
         Ok(())
     }
@@ -423,12 +430,4 @@ impl PruneStudy {
         };
         Ok([mean, std, r.nll, r.ece, r.uce, class(0), class(1)])
     }
-}
-
-// TODO(merge): the workspace's one mean ± std.
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (m, var.sqrt())
 }

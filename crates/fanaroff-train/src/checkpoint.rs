@@ -62,8 +62,8 @@ pub(crate) fn save<M: Module>(
     write_tensors(dir.join(&name), &tensors)?;
     st.callbacks = callbacks.iter().map(|c| (c.name(), c.state())).collect();
     let previous = std::mem::replace(&mut st.checkpoint, name.clone());
-    let json =
-        serde_json::to_string_pretty(&*st).map_err(|e| input("checkpoint", e.to_string()))?;
+    let json = serde_json::to_string_pretty(&*st)
+        .map_err(|e| input::<Error>("checkpoint", e.to_string()))?;
     write_atomic(&dir.join("state.json"), json.as_bytes())?;
     if !previous.is_empty() && previous != name {
         let _ = std::fs::remove_file(dir.join(previous));

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use fanaroff_core::{Invalid, InvalidVariants, IoError};
 use thiserror::Error;
 
 /// Errors of the training loop, loaders, steps and checkpoints.
@@ -22,29 +23,14 @@ pub enum Error {
     #[error(transparent)]
     External(Box<dyn std::error::Error + Send + Sync>),
     /// A setting outside its valid range.
-    #[error("{what}: {msg}")]
-    InvalidConfig {
-        /// Which setting or type.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidConfig(Invalid),
     /// Input data the loop cannot use (empty set, wrong shape, label out of range, NaN ...).
-    #[error("{what}: {msg}")]
-    InvalidInput {
-        /// Which function.
-        what: &'static str,
-        /// What was wrong.
-        msg: String,
-    },
+    #[error(transparent)]
+    InvalidInput(Invalid),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A training checkpoint that cannot be used (corrupt, or saved with other settings).
     #[error("checkpoint {path}: {msg}")]
     Checkpoint {
@@ -68,23 +54,15 @@ pub enum Error {
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        what,
-        msg: msg.into(),
+/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
+impl InvalidVariants for Error {
+    fn invalid_config(e: Invalid) -> Self {
+        Error::InvalidConfig(e)
+    }
+    fn invalid_input(e: Invalid) -> Self {
+        Error::InvalidInput(e)
     }
 }
 
-pub(crate) fn input(what: &'static str, msg: impl Into<String>) -> Error {
-    Error::InvalidInput {
-        what,
-        msg: msg.into(),
-    }
-}
-
-pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
+pub(crate) use fanaroff_core::{config, input, io};

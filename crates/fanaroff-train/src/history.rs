@@ -109,5 +109,5 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         f.write_all(bytes).map_err(io(path))?;
         f.sync_all().map_err(io(path))?;
     }
-    std::fs::rename(&tmp, path).map_err(io(path))
+    Ok(std::fs::rename(&tmp, path).map_err(io(path))?)
 }

@@ -51,12 +51,12 @@ pub trait Loader: Send + Sync {
 }
 
 /// SplitMix64 of `a` combined with `b`: well-separated seeds from pairs
-/// (epoch seeds, per-draw and per-example seeds).
+/// (epoch seeds, per-draw and per-example seeds); the finaliser
+/// [`fanaroff_core::mix64`] of `a ^ (b * GOLDEN_GAMMA + 0x632B_E59B_D9B4_E019)`.
 pub fn mix_seed(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(0x632B_E59B_D9B4_E019);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    fanaroff_core::mix64(
+        a ^ b
+            .wrapping_mul(fanaroff_core::GOLDEN_GAMMA)
+            .wrapping_add(0x632B_E59B_D9B4_E019),
+    )
 }

@@ -223,7 +223,7 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
             }
             let monitored = *metrics.get(&monitor.metric).ok_or_else(|| {
                 let have: Vec<&String> = metrics.keys().collect();
-                config(
+                config::<Error>(
                     "Trainer",
                     format!(
                         "monitored metric {:?} is not produced; have {have:?}",

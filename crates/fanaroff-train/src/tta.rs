@@ -3,7 +3,7 @@
 //! code (accuracy over 360 random affine copies of the test set).
 
 use crate::array_loader::ArrayLoader;
-use crate::error::{Result, config};
+use crate::error::{Error, Result, config};
 use crate::loader::mix_seed;
 use crate::predict::{PredictConfig, predict_samples, predictive_mean};
 use fanaroff_nn::Module;
@@ -33,9 +33,9 @@ where
     let passes: Vec<Array2<f32>> = (0..reps)
         .map(|r| {
             let seed = mix_seed(cfg.seed, r as u64);
-            let x = loader
-                .augmented_inputs(seed)?
-                .ok_or_else(|| config("predict_augmented", "the loader has no augmentation"))?;
+            let x = loader.augmented_inputs(seed)?.ok_or_else(|| {
+                config::<Error>("predict_augmented", "the loader has no augmentation")
+            })?;
             let s = predict_samples(model, x.view(), &cfg.seed(seed))?;
             Ok(predictive_mean(s.view()))
         })

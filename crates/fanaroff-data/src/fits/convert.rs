@@ -111,7 +111,7 @@ pub fn convert_dir(dir: impl AsRef<Path>, recipe: &Recipe, progress: bool) -> Re
     let dir = dir.as_ref();
     let recipe = recipe.check()?;
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
+        .map_err(fanaroff_core::io(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()

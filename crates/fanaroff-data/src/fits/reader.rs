@@ -75,7 +75,7 @@ fn parse_card(card: &[u8]) -> (String, Option<String>) {
 /// not 2-D floating point, or the data are truncated.
 pub fn read_fits(path: impl AsRef<Path>) -> Result<FitsImage> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(fanaroff_core::io(path))?;
     parse_fits(&bytes, &path.display().to_string())
 }
 

@@ -100,13 +100,13 @@ fn read_dir_files(dir: &Path) -> Result<Files> {
         dir.to_path_buf()
     };
     let mut files = Files::new();
-    let entries = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    let entries = fs::read_dir(&dir).map_err(fanaroff_core::io(&dir))?;
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io(&dir, e))?;
+        let entry = entry.map_err(fanaroff_core::io(&dir))?;
         let name = entry.file_name().to_string_lossy().to_string();
         let path = entry.path();
         if is_wanted(&name) && path.is_file() {
-            let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let bytes = fs::read(&path).map_err(fanaroff_core::io(&path))?;
             insert(&mut files, name, path.display().to_string(), bytes)?;
         }
     }
@@ -114,7 +114,7 @@ fn read_dir_files(dir: &Path) -> Result<Files> {
 }
 
 fn read_tar_files(path: &Path) -> Result<Files> {
-    let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let f = fs::File::open(path).map_err(fanaroff_core::io(path))?;
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
     let mut archive = tar::Archive::new(gz);
     let mut files = Files::new();
@@ -174,7 +174,7 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 /// [`Error::Checksum`] if the digests differ.
 pub fn verify_md5(path: impl AsRef<Path>, expected: &str) -> Result<()> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = fs::read(path).map_err(fanaroff_core::io(path))?;
     let actual = md5_hex(&bytes);
     if actual.eq_ignore_ascii_case(expected.trim()) {
         Ok(())

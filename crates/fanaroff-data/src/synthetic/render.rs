@@ -55,14 +55,10 @@ pub(crate) fn correlated_noise(h: usize, w: usize, sigma: f32, rng: &mut impl Rn
     // values with unit variance. After the beam blur (a weighted sum of
     // ~4πσ² ≈ 17 independent values) the noise is Gaussian to a very good
     // approximation, at a fraction of the cost of normal draws.
-    let mut state: u64 = rng.random();
+    let mut stream = fanaroff_core::SplitMix64::new(rng.random());
     let white: Vec<f32> = (0..hp * wp)
         .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
+            let z = stream.next_u64();
             // Top 24 bits -> uniform in [-0.5, 0.5), scaled to unit variance.
             ((z >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 12f32.sqrt()
         })

@@ -3,7 +3,7 @@
 
 use super::Bounds;
 use crate::classifier::{Classifier, mean_probabilities};
-use crate::error::{Result, check_images, config, input};
+use crate::error::{Error, Result, check_images, config, input};
 use ndarray::{Array3, Array4, ArrayView3, Axis};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -242,8 +242,8 @@ impl OnePixel {
             .map(|chunk| {
                 let views: Vec<Array3<f32>> = chunk.iter().map(|c| apply(image, c)).collect();
                 let refs: Vec<_> = views.iter().map(|v| v.view()).collect();
-                let x: Array4<f32> =
-                    ndarray::stack(Axis(0), &refs).map_err(|e| input("OnePixel", e.to_string()))?;
+                let x: Array4<f32> = ndarray::stack(Axis(0), &refs)
+                    .map_err(|e| input::<Error>("OnePixel", e.to_string()))?;
                 let p = mean_probabilities(model, x.view(), self.draws, seed)?;
                 Ok(p.outer_iter().map(|r| r.to_vec()).collect())
             })
