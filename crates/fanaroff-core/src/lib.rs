@@ -14,3 +14,8 @@ pub mod stats;
 pub use error::{Invalid, InvalidVariants, IoError, config, input, io};
 pub use seed::{GOLDEN_GAMMA, SplitMix64, mix64};
 pub use stats::{MeanStd, mean_std};
+
+// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
