@@ -18,6 +18,7 @@ mod normalise;
 mod reference_loss;
 mod saliency;
 mod step;
+mod study;
 
 pub use gate::{AttentionGate, GateConfig};
 pub use lrp_gated::lrp_attention;
@@ -27,6 +28,7 @@ pub use normalise::Normalisation;
 pub use reference_loss::ProbabilityCrossEntropyStep;
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use step::DeepSupervisionStep;
+pub use study::{ExplainRow, ExplainStudy};
 
 // The README's examples, compiled and run by `cargo test --doc`.
 #[cfg(doctest)]

@@ -23,22 +23,28 @@ fn registry() -> &'static RwLock<Registry> {
 
 fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
-    use crate::studies::{PruneStudySpec, TrainStudy};
+    use crate::studies::{AttentionStudySpec, PruneStudySpec, TrainStudy};
     let mut r = Registry {
         models: BTreeMap::new(),
         studies: BTreeMap::new(),
     };
-    r.models.insert(Lenet::KIND, parse_model_as::<Lenet>);
-    r.models
-        .insert(McDropoutLenet::KIND, parse_model_as::<McDropoutLenet>);
-    r.models.insert(BbbLenet::KIND, parse_model_as::<BbbLenet>);
-    r.models
-        .insert(AttentionModel::KIND, parse_model_as::<AttentionModel>);
-    r.studies
-        .insert(TrainStudy::KIND, parse_study_as::<TrainStudy>);
-    r.studies
-        .insert(PruneStudySpec::KIND, parse_study_as::<PruneStudySpec>);
+    r.add_model::<Lenet>();
+    r.add_model::<McDropoutLenet>();
+    r.add_model::<BbbLenet>();
+    r.add_model::<AttentionModel>();
+    r.add_study::<TrainStudy>();
+    r.add_study::<PruneStudySpec>();
+    r.add_study::<AttentionStudySpec>();
     r
+}
+
+impl Registry {
+    fn add_model<T: ModelSettings>(&mut self) {
+        self.models.insert(T::KIND, parse_model_as::<T>);
+    }
+    fn add_study<T: StudySettings>(&mut self) {
+        self.studies.insert(T::KIND, parse_study_as::<T>);
+    }
 }
 
 fn parse_model_as<T: ModelSettings>(t: toml::Table) -> Result<Box<dyn ModelSetup>> {
@@ -59,14 +65,14 @@ fn parse_study_as<T: StudySettings>(t: toml::Table) -> Result<Box<dyn StudySetup
 /// the same name).
 pub fn register_model<T: ModelSettings>() {
     let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
-    r.models.insert(T::KIND, parse_model_as::<T>);
+    r.add_model::<T>();
 }
 
 /// Makes `T::KIND` a study of experiment files (replacing a study of the
 /// same name).
 pub fn register_study<T: StudySettings>() {
     let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
-    r.studies.insert(T::KIND, parse_study_as::<T>);
+    r.add_study::<T>();
 }
 
 /// The registered model kinds, sorted.

@@ -106,6 +106,7 @@ impl<T: StudySettings> StudySetup for T {
 /// |---|---|---|
 /// | `train` | train and evaluate (the record's `metrics`) | none |
 /// | `prune` | criteria × fractions ([`PruneStudy`](fanaroff_prune::PruneStudy)), optional fine-tuning | one per point |
+/// | `attention` | accuracy, AUC, attention and saliency mass on sources ([`ExplainStudy`](fanaroff_attention::ExplainStudy)) | one |
 ///
 /// ```
 /// use fanaroff_cli::Experiment;

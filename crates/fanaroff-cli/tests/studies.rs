@@ -210,3 +210,53 @@ fn the_attention_net_is_a_model_kind_with_its_second_stage() {
     let bayes = bayes.replace("fine_tuned", "mean");
     assert!(Experiment::from_toml(&bayes).unwrap().model.stochastic());
 }
+
+#[test]
+fn the_attention_study_measures_gates_and_saliency_of_any_model() {
+    let tmp = temp_dir("explain");
+    let gated = r#"
+        name = "gated"
+        data = { synthetic = 16, scaling = "symmetric" }
+        model = { kind = "attention_net", net = { blocks = [[4], [4], [8]], inter_channels = 4 } }
+        training = { epochs = 1, batch_size = 8, progress = false, log_epochs = false }
+        evaluation = { samples = 1, entropy_samples = 1 }
+        [study]
+        kind = "attention"
+    "#;
+    let rec = run(
+        &Experiment::from_toml(gated).unwrap(),
+        &RunOptions::new(tmp.join("gated")),
+    )
+    .unwrap();
+    assert_eq!(rec.rows.len(), 1);
+    let row = &rec.rows[0];
+    for k in [
+        "attention_mass_gate1",
+        "attention_mass_gate2",
+        "lrp_mass",
+        "gradient_mass",
+    ] {
+        let v = row[k].as_f64().unwrap_or_else(|| panic!("{k} in {row}"));
+        assert!((0.0..=1.0).contains(&v), "{k} = {v}");
+    }
+    assert!(row.get("attention_mass_gate3").is_none());
+    let acc = row["test_accuracy"].as_f64().unwrap();
+    assert!(
+        (acc - (1.0 - rec.metrics["test_error_mean"])).abs() < 1e-9,
+        "{row}"
+    );
+
+    // a plain LeNet: no gates, plain LRP
+    let lenet = base("lenet") + "[study]\nkind = \"attention\"\n";
+    let rec = run(
+        &Experiment::from_toml(&lenet).unwrap(),
+        &RunOptions::new(tmp.join("lenet")),
+    )
+    .unwrap();
+    assert!(rec.rows[0].get("attention_mass_gate1").is_none());
+    assert!(
+        rec.rows[0]["lrp_mass"].as_f64().is_some(),
+        "{}",
+        rec.rows[0]
+    );
+}

@@ -1,7 +1,9 @@
 //! The built-in studies (see [`StudySpec`](crate::StudySpec)).
 
+mod attention;
 mod prune;
 mod train;
 
+pub use attention::AttentionStudySpec;
 pub use prune::PruneStudySpec;
 pub use train::TrainStudy;

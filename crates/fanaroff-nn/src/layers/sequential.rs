@@ -109,4 +109,10 @@ impl Module for Sequential {
             f(&join(prefix, n), l.as_mut());
         }
     }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
 }
