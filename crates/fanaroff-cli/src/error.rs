@@ -38,6 +38,9 @@ pub enum Error {
     /// A calibration metric failed.
     #[error(transparent)]
     Calibrate(#[from] fanaroff_calibrate::Error),
+    /// A perturbation, attack or robustness measure failed.
+    #[error(transparent)]
+    Perturb(#[from] fanaroff_perturb::Error),
     /// Pruning failed.
     #[error(transparent)]
     Prune(#[from] fanaroff_prune::Error),

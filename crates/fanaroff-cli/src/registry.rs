@@ -23,7 +23,7 @@ fn registry() -> &'static RwLock<Registry> {
 
 fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
-    use crate::studies::{AttentionStudySpec, PruneStudySpec, TrainStudy};
+    use crate::studies::{AttentionStudySpec, PruneStudySpec, RobustnessStudySpec, TrainStudy};
     let mut r = Registry {
         models: BTreeMap::new(),
         studies: BTreeMap::new(),
@@ -35,6 +35,7 @@ fn builtin() -> Registry {
     r.add_study::<TrainStudy>();
     r.add_study::<PruneStudySpec>();
     r.add_study::<AttentionStudySpec>();
+    r.add_study::<RobustnessStudySpec>();
     r
 }
 

@@ -106,6 +106,7 @@ impl<T: StudySettings> StudySetup for T {
 /// |---|---|---|
 /// | `train` | train and evaluate (the record's `metrics`) | none |
 /// | `prune` | criteria × fractions ([`PruneStudy`](fanaroff_prune::PruneStudy)), optional fine-tuning | one per point |
+/// | `robustness` | accuracy, entropy, latent distance under Gaussian noise; PGD and one-pixel success ([`RobustnessStudy`](fanaroff_perturb::RobustnessStudy)) | one per test |
 /// | `attention` | accuracy, AUC, attention and saliency mass on sources ([`ExplainStudy`](fanaroff_attention::ExplainStudy)) | one |
 ///
 /// ```
@@ -288,15 +289,30 @@ impl<'a> StudyContext<'a> {
     /// # Errors
     /// A key pushed before; a row that is not a JSON object; an unwritable folder.
     pub fn push<R: Serialize>(&mut self, key: impl Into<String>, row: &R) -> Result<()> {
-        let key = key.into();
-        if self.done(&key) {
-            return Err(invalid("study", format!("row {key:?} pushed twice")));
+        self.push_all(&key.into(), std::slice::from_ref(row))
+    }
+
+    /// Records rows that are computed together under one key (all or
+    /// none of them are kept on a kill).
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn push_all<R: Serialize>(&mut self, key: &str, rows: &[R]) -> Result<()> {
+        if self.done(key) {
+            return Err(invalid("study", format!("rows {key:?} pushed twice")));
         }
-        let v = serde_json::to_value(row).map_err(|e| invalid("study row", e.to_string()))?;
-        if !v.is_object() {
-            return Err(invalid("study row", "must serialise to a JSON object"));
+        for (i, row) in rows.iter().enumerate() {
+            let v = serde_json::to_value(row).map_err(|e| invalid("study row", e.to_string()))?;
+            if !v.is_object() {
+                return Err(invalid("study row", "must serialise to a JSON object"));
+            }
+            let k = if i == 0 {
+                key.to_string()
+            } else {
+                format!("{key}#{i}")
+            };
+            self.rows.rows.push((k, v));
         }
-        self.rows.rows.push((key, v));
         self.rows.write()
     }
 

@@ -260,3 +260,35 @@ fn the_attention_study_measures_gates_and_saliency_of_any_model() {
         rec.rows[0]
     );
 }
+
+#[test]
+fn the_robustness_study_reports_noise_and_attacks() {
+    let tmp = temp_dir("robust");
+    let text = base("lenet")
+        + "[study]\nkind = \"robustness\"\nsnr = [5.0]\npgd_eps = [8.0]\npgd_steps = 2\none_pixel = 0\n";
+    let rec = run(
+        &Experiment::from_toml(&text).unwrap(),
+        &RunOptions::new(tmp.join("run")),
+    )
+    .unwrap();
+    let tests: Vec<&str> = rec
+        .rows
+        .iter()
+        .map(|r| r["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(tests, ["clean", "gaussian_snr", "pgd_linf"]);
+    assert_eq!(rec.row_keys, ["test", "level"]);
+    let clean_acc = rec.rows[0]["accuracy"].as_f64().unwrap();
+    assert!((clean_acc - (1.0 - rec.metrics["test_error_mean"])).abs() < 1e-9);
+    assert_eq!(rec.rows[0]["latent_distance"].as_f64(), Some(0.0));
+    assert!(rec.rows[1]["latent_distance"].as_f64().unwrap() > 0.0);
+    let s = rec.rows[2]["attack_success"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&s));
+    let bad = base("lenet") + "[study]\nkind = \"robustness\"\nsnr = [-1.0]\n";
+    assert!(
+        Experiment::from_toml(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("> 0")
+    );
+}

@@ -20,6 +20,12 @@ pub enum Error {
     /// A tensor operation failed.
     #[error(transparent)]
     Tensor(#[from] fanaroff_tensor::Error),
+    /// Prediction failed.
+    #[error(transparent)]
+    Train(#[from] fanaroff_train::Error),
+    /// An uncertainty measure failed.
+    #[error(transparent)]
+    Calibrate(#[from] fanaroff_calibrate::Error),
 }
 
 /// The crate's result type.

@@ -40,6 +40,7 @@ mod mmd;
 mod noise;
 mod perturbation;
 mod steps;
+mod study;
 
 pub use blur::PsfBlur;
 pub use classifier::{Classifier, ModuleClassifier, expected_gradient, mean_probabilities};
@@ -49,6 +50,7 @@ pub use mmd::{DEFAULT_SIGMAS, Mmd};
 pub use noise::{GaussianSnr, Poisson};
 pub use perturbation::{Perturbation, example_seed, perturb_batch};
 pub use steps::{AdversarialStep, MmdStep, latent, latent_distance};
+pub use study::{RobustnessRow, RobustnessStudy};
 
 // The README's examples, compiled and run by `cargo test --doc`.
 #[cfg(doctest)]

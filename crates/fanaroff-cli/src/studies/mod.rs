@@ -2,8 +2,10 @@
 
 mod attention;
 mod prune;
+mod robustness;
 mod train;
 
 pub use attention::AttentionStudySpec;
 pub use prune::PruneStudySpec;
+pub use robustness::RobustnessStudySpec;
 pub use train::TrainStudy;
