@@ -137,7 +137,9 @@ impl RobustnessStudy {
                 "draws, pgd_steps and eot must be >= 1",
             ));
         }
-        let bad = self.snr.iter().any(|s| !(*s > 0.0)) || self.pgd_eps.iter().any(|e| !(*e > 0.0));
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        let bad = !self.snr.iter().all(|&s| positive(s))
+            || !self.pgd_eps.iter().all(|&e| positive(f64::from(e)));
         if bad {
             return Err(config(
                 "RobustnessStudy",
