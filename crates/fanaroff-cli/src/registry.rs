@@ -23,7 +23,9 @@ fn registry() -> &'static RwLock<Registry> {
 
 fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
-    use crate::studies::{AttentionStudySpec, PruneStudySpec, RobustnessStudySpec, TrainStudy};
+    use crate::studies::{
+        AttentionStudySpec, EnsembleStudy, PruneStudySpec, RobustnessStudySpec, TrainStudy,
+    };
     let mut r = Registry {
         models: BTreeMap::new(),
         studies: BTreeMap::new(),
@@ -36,6 +38,7 @@ fn builtin() -> Registry {
     r.add_study::<PruneStudySpec>();
     r.add_study::<AttentionStudySpec>();
     r.add_study::<RobustnessStudySpec>();
+    r.add_study::<EnsembleStudy>();
     r
 }
 

@@ -107,6 +107,7 @@ impl<T: StudySettings> StudySetup for T {
 /// | `train` | train and evaluate (the record's `metrics`) | none |
 /// | `prune` | criteria × fractions ([`PruneStudy`](fanaroff_prune::PruneStudy)), optional fine-tuning | one per point |
 /// | `robustness` | accuracy, entropy, latent distance under Gaussian noise; PGD and one-pixel success ([`RobustnessStudy`](fanaroff_perturb::RobustnessStudy)) | one per test |
+/// | `ensemble` | the deep-ensemble baseline: `members - 1` more deterministic models on the same split, evaluated together | one |
 /// | `attention` | accuracy, AUC, attention and saliency mass on sources ([`ExplainStudy`](fanaroff_attention::ExplainStudy)) | one |
 ///
 /// ```

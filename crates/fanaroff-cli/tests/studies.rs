@@ -292,3 +292,41 @@ fn the_robustness_study_reports_noise_and_attacks() {
             .contains("> 0")
     );
 }
+
+#[test]
+fn the_ensemble_study_trains_members_on_one_split_and_averages_them() {
+    let tmp = temp_dir("ensemble");
+    let text = base("lenet") + "[study]\nkind = \"ensemble\"\nmembers = 3\n";
+    let rec = run(
+        &Experiment::from_toml(&text).unwrap(),
+        &RunOptions::new(tmp.join("run")),
+    )
+    .unwrap();
+    let row = &rec.rows[0];
+    let member =
+        |k: usize| RunRecord::read(&tmp.join(format!("run/member{k}/record.json"))).unwrap();
+    let (m1, m2) = (member(1), member(2));
+    assert_eq!((m1.seed, m2.seed), (1003, 2003));
+    assert_eq!(m1.counts, rec.counts, "members share the split");
+    let mean_err = (rec.metrics["test_error_mean"]
+        + m1.metrics["test_error_mean"]
+        + m2.metrics["test_error_mean"])
+        / 3.0;
+    assert!(
+        (row["test_error_mean"].as_f64().unwrap() - mean_err).abs() < 1e-9,
+        "{row}"
+    );
+    assert_eq!(row["members"].as_f64(), Some(3.0));
+    // stochastic members are refused
+    let bbb = base("bbb_lenet") + "[study]\nkind = \"ensemble\"\nmembers = 2\n";
+    let e = run(
+        &Experiment::from_toml(&bbb).unwrap(),
+        &RunOptions::new(tmp.join("bbb")),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("deterministic") && e.contains("bbb_lenet"),
+        "{e}"
+    );
+}

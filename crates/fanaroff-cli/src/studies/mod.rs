@@ -1,11 +1,13 @@
 //! The built-in studies (see [`StudySpec`](crate::StudySpec)).
 
 mod attention;
+mod ensemble;
 mod prune;
 mod robustness;
 mod train;
 
 pub use attention::AttentionStudySpec;
+pub use ensemble::EnsembleStudy;
 pub use prune::PruneStudySpec;
 pub use robustness::RobustnessStudySpec;
 pub use train::TrainStudy;
