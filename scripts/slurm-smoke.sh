@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A one-node SLURM cluster on localhost, a small sweep submitted with real
-# sbatch, collected, and compared with the same grid run by `sweep local`.
+# sbatch, collected, and compared with the same grid run by `sweep local`;
+# then a prune study and an attention study submitted the same way.
 #
 #   bash scripts/slurm-smoke.sh            # needs root (apt, daemons)
 #   FANAROFF=path/to/fanaroff bash scripts/slurm-smoke.sh   # skip the build
@@ -128,3 +129,46 @@ if ! diff "$WORK/slurm-sweep/summary.csv" "$WORK/local-sweep/summary.csv"; then
 fi
 log "OK: 4 of 4 indices ran under sbatch; collected table identical to sweep local"
 cat "$WORK/slurm-sweep/summary.md"
+
+# 6. studies under sbatch: a prune grid and an attention grid
+cat > "$WORK/prune.toml" <<GRID
+[base]
+name = "slurm-prune"
+data = { synthetic = 32 }
+model = { kind = "bbb_lenet" }
+training = { epochs = 1, batch_size = 16, progress = false, log_epochs = false }
+evaluation = { samples = 2, entropy_samples = 2, val_samples = 1 }
+study = { kind = "prune", criteria = ["snr", "magnitude"], fractions = [0.0, 0.5], samples = 2 }
+
+[grid]
+seed = [0, 1]
+GRID
+cat > "$WORK/attention.toml" <<GRID
+[base]
+name = "slurm-attention"
+data = { synthetic = 32, scaling = "symmetric" }
+model = { kind = "attention_net", net = { blocks = [[4], [4], [8]], inter_channels = 4 } }
+training = { epochs = 1, batch_size = 16, progress = false, log_epochs = false }
+evaluation = { samples = 1, entropy_samples = 1 }
+study = { kind = "attention" }
+
+[grid]
+"model.net.normalisation" = ["softmax", "sigmoid"]
+GRID
+for g in prune attention; do
+    log "submitting the $g study with sbatch"
+    "$FANAROFF" sweep slurm "$WORK/$g.toml" --out "$WORK/$g" --cpus 1 --mem 2G --time 00:20:00 --submit
+done
+for _ in $(seq 600); do
+    [ -z "$(squeue -h 2>/dev/null)" ] && break
+    sleep 1
+done
+[ -z "$(squeue -h)" ] || { log "study jobs still queued after 10 min"; squeue; exit 1; }
+for g in prune attention; do
+    "$FANAROFF" sweep collect "$WORK/$g.toml" --out "$WORK/$g" >/dev/null
+    grep -q "missing: none" "$WORK/$g/summary.md" || {
+        log "FAIL: $g study incomplete"; cat "$WORK/$g"/slurm/*.out || true; exit 1; }
+    rows=$(($(wc -l < "$WORK/$g/rows.csv") - 1))
+    [ "$rows" -ge 2 ] || { log "FAIL: $g study has $rows rows"; exit 1; }
+    log "OK: $g study ran under sbatch, $rows rows collected"
+done

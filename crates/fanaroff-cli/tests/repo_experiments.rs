@@ -11,7 +11,11 @@ fn every_shipped_file_is_valid() {
         .unwrap()
         .chain(std::fs::read_dir(dir.join("study")).unwrap())
         .chain(std::fs::read_dir(dir.join("recipe")).unwrap())
-        .chain(std::fs::read_dir(dir.join("prune")).unwrap());
+        .chain(
+            ["prune", "attention", "robustness", "baselines"]
+                .iter()
+                .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap()),
+        );
     for entry in files {
         let p = entry.unwrap().path();
         if p.extension().is_none_or(|e| e != "toml") {
@@ -36,6 +40,20 @@ fn every_shipped_file_is_valid() {
     assert_eq!(study.len(), 54);
     let cold = Grid::from_file(&dir.join("study/cold_posterior.toml")).unwrap();
     assert_eq!(cold.len(), 36);
+    for (file, study, runs) in [
+        ("prune/small.toml", "prune", 6),
+        ("attention/small.toml", "attention", 12),
+        ("robustness/small.toml", "robustness", 6),
+        ("baselines/small.toml", "ensemble", 3),
+    ] {
+        let g = Grid::from_file(&dir.join(file)).unwrap();
+        assert_eq!(g.len(), runs, "{file}");
+        assert_eq!(
+            g.runs().unwrap()[0].experiment.study.label(),
+            study,
+            "{file}"
+        );
+    }
     let recipe = Grid::from_file(&dir.join("recipe/bbb_2x2.toml")).unwrap();
     assert_eq!(recipe.len(), 20);
 }
