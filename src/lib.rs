@@ -7,9 +7,11 @@ pub use fanaroff;
 mod confident;
 mod data_flags;
 mod flags;
+mod study_front;
 pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};
 pub use data_flags::data_source;
 pub use flags::Flags;
+pub use study_front::{DataArgs, run_grid};
 
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};
 use fanaroff::nn::Sequential;

@@ -1,0 +1,63 @@
+//! What the study examples share: the data flags and running a grid in
+//! this process, so that each example is only a front end of a study.
+
+use crate::DEFAULT_DATA;
+use fanaroff::cli::{Collected, Sweep, collect};
+use std::path::{Path, PathBuf};
+
+/// The data flags of a study example.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// MiraBest release [../shared/data/mirabest/MiraBest_full_batches.tar.gz;
+    /// 832 synthetic images with a notice when that is absent]
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Use this many synthetic galaxies instead
+    #[arg(long)]
+    pub synthetic: Option<usize>,
+}
+
+impl DataArgs {
+    /// The data source as TOML keys of an experiment's `[data]` table.
+    pub fn toml(&self) -> String {
+        match (&self.synthetic, &self.data) {
+            (Some(n), _) => format!("synthetic = {n}"),
+            (None, Some(p)) => format!("mirabest = {:?}", p.display().to_string()),
+            (None, None) if Path::new(DEFAULT_DATA).exists() => {
+                format!("mirabest = {DEFAULT_DATA:?}")
+            }
+            (None, None) => {
+                eprintln!("notice: {DEFAULT_DATA} not found; using 832 synthetic galaxies");
+                "synthetic = 832".into()
+            }
+        }
+    }
+}
+
+/// Runs every unfinished run of the grid `text` in the sweep folder `out`
+/// (in this process, resuming killed runs), then collects its tables into
+/// `out` (`runs.csv`, `summary.*`, `paired.csv`, `rows*.csv`).
+///
+/// # Errors
+/// An invalid grid, a folder holding another grid, a failed run.
+pub fn run_grid(
+    text: &str,
+    out: &Path,
+    threads: Option<usize>,
+) -> Result<Collected, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out)?;
+    let file = out.join("front_end.toml");
+    std::fs::write(&file, text)?;
+    if let Some(t) = threads {
+        fanaroff::tensor::set_num_threads(t)?;
+    }
+    let sweep = Sweep::open(&file, out)?;
+    let todo = sweep.unfinished();
+    for (k, i) in todo.iter().enumerate() {
+        eprintln!("run {} of {} (index {i})", k + 1, todo.len());
+        sweep.run_index(*i, None, false)?;
+    }
+    let c = collect(&sweep)?;
+    c.write(out)?;
+    Ok(c)
+}
