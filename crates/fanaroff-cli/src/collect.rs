@@ -269,6 +269,14 @@ fn index_list(v: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_metrics_are_metrics() {
+        for m in SUMMARY_METRICS {
+            crate::record::check_metric(m).unwrap();
+        }
+        assert!(crate::record::check_metric("test_eror_mean").is_err());
+    }
     use std::collections::BTreeMap;
 
     fn record(seed: u64, err: f64) -> RunRecord {

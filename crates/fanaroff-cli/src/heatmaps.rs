@@ -31,10 +31,16 @@ impl Collected {
     /// The mean over seeds of `metric` as a table over the sweep's two
     /// setting axes (the seed axis aside); `None` when the sweep does not
     /// vary exactly two settings.
-    pub fn metric_table(&self, metric: &str) -> Option<MetricTable> {
+    ///
+    /// # Errors
+    /// A name that is not a metric (see [`METRICS`](crate::METRICS)).
+    pub fn metric_table(&self, metric: &str) -> crate::Result<Option<MetricTable>> {
+        if !self.metric_names().iter().any(|m| m == metric) {
+            crate::record::check_metric(metric)?;
+        }
         let axes: Vec<&String> = self.axes.iter().filter(|a| *a != "seed").collect();
         if axes.len() != 2 {
-            return None;
+            return Ok(None);
         }
         let groups = self.groups();
         let rows = first_seen(groups.iter().map(|(k, _)| k[0].clone()));
@@ -55,11 +61,11 @@ impl Collected {
                 values[[r, c]] = v.iter().sum::<f64>() / v.len() as f64;
             }
         }
-        Some(MetricTable {
+        Ok(Some(MetricTable {
             rows: (axes[0].clone(), rows),
             cols: (axes[1].clone(), cols),
             values,
-        })
+        }))
     }
 
     /// Writes `heatmap_METRIC.png` and `.svg` into `dir` for each summary
@@ -78,7 +84,7 @@ impl Collected {
             .iter()
             .filter(|m| names.iter().any(|n| n == *m))
         {
-            let Some(t) = self.metric_table(metric) else {
+            let Some(t) = self.metric_table(metric)? else {
                 return Ok(written);
             };
             let rows: Vec<&str> = t.rows.1.iter().map(String::as_str).collect();

@@ -59,7 +59,7 @@ pub use heatmaps::MetricTable;
 pub use inspect::{fits_summary, release_stats};
 pub use log::init_stderr_log;
 pub use model::{Built, ModelSettings, ModelSetup, ModelSpec, Stage, Step};
-pub use record::{RECORD_FILE, RunRecord};
+pub use record::{METRICS, RECORD_FILE, RunRecord, check_metric};
 pub use registry::{model_kinds, register_model, register_study, study_kinds};
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;

@@ -345,10 +345,7 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
                 Some(r) => println!(
                     "index {index}: done in {:.1} s (test error {:.4})",
                     r.train_seconds,
-                    r.metrics
-                        .get("test_error_mean")
-                        .copied()
-                        .unwrap_or(f64::NAN)
+                    r.metric("test_error_mean")?
                 ),
             }
             Ok(())
@@ -440,10 +437,7 @@ fn reevaluate(s: &Sweep, exec: &Exec) -> Res<()> {
             Some(r) => println!(
                 "index {i}: re-evaluated in {:.1} s (test error {:.4})",
                 r.eval_seconds,
-                r.metrics
-                    .get("test_error_mean")
-                    .copied()
-                    .unwrap_or(f64::NAN)
+                r.metric("test_error_mean")?
             ),
             None => println!("index {i}: not finished, skipped"),
         }

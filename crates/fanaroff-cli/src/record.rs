@@ -6,6 +6,44 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Every metric [`evaluate`](crate::evaluate) can record. A metric that
+/// is undefined for a run (AUROC without errors) is left out of its record.
+pub const METRICS: [&str; 18] = [
+    "test_error_mean",
+    "test_error_std",
+    "test_error_predictive",
+    "ece",
+    "uce",
+    "cuce",
+    "nll",
+    "brier",
+    "error_detection_auroc",
+    "entropy_confident",
+    "entropy_uncertain",
+    "entropy_mwu_p",
+    "mi_confident",
+    "mi_uncertain",
+    "mi_mwu_p",
+    "uce_study",
+    "cuce_study",
+    "uncertain_error",
+];
+
+/// Checks a metric name: one of [`METRICS`] or one the record has.
+///
+/// # Errors
+/// An unknown name, listing the valid ones.
+pub fn check_metric(name: &str) -> Result<()> {
+    if METRICS.contains(&name) {
+        Ok(())
+    } else {
+        Err(crate::error::invalid(
+            "metric",
+            format!("unknown metric {name:?}; valid: {}", METRICS.join(", ")),
+        ))
+    }
+}
+
 /// The file name of a record inside a run folder.
 pub const RECORD_FILE: &str = "record.json";
 
@@ -55,6 +93,24 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The value of a metric: NaN when it is undefined for this run.
+    ///
+    /// # Errors
+    /// A name that is not a metric (a typo), listing the valid ones.
+    ///
+    /// ```
+    /// # let r: fanaroff_cli::RunRecord = serde_json::from_str(r#"{"name":"x","seed":0,"experiment":"","data":"","counts":[0,0,0,0],"metrics":{"nll":0.3},"epochs_run":1,"best_epoch":null,"resumed_after_epoch":0,"train_seconds":0,"eval_seconds":0,"threads":1,"versions":{},"started":0,"finished":0}"#).unwrap();
+    /// assert_eq!(r.metric("nll").unwrap(), 0.3);
+    /// assert!(r.metric("error_detection_auroc").unwrap().is_nan());
+    /// assert!(r.metric("nnl").unwrap_err().to_string().contains("valid: test_error_mean"));
+    /// ```
+    pub fn metric(&self, name: &str) -> Result<f64> {
+        match self.metrics.get(name) {
+            Some(v) => Ok(*v),
+            None => check_metric(name).map(|()| f64::NAN),
+        }
+    }
+
     /// Reads a record file.
     ///
     /// # Errors
