@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, InvalidVariants};
+use fanaroff_core::Invalid;
 use thiserror::Error;
 
 /// Errors from variational layers, priors, objectives and prediction.
@@ -78,15 +78,6 @@ impl From<Error> for fanaroff_train::Error {
     }
 }
 
-/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
-/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
-impl InvalidVariants for Error {
-    fn invalid_config(e: Invalid) -> Self {
-        Error::InvalidConfig(e)
-    }
-    fn invalid_input(e: Invalid) -> Self {
-        Error::InvalidInput(e)
-    }
-}
+fanaroff_core::invalid_variants!(Error);
 
 pub(crate) use fanaroff_core::{config, input};

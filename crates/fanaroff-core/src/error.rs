@@ -2,7 +2,7 @@
 //! `Error` type and holds these in its variants, e.g.
 //!
 //! ```
-//! # use fanaroff_core::{Invalid, InvalidVariants, IoError};
+//! # use fanaroff_core::{Invalid, IoError};
 //! #[derive(Debug, thiserror::Error)]
 //! enum Error {
 //!     #[error(transparent)]
@@ -13,14 +13,7 @@
 //!     InvalidInput(Invalid),
 //! }
 //!
-//! impl InvalidVariants for Error {
-//!     fn invalid_config(e: Invalid) -> Self {
-//!         Error::InvalidConfig(e)
-//!     }
-//!     fn invalid_input(e: Invalid) -> Self {
-//!         Error::InvalidInput(e)
-//!     }
-//! }
+//! fanaroff_core::invalid_variants!(Error);
 //!
 //! fn read(path: &std::path::Path) -> Result<String, Error> {
 //!     Ok(std::fs::read_to_string(path).map_err(fanaroff_core::io(path))?)
@@ -115,4 +108,23 @@ pub fn config<E: InvalidVariants>(what: impl Into<String>, why: impl Into<String
 /// of `why`.
 pub fn input<E: InvalidVariants>(what: impl Into<String>, why: impl Into<String>) -> E {
     E::invalid_input(Invalid::new(what, why))
+}
+
+/// Implements [`InvalidVariants`] for an error enum whose variants
+/// `InvalidConfig` and `InvalidInput` hold an [`Invalid`], so that
+/// [`config`] and [`input`] build them: `invalid_variants!(Error);`.
+#[macro_export]
+macro_rules! invalid_variants {
+    ($name:ident) => {
+        /// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
+        /// the `InvalidConfig` and `InvalidInput` variants.
+        impl $crate::InvalidVariants for $name {
+            fn invalid_config(e: $crate::Invalid) -> Self {
+                $name::InvalidConfig(e)
+            }
+            fn invalid_input(e: $crate::Invalid) -> Self {
+                $name::InvalidInput(e)
+            }
+        }
+    };
 }

@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, InvalidVariants};
+use fanaroff_core::Invalid;
 use thiserror::Error;
 
 /// Errors of perturbations, attacks and robustness measures.
@@ -31,16 +31,7 @@ pub enum Error {
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
-/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
-impl InvalidVariants for Error {
-    fn invalid_config(e: Invalid) -> Self {
-        Error::InvalidConfig(e)
-    }
-    fn invalid_input(e: Invalid) -> Self {
-        Error::InvalidInput(e)
-    }
-}
+fanaroff_core::invalid_variants!(Error);
 
 pub(crate) use fanaroff_core::{config, input};
 

@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, InvalidVariants, IoError};
+use fanaroff_core::{Invalid, IoError};
 use thiserror::Error;
 
 /// Errors of pruning, scoring and sparse storage.
@@ -42,15 +42,6 @@ pub enum Error {
 /// Result with this crate's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
-/// [`Error::InvalidConfig`] and [`Error::InvalidInput`].
-impl InvalidVariants for Error {
-    fn invalid_config(e: Invalid) -> Self {
-        Error::InvalidConfig(e)
-    }
-    fn invalid_input(e: Invalid) -> Self {
-        Error::InvalidInput(e)
-    }
-}
+fanaroff_core::invalid_variants!(Error);
 
 pub(crate) use fanaroff_core::{config, input};
