@@ -117,9 +117,7 @@ fn test_metrics(
     let test = spec.loader(&data.test)?;
     let samples = pass.samples(&test.inputs(), seed ^ 0x5eed)?;
     let errs = per_sample_error(samples.view(), test.labels())?;
-    let n = errs.len() as f64;
-    let mean = errs.iter().sum::<f64>() / n;
-    let var = errs.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let (mean, std) = fanaroff_core::mean_std(&errs);
     let report = CalibrationReport::compute(
         &Predictions::from_samples(samples.view()),
         test.labels(),
@@ -133,7 +131,7 @@ fn test_metrics(
     let detection = report.error_detection_entropy.map_or(f64::NAN, |s| s.auroc);
     Ok(BTreeMap::from([
         ("test_error_mean".into(), mean),
-        ("test_error_std".into(), var.sqrt()),
+        ("test_error_std".into(), std),
         ("test_error_predictive".into(), report.error_rate),
         ("ece".into(), report.ece),
         ("uce".into(), report.uce),
