@@ -365,7 +365,7 @@ fn sweep(cmd: SweepCommand) -> Res<()> {
             c.write(s.dir())?;
             print!("{}", c.summary_markdown());
             println!(
-                "wrote {}/{{runs.csv,summary.csv,summary.md}}",
+                "wrote {}/{{runs.csv,summary.csv,summary.md,paired.csv}} (studies: rows.csv, rows_summary.csv too)",
                 s.dir().display()
             );
             for p in c.write_heatmaps(s.dir())? {
