@@ -1,10 +1,10 @@
 //! Defences as training steps: MMD domain adaptation and adversarial
 //! training, each wrapping the model's own step (cross-entropy, ELBO ...).
 
-use crate::attack::Pgd;
+use crate::attack::Attack;
 use crate::classifier::ModuleClassifier;
 use crate::mmd::Mmd;
-use fanaroff_nn::Sequential;
+use fanaroff_nn::{Module, Sequential};
 use fanaroff_tensor::Tensor;
 use fanaroff_train::{Batch, Metric, StepContext, StepOutput, TrainStep};
 use ndarray::Ix4;
@@ -55,11 +55,13 @@ impl<S> MmdStep<S> {
     }
 }
 
-impl<S: TrainStep<Sequential>> TrainStep<Sequential> for MmdStep<S> {
+/// Works on a [`Sequential`] behind any handle (`Box<dyn Module>` too);
+/// another model is an error, since its features are not layer outputs.
+impl<M: Module + ?Sized, S: TrainStep<M>> TrainStep<M> for MmdStep<S> {
     fn step(
         &mut self,
         batch: &Batch,
-        ctx: &mut StepContext<'_, Sequential>,
+        ctx: &mut StepContext<'_, M>,
     ) -> fanaroff_train::Result<StepOutput> {
         let target = batch.target.as_ref().ok_or_else(|| {
             train_err("MmdStep", "no target batch: train with a TwoStream loader")
@@ -69,10 +71,14 @@ impl<S: TrainStep<Sequential>> TrainStep<Sequential> for MmdStep<S> {
             ..batch.clone()
         };
         let mut out = self.inner.step(&source, ctx)?;
-        let fs = latent(ctx.model, &batch.inputs, self.end, ctx.rng)
-            .map_err(|e| train_err("MmdStep", e))?;
-        let ft =
-            latent(ctx.model, target, self.end, ctx.rng).map_err(|e| train_err("MmdStep", e))?;
+        let seq = ctx
+            .model
+            .as_any()
+            .and_then(|a| a.downcast_ref::<Sequential>())
+            .ok_or_else(|| train_err("MmdStep", "the model is not a Sequential"))?;
+        let fs =
+            latent(seq, &batch.inputs, self.end, ctx.rng).map_err(|e| train_err("MmdStep", e))?;
+        let ft = latent(seq, target, self.end, ctx.rng).map_err(|e| train_err("MmdStep", e))?;
         let m = self
             .mmd
             .mmd2(&fs, &ft)
@@ -91,32 +97,33 @@ impl<S: TrainStep<Sequential>> TrainStep<Sequential> for MmdStep<S> {
     }
 }
 
-/// Adversarial training: each batch is doubled with PGD examples made
-/// against the current model (Madry et al. 2018), then passed to the inner
-/// step. Attack passes run the model in its training mode.
+/// Adversarial training: each batch is doubled with examples of an
+/// [`Attack`] (PGD for Madry et al. 2018, FGSM, one pixel) made against the
+/// current model, then passed to the inner step. Works for any model; the
+/// attack's passes run the model in its training mode.
 pub struct AdversarialStep<S> {
     inner: S,
-    pgd: Pgd,
+    attack: Box<dyn Attack>,
     stochastic: bool,
 }
 
 impl<S> AdversarialStep<S> {
     /// Wraps `inner`; `stochastic` says whether the model's outputs vary by
-    /// weight draw (the PGD's EOT setting then applies).
-    pub fn new(inner: S, pgd: Pgd, stochastic: bool) -> Self {
+    /// weight draw (the attack's EOT setting then applies).
+    pub fn new(inner: S, attack: impl Attack + 'static, stochastic: bool) -> Self {
         AdversarialStep {
             inner,
-            pgd,
+            attack: Box::new(attack),
             stochastic,
         }
     }
 }
 
-impl<S: TrainStep<Sequential>> TrainStep<Sequential> for AdversarialStep<S> {
+impl<M: Module + ?Sized, S: TrainStep<M>> TrainStep<M> for AdversarialStep<S> {
     fn step(
         &mut self,
         batch: &Batch,
-        ctx: &mut StepContext<'_, Sequential>,
+        ctx: &mut StepContext<'_, M>,
     ) -> fanaroff_train::Result<StepOutput> {
         let x = batch
             .inputs
@@ -126,8 +133,8 @@ impl<S: TrainStep<Sequential>> TrainStep<Sequential> for AdversarialStep<S> {
             .map_err(|e| train_err("AdversarialStep", e))?;
         let cls = ModuleClassifier::new(ctx.model, self.stochastic);
         let adv = self
-            .pgd
-            .attack(&cls, x.view(), &batch.labels, ctx.rng.next_u64())
+            .attack
+            .attack_batch(&cls, x.view(), &batch.labels, ctx.rng.next_u64())
             .map_err(|e| train_err("AdversarialStep", e))?;
         let inputs = Tensor::concat(&[batch.inputs.clone(), Tensor::new(adv.into_dyn())], 0)?;
         let mut labels = batch.labels.clone();
@@ -144,7 +151,7 @@ impl<S: TrainStep<Sequential>> TrainStep<Sequential> for AdversarialStep<S> {
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({ "step": "adversarial", "inner": self.inner.describe(), "pgd": format!("{:?}", self.pgd) })
+        serde_json::json!({ "step": "adversarial", "inner": self.inner.describe(), "attack": format!("{:?}", self.attack) })
     }
 }
 

@@ -39,7 +39,7 @@ fn batch(target: Option<Tensor>) -> Batch {
     }
 }
 
-fn ctx<'a>(model: &'a Sequential, rng: &'a mut StdRng) -> StepContext<'a, Sequential> {
+fn ctx<'a, M: ?Sized>(model: &'a M, rng: &'a mut StdRng) -> StepContext<'a, M> {
     StepContext {
         model,
         rng,
@@ -127,4 +127,71 @@ fn latent_distance_is_zero_for_the_same_image_and_grows_with_the_change() {
     assert!(d1.iter().zip(&d2).all(|(a, b)| b >= a));
     assert!(d2.iter().any(|&d| d > 0.0));
     assert!(latent_distance(&model, 3, &x, &Tensor::zeros(&[2, 1, 2, 2]), 0).is_err());
+}
+
+/// A model behind `Box<dyn Module>`, as the experiment runner holds it.
+fn boxed() -> Box<dyn Module> {
+    Box::new(net())
+}
+
+#[test]
+fn adversarial_step_takes_any_attack_and_any_model_handle() {
+    use fanaroff_perturb::attack::{Attack, Fgsm, Goal, OnePixel};
+    let model = boxed();
+    let b = Bounds::new(-5.0, 5.0).unwrap();
+    let attacks: Vec<Box<dyn Attack>> = vec![
+        Box::new(Fgsm::new(0.1, b).unwrap()),
+        Box::new(OnePixel::new(Goal::PAPER_UNTARGETED, b)),
+    ];
+    let mut rng = StdRng::seed_from_u64(0);
+    let clean = CrossEntropyStep
+        .step(&batch(None), &mut ctx(&model, &mut rng))
+        .unwrap();
+    for attack in attacks {
+        let name = attack.name();
+        let mut step = AdversarialStep::new(CrossEntropyStep, BoxedAttack(attack), false);
+        let out = step.step(&batch(None), &mut ctx(&model, &mut rng)).unwrap();
+        let loss = out.metrics.iter().find(|m| m.name == "loss").unwrap();
+        assert_eq!(loss.count, 8.0, "{name}");
+        assert!(
+            out.loss.item().unwrap() >= clean.loss.item().unwrap() - 1e-6,
+            "{name}"
+        );
+    }
+}
+
+/// Forwards to a boxed attack (the step takes an attack by value).
+#[derive(Debug)]
+struct BoxedAttack(Box<dyn fanaroff_perturb::attack::Attack>);
+
+impl fanaroff_perturb::attack::Attack for BoxedAttack {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn attack_batch(
+        &self,
+        model: &dyn fanaroff_perturb::Classifier,
+        x: ndarray::ArrayView4<'_, f32>,
+        labels: &[usize],
+        seed: u64,
+    ) -> fanaroff_perturb::Result<ndarray::Array4<f32>> {
+        self.0.attack_batch(model, x, labels, seed)
+    }
+}
+
+#[test]
+fn mmd_step_reaches_a_boxed_sequential_and_refuses_other_models() {
+    let target = Some(images(0.5));
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut step = MmdStep::new(CrossEntropyStep, Mmd::default(), 0.5, 3);
+    let out = step
+        .step(&batch(target.clone()), &mut ctx(&boxed(), &mut rng))
+        .unwrap();
+    assert!(out.metrics.iter().any(|m| m.name == "mmd2"));
+    // a model that is not a Sequential has no layer outputs to align
+    let other: Box<dyn Module> = Box::new(Flatten);
+    let e = step
+        .step(&batch(target), &mut ctx(&other, &mut rng))
+        .unwrap_err();
+    assert!(e.to_string().contains("not a Sequential"), "{e}");
 }

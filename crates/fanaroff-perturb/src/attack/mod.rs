@@ -5,10 +5,12 @@
 mod fgsm;
 mod one_pixel;
 mod pgd;
+mod trait_impl;
 
 pub use fgsm::Fgsm;
 pub use one_pixel::{Goal, OnePixel, OnePixelResult};
 pub use pgd::{Norm, Pgd};
+pub use trait_impl::Attack;
 
 use crate::error::{Result, config};
 use ndarray::{Array4, ArrayView4};
