@@ -1,6 +1,7 @@
 //! Calibration report for saved predictions: every metric of
 //! `fanaroff-calibrate` as a table (or JSON) plus reliability and
-//! uncertainty diagrams as PNG or SVG.
+//! uncertainty diagrams as PNG or SVG. The same as `fanaroff calibrate`,
+//! with the same flags (declared once, in `fanaroff_cli::CalibrateArgs`).
 //!
 //! ```text
 //! cargo run --release --example 04_calibration_report -- \
@@ -13,36 +14,21 @@
 //! lines between samples; labels are integer class indices (`.npy` or CSV).
 //! From Python: `np.save("preds.npy", probs)`, `np.save("labels.npy", y)`.
 
-use fanaroff::calibrate::report::{ReportArgs, USAGE, run};
-use fanaroff::calibrate::{Error, ReliabilityDiagram};
-use fanaroff::plot::{Figure, reliability};
-use std::path::Path;
+use clap::Parser;
+use fanaroff_cli::CalibrateArgs;
 
-/// Draws a diagram with `fanaroff-plot`, as PNG or SVG by the extension.
-fn draw(d: &ReliabilityDiagram, path: &Path) -> Result<(), Error> {
-    reliability(d)
-        .save(path)
-        .map(|_| ())
-        .map_err(|e| Error::Figure(e.to_string()))
+/// 04_calibration_report: every calibration metric of saved predictions, with diagrams
+#[derive(Parser)]
+#[command(name = "04_calibration_report")]
+struct Cli {
+    #[command(flatten)]
+    args: CalibrateArgs,
 }
 
 fn main() {
-    let args = match ReportArgs::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
-    match run(&args, &mut draw) {
-        Ok(out) => println!("{}", out.text),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    let cli = Cli::parse();
+    fanaroff_examples::exit_on_error((|| {
+        println!("{}", cli.args.run()?);
+        Ok(())
+    })());
 }

@@ -580,133 +580,63 @@ fn is_npy(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
-/// Usage text of the `calibration_report` tool.
-pub const USAGE: &str = "\
-usage: calibration_report --probs FILE --labels FILE [options]
-
-  --probs FILE       predictions: .npy ([N, K] probabilities or [S, N, K] MC samples)
-                     or CSV (one row per input; blank lines separate MC samples)
-  --labels FILE      labels: .npy (integer, or float with integral values) or CSV
-  --bins B           number of bins for ECE / MCE / classwise ECE / UCE (default 10)
-  --strategy S       width (equal width, default) or mass (equal mass)
-  --json             print the report as JSON instead of a table
-  --png FILE         reliability diagram, .png or .svg (default reliability.png)
-  --uce-png FILE     uncertainty (UCE) diagram (default: FILE_uce.png next to --png)
-  --no-png           write no figure
-  --bootstrap R      add R-resample 95% bootstrap intervals (default 0: none)
-  --seed N           bootstrap seed (default 0)
-  --tolerance T      allowed |sum_k p_k - 1| (default 1e-4)
-  -h, --help         this text";
-
-/// Parsed command line of the `calibration_report` tool.
+/// What [`run`] reads, computes and draws: the files, the report settings,
+/// JSON or a table, and where the diagrams go. The `fanaroff calibrate`
+/// command (and the `04_calibration_report` example) build it from flags.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportArgs {
     /// Predictions file.
     pub probs: PathBuf,
     /// Labels file.
     pub labels: PathBuf,
-    /// Report settings built from `--bins`, `--strategy`, `--bootstrap`,
-    /// `--seed`, `--tolerance`.
+    /// Report settings.
     pub config: ReportConfig,
     /// Print JSON instead of a table.
     pub json: bool,
-    /// Reliability PNG path (`None` with `--no-png`).
+    /// Reliability diagram path (`None`: no figure).
     pub png: Option<PathBuf>,
-    /// Uncertainty-diagram PNG path (`None` with `--no-png`).
+    /// Uncertainty-diagram path (`None`: no figure).
     pub uce_png: Option<PathBuf>,
 }
 
 impl ReportArgs {
-    /// Parse arguments (without the program name). Returns `Ok(None)` for
-    /// `--help`.
+    /// A table report of `probs` against `labels` with `config`, and no
+    /// figures.
     ///
     /// # Errors
-    /// [`Error::Usage`] for unknown flags, missing values or missing
-    /// `--probs` / `--labels`; [`Error::ZeroBins`] for `--bins 0`;
-    /// [`Error::InvalidParameter`] for a bad strategy or number.
+    /// Invalid settings.
     ///
-    /// # Example
     /// ```
+    /// use fanaroff_calibrate::ReportConfig;
     /// use fanaroff_calibrate::report::ReportArgs;
-    /// let a = ReportArgs::parse(["--probs", "p.npy", "--labels", "y.csv", "--bins", "15", "--json"].map(String::from))
+    /// let a = ReportArgs::new("p.npy", "y.csv", ReportConfig::default())
     ///     .unwrap()
-    ///     .unwrap();
-    /// assert_eq!(a.config.binning.bins(), 15);
-    /// assert!(a.json);
+    ///     .figures(Some("out/rel.png".into()), None);
+    /// assert_eq!(a.uce_png.unwrap(), std::path::Path::new("out/rel_uce.png"));
     /// ```
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Self>> {
-        let mut it = args.into_iter();
-        let mut probs = None;
-        let mut labels = None;
-        let mut bins = 10usize;
-        let mut strategy = BinStrategy::EqualWidth;
-        let mut json = false;
-        let mut png = Some(PathBuf::from("reliability.png"));
-        let mut uce_png = None;
-        let mut no_png = false;
-        let mut resamples = 0usize;
-        let mut seed = 0u64;
-        let mut tolerance = DEFAULT_SUM_TOLERANCE;
-        while let Some(a) = it.next() {
-            let mut value = |flag: &str| {
-                it.next()
-                    .ok_or_else(|| Error::Usage(format!("{flag} needs a value\n\n{USAGE}")))
-            };
-            match a.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--probs" => probs = Some(PathBuf::from(value("--probs")?)),
-                "--labels" => labels = Some(PathBuf::from(value("--labels")?)),
-                "--bins" => bins = parse_num(&value("--bins")?, "--bins")?,
-                "--strategy" => strategy = value("--strategy")?.parse()?,
-                "--json" => json = true,
-                "--png" => png = Some(PathBuf::from(value("--png")?)),
-                "--uce-png" => uce_png = Some(PathBuf::from(value("--uce-png")?)),
-                "--no-png" => no_png = true,
-                "--bootstrap" => resamples = parse_num(&value("--bootstrap")?, "--bootstrap")?,
-                "--seed" => seed = parse_num(&value("--seed")?, "--seed")?,
-                "--tolerance" => tolerance = parse_num(&value("--tolerance")?, "--tolerance")?,
-                other => {
-                    return Err(Error::Usage(format!(
-                        "unknown argument `{other}`\n\n{USAGE}"
-                    )));
-                }
-            }
-        }
-        let probs = probs.ok_or_else(|| Error::Usage(format!("--probs is required\n\n{USAGE}")))?;
-        let labels =
-            labels.ok_or_else(|| Error::Usage(format!("--labels is required\n\n{USAGE}")))?;
-        let config = ReportConfig {
-            binning: Binning::new(bins)?.with_strategy(strategy),
-            sum_tolerance: tolerance,
-            bootstrap: if resamples > 0 {
-                Some(Bootstrap::new(resamples, 0.95)?)
-            } else {
-                None
-            },
-            seed,
-            ..ReportConfig::default()
-        };
+    pub fn new(
+        probs: impl Into<PathBuf>,
+        labels: impl Into<PathBuf>,
+        config: ReportConfig,
+    ) -> Result<Self> {
         config.check()?;
-        let (png, uce_png) = if no_png {
-            (None, None)
-        } else {
-            let uce_png = uce_png.or_else(|| png.as_ref().map(|p| sibling_with_suffix(p, "_uce")));
-            (png, uce_png)
-        };
-        Ok(Some(ReportArgs {
-            probs,
-            labels,
+        Ok(ReportArgs {
+            probs: probs.into(),
+            labels: labels.into(),
             config,
-            json,
-            png,
-            uce_png,
-        }))
+            json: false,
+            png: None,
+            uce_png: None,
+        })
     }
-}
 
-fn parse_num<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T> {
-    s.parse()
-        .map_err(|_| Error::param(flag, s, "not a valid number"))
+    /// Draws the reliability diagram to `png` and the uncertainty diagram
+    /// to `uce_png` (by default `png`'s name with `_uce`).
+    pub fn figures(mut self, png: Option<PathBuf>, uce_png: Option<PathBuf>) -> Self {
+        self.uce_png = uce_png.or_else(|| png.as_ref().map(|p| sibling_with_suffix(p, "_uce")));
+        self.png = png;
+        self
+    }
 }
 
 /// `dir/name.png` -> `dir/name{suffix}.png`.

@@ -27,6 +27,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "binary")]
+mod calibrate_cmd;
 mod collect;
 mod collect_rows;
 mod data;
@@ -48,6 +50,8 @@ mod studies;
 mod study;
 mod sweep;
 
+#[cfg(feature = "binary")]
+pub use calibrate_cmd::CalibrateArgs;
 pub use collect::{Collected, collect};
 pub use data::{DataSpec, RunData, ScalingSpec};
 pub use ensemble::evaluate_ensemble;

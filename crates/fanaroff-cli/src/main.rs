@@ -55,6 +55,8 @@ enum Command {
     /// Expand a grid file into numbered runs and run them.
     #[command(subcommand)]
     Sweep(SweepCommand),
+    /// Calibration report of saved predictions (every metric, diagrams).
+    Calibrate(fanaroff_cli::CalibrateArgs),
     /// Inspect or download data.
     #[command(subcommand)]
     Data(DataCommand),
@@ -247,6 +249,10 @@ fn dispatch(cmd: Command) -> Res<()> {
         }
         Command::Sweep(s) => sweep(s),
         Command::Data(DataCommand::Stats { path }) => show(release_stats(&path)?),
+        Command::Calibrate(args) => {
+            println!("{}", args.run()?);
+            Ok(())
+        }
         Command::Data(DataCommand::Fits { file }) => show(fits_summary(&file)?),
         Command::Data(DataCommand::Fetch(args)) => fetch(&args),
     }

@@ -1,12 +1,11 @@
-//! The `calibration_report` code path end to end: files written here are
-//! read back by the same functions the example calls.
+//! `fanaroff calibrate` end to end: flags parsed by `CalibrateArgs`, files
+//! written here read back by the functions the command calls.
 //!
-//! The files stay in `target-dir/tmp/calibration_report/` so the example can
-//! be run on them by hand:
+//! The files stay in `target-dir/tmp/calibration_report/` so the command
+//! can be run on them by hand:
 //!
 //! ```text
-//! cargo run --release --example 04_calibration_report -- \
-//!     --probs <target>/tmp/calibration_report/samples.npy \
+//! fanaroff calibrate --probs <target>/tmp/calibration_report/samples.npy \
 //!     --labels <target>/tmp/calibration_report/labels.npy --bins 15 --strategy mass
 //! ```
 
@@ -15,6 +14,7 @@ use std::path::{Path, PathBuf};
 use approx::assert_abs_diff_eq;
 use fanaroff_calibrate::report::{ReportArgs, load_labels, load_predictions, run};
 use fanaroff_calibrate::*;
+use fanaroff_cli::CalibrateArgs;
 use ndarray::{Array2, Array3, Axis};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -65,10 +65,22 @@ fn run_quiet(a: &ReportArgs) -> fanaroff_calibrate::Result<fanaroff_calibrate::r
     run(a, &mut |_, _| Ok(()))
 }
 
+/// The command's flags as a parser sees them.
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: CalibrateArgs,
+}
+
+fn parse(list: &[&str]) -> std::result::Result<ReportArgs, String> {
+    use clap::Parser;
+    let cli = Cli::try_parse_from(std::iter::once("calibrate").chain(list.iter().copied()))
+        .map_err(|e| e.to_string())?;
+    cli.args.report_args().map_err(|e| e.to_string())
+}
+
 fn args(list: &[&str]) -> ReportArgs {
-    ReportArgs::parse(list.iter().map(|s| s.to_string()))
-        .unwrap()
-        .unwrap()
+    parse(list).unwrap()
 }
 
 #[test]
@@ -226,21 +238,16 @@ fn csv_files_work_too() {
 #[test]
 fn cli_errors_are_clear() {
     let d = dir();
-    let e = ReportArgs::parse(["--probs".to_string()]).unwrap_err();
-    assert!(e.to_string().contains("--probs needs a value"), "{e}");
-    let e = ReportArgs::parse(["--labels", "y.npy"].map(String::from)).unwrap_err();
-    assert!(e.to_string().contains("--probs is required"), "{e}");
-    let e = ReportArgs::parse(["--frobnicate"].map(String::from)).unwrap_err();
-    assert!(
-        e.to_string().contains("unknown argument `--frobnicate`"),
-        "{e}"
-    );
-    let e = ReportArgs::parse(
-        ["--probs", "a", "--labels", "b", "--strategy", "quantiles"].map(String::from),
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("strategy"), "{e}");
-    assert_eq!(ReportArgs::parse(["--help".to_string()]).unwrap(), None);
+    let e = parse(&["--probs"]).unwrap_err();
+    assert!(e.contains("--probs"), "{e}");
+    let e = parse(&["--labels", "y.npy"]).unwrap_err();
+    assert!(e.contains("--probs"), "{e}");
+    let e = parse(&["--probs", "a", "--labels", "b", "--frobnicate"]).unwrap_err();
+    assert!(e.contains("--frobnicate"), "{e}");
+    let e = parse(&["--probs", "a", "--labels", "b", "--strategy", "quantiles"]).unwrap_err();
+    assert!(e.contains("strategy"), "{e}");
+    let e = parse(&["--probs", "a", "--labels", "b", "--bins", "0"]).unwrap_err();
+    assert!(e.contains("bins must be at least 1"), "{e}");
     // Labels for another N than the predictions.
     let p = Array2::from_elem((4, 2), 0.5);
     npy::write_npy_f64(d.join("p4.npy"), &[4, 2], p.as_slice().unwrap()).unwrap();
