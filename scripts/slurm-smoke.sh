@@ -15,6 +15,14 @@ ROOT=$(pwd)
 WORK=$(mktemp -d /tmp/fanaroff-slurm.XXXXXX)
 STARTED=()
 log() { echo "[slurm-smoke] $*"; }
+# Waits up to 10 min for the queue to empty.
+wait_queue() {
+    for _ in $(seq 600); do
+        [ -z "$(squeue -h 2>/dev/null)" ] && return 0
+        sleep 1
+    done
+    log "jobs still queued after 10 min"; squeue; exit 1
+}
 
 cleanup() {
     for pidfile in "${STARTED[@]}"; do
@@ -108,11 +116,7 @@ GRID
 
 log "submitting with sbatch"
 "$FANAROFF" sweep slurm "$WORK/grid.toml" --out "$WORK/slurm-sweep" --cpus 1 --mem 2G --time 00:20:00 --throttle 2 --submit
-for _ in $(seq 600); do
-    [ -z "$(squeue -h 2>/dev/null)" ] && break
-    sleep 1
-done
-[ -z "$(squeue -h)" ] || { log "jobs still queued after 10 min"; squeue; exit 1; }
+wait_queue
 "$FANAROFF" sweep collect "$WORK/grid.toml" --out "$WORK/slurm-sweep"
 for i in 0000 0001 0002 0003; do
     [ -f "$WORK/slurm-sweep/runs/$i/record.json" ] || {
@@ -159,11 +163,7 @@ for g in prune attention; do
     log "submitting the $g study with sbatch"
     "$FANAROFF" sweep slurm "$WORK/$g.toml" --out "$WORK/$g" --cpus 1 --mem 2G --time 00:20:00 --submit
 done
-for _ in $(seq 600); do
-    [ -z "$(squeue -h 2>/dev/null)" ] && break
-    sleep 1
-done
-[ -z "$(squeue -h)" ] || { log "study jobs still queued after 10 min"; squeue; exit 1; }
+wait_queue
 for g in prune attention; do
     "$FANAROFF" sweep collect "$WORK/$g.toml" --out "$WORK/$g" >/dev/null
     grep -q "missing: none" "$WORK/$g/summary.md" || {

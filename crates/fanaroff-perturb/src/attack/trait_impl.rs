@@ -35,35 +35,28 @@ pub trait Attack: Send + Sync + std::fmt::Debug {
     ) -> Result<Array4<f32>>;
 }
 
-impl Attack for Fgsm {
-    fn name(&self) -> &'static str {
-        "fgsm"
-    }
-    fn attack_batch(
-        &self,
-        model: &dyn Classifier,
-        x: ArrayView4<'_, f32>,
-        labels: &[usize],
-        seed: u64,
-    ) -> Result<Array4<f32>> {
-        self.attack(model, x, labels, seed)
-    }
+/// The gradient attacks already attack a batch.
+macro_rules! batch_attack {
+    ($t:ty, $name:literal) => {
+        impl Attack for $t {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn attack_batch(
+                &self,
+                model: &dyn Classifier,
+                x: ArrayView4<'_, f32>,
+                labels: &[usize],
+                seed: u64,
+            ) -> Result<Array4<f32>> {
+                self.attack(model, x, labels, seed)
+            }
+        }
+    };
 }
 
-impl Attack for Pgd {
-    fn name(&self) -> &'static str {
-        "pgd"
-    }
-    fn attack_batch(
-        &self,
-        model: &dyn Classifier,
-        x: ArrayView4<'_, f32>,
-        labels: &[usize],
-        seed: u64,
-    ) -> Result<Array4<f32>> {
-        self.attack(model, x, labels, seed)
-    }
-}
+batch_attack!(Fgsm, "fgsm");
+batch_attack!(Pgd, "pgd");
 
 /// Image `i` is attacked alone with seed `seed + i`; the best image found
 /// replaces it, whether or not the goal was reached.
