@@ -26,9 +26,6 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] IoError),
-    /// A caller's closure failed (a model copy or fine-tuning of a study).
-    #[error(transparent)]
-    External(Box<dyn std::error::Error + Send + Sync>),
     /// A sparse model file that cannot be used (corrupt, or for another model).
     #[error("sparse model {path}: {msg}")]
     Format {

@@ -316,7 +316,8 @@ impl<'a, M: Module> PruneSubject<'a, M> {
 }
 
 fn external(e: BoxError) -> crate::Error {
-    crate::Error::External(e)
+    // a caller's failure (model copy, fine-tuning), kept as its own type
+    crate::Error::Nn(fanaroff_nn::Error::External(e))
 }
 
 impl PruneStudy {
