@@ -133,7 +133,6 @@ fn experiment(f: &Flags) -> Res<Experiment> {
             .epochs(f.get("--epochs", 100)?)
             .batch_size(f.get("--batch", 50)?)
             .adam(f.get("--lr", 5e-4)?)
-            .augment(!f.switch("--no-augment"))
             .early_stopping(f.opt("--patience")?),
         evaluation: EvalSpec {
             samples: f.get("--samples", 100)?,

@@ -139,7 +139,7 @@ fn figure(c: &Collected, a: &Args) -> Result<(), Box<dyn std::error::Error>> {
 fn main() {
     let a = Args::parse();
     exit_on_error((|| {
-        let c = run_grid(&grid(&a), &a.out, a.threads)?;
+        let (_, c) = run_grid(&grid(&a), &a.out, a.threads)?;
         figure(&c, &a)?;
         print!("{}", c.rows_summary_csv());
         println!("tables and figure in {}", a.out.display());

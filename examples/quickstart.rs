@@ -179,7 +179,6 @@ fn train_bbb(a: &Args, data: &Confident, model: &mut Sequential) -> Res<PathBuf>
         .batch_size(50)
         .adam(1e-3)
         .seed(a.seed)
-        .augment(true)
         .progress(a.progress)
         .log_epochs(false);
     let history = Trainer::new(cfg)?

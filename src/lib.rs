@@ -7,10 +7,12 @@ pub use fanaroff;
 mod confident;
 mod data_flags;
 mod flags;
+mod run_maps;
 mod study_front;
 pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};
 pub use data_flags::data_source;
 pub use flags::Flags;
+pub use run_maps::{FinishedRun, attention_maps_figure};
 pub use study_front::{DataArgs, run_grid};
 
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};

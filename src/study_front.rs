@@ -36,7 +36,8 @@ impl DataArgs {
 
 /// Runs every unfinished run of the grid `text` in the sweep folder `out`
 /// (in this process, resuming killed runs), then collects its tables into
-/// `out` (`runs.csv`, `summary.*`, `paired.csv`, `rows*.csv`).
+/// `out` (`runs.csv`, `summary.*`, `paired.csv`, `rows*.csv`). Returns
+/// the sweep (for its run folders) and the collected records.
 ///
 /// # Errors
 /// An invalid grid, a folder holding another grid, a failed run.
@@ -44,7 +45,7 @@ pub fn run_grid(
     text: &str,
     out: &Path,
     threads: Option<usize>,
-) -> Result<Collected, Box<dyn std::error::Error>> {
+) -> Result<(Sweep, Collected), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(out)?;
     let file = out.join("front_end.toml");
     std::fs::write(&file, text)?;
@@ -59,5 +60,5 @@ pub fn run_grid(
     }
     let c = collect(&sweep)?;
     c.write(out)?;
-    Ok(c)
+    Ok((sweep, c))
 }

@@ -43,7 +43,7 @@ impl ScalingSpec {
 /// | `val_fraction` | 0.2 | stratified validation share of the training images |
 /// | `split_seed` | the experiment's `seed` | seeds the validation split (and synthetic images) alone, so the split and the initialisation can be varied separately |
 /// | `scaling` | `standardize` | `standardize`, `symmetric` or `unit` |
-/// | `augment` | rotations ±180° | an [`Augment`] table applied to training batches |
+/// | `augment` | rotations ±180° | an [`Augment`] table applied to training batches; `{}` for none (the only augmentation setting) |
 ///
 /// Exactly one of `mirabest` and `synthetic` must be given: there is no
 /// silent fall-back from a missing release to synthetic images.
@@ -177,12 +177,20 @@ impl DataSpec {
         Ok(ArrayLoader::from_dataset(ds, self.scaling.scaling())?)
     }
 
-    /// The training loader: scaling and augmentation.
+    /// The training loader: scaling and augmentation (none when `augment`
+    /// is empty, `{}`). This is the one place an experiment sets its
+    /// augmentation.
     ///
     /// # Errors
     /// An empty data set; invalid augmentation.
     pub fn train_loader(&self, ds: &Dataset) -> Result<ArrayLoader<u8>> {
-        Ok(self.loader(ds)?.with_augment(self.augment.clone().check()?))
+        let augment = self.augment.clone().check()?;
+        let loader = self.loader(ds)?;
+        Ok(if augment.is_identity() {
+            loader
+        } else {
+            loader.with_augment(augment)
+        })
     }
 }
 

@@ -18,6 +18,7 @@ use std::path::Path;
 /// | `bins` | 10 | equal-width bins of ECE and UCE |
 /// | `batch_size` | 50 | images per forward pass |
 /// | `weight_sampling` | true | variational layers sample weights at test time whatever their training estimator; `false` keeps local reparameterisation / Flipout noise |
+/// | `val_tta` | 0 | select the model on `val_nll` / `val_acc` / `val_err` averaged over this many augmented copies of the validation images (the data section's augmentation; the attention study code's selection); 0: the images as they are |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSpec {
@@ -34,6 +35,13 @@ pub struct EvalSpec {
     /// Sample weights at test time whatever the training estimator.
     #[serde(skip_serializing_if = "is_true")]
     pub weight_sampling: bool,
+    /// Augmented copies of the validation images per epoch (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub val_tta: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn is_true(b: &bool) -> bool {
@@ -49,6 +57,7 @@ impl Default for EvalSpec {
             bins: 10,
             batch_size: 50,
             weight_sampling: true,
+            val_tta: 0,
         }
     }
 }
@@ -124,6 +133,24 @@ pub struct Experiment {
     pub study: StudySpec,
 }
 
+/// Files and run records written before augmentation was set in one
+/// place had a switch `training.augment` beside `data.augment`: `false`
+/// becomes an empty `data.augment`, `true` is dropped. `None` when the
+/// file has no such key.
+fn migrate_training_augment(mut doc: toml::Table) -> Option<toml::Table> {
+    let training = doc.get_mut("training")?.as_table_mut()?;
+    let on = training.remove("augment")?;
+    if on.as_bool() == Some(false) {
+        let data = doc
+            .entry("data")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(data) = data.as_table_mut() {
+            data.insert("augment".into(), toml::Value::Table(toml::Table::new()));
+        }
+    }
+    Some(doc)
+}
+
 fn unnamed() -> String {
     "experiment".into()
 }
@@ -147,10 +174,15 @@ impl Experiment {
     }
 
     fn parse(text: &str, path: &Path) -> Result<Self> {
-        let e: Experiment = toml::from_str(text).map_err(|e| Error::Parse {
+        let parse_error = |e: toml::de::Error| Error::Parse {
             path: path.to_path_buf(),
             msg: e.to_string(),
-        })?;
+        };
+        let migrated = migrate_training_augment(toml::from_str(text).map_err(parse_error)?);
+        let e: Experiment = match migrated {
+            Some(table) => table.try_into().map_err(parse_error)?,
+            None => toml::from_str(text).map_err(parse_error)?,
+        };
         e.check()?;
         Ok(e)
     }
@@ -173,7 +205,34 @@ impl Experiment {
         self.model.check()?;
         self.training.clone().check()?;
         self.evaluation.check()?;
+        self.check_val_tta()?;
         self.study.check()
+    }
+
+    /// Augmented validation needs an augmentation and reports only
+    /// `val_nll`, `val_acc` and `val_err`.
+    fn check_val_tta(&self) -> Result<()> {
+        if self.evaluation.val_tta == 0 {
+            return Ok(());
+        }
+        if self.data.augment.is_identity() {
+            return Err(invalid(
+                "evaluation.val_tta",
+                "the data section has no augmentation to make copies with",
+            ));
+        }
+        match &self.training.monitor {
+            Some(m) if !["val_nll", "val_acc", "val_err"].contains(&m.metric.as_str()) => {
+                Err(invalid(
+                    "evaluation.val_tta",
+                    format!(
+                        "augmented validation reports val_nll, val_acc and val_err, not the monitored {:?}",
+                        m.metric
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -211,6 +270,42 @@ mod tests {
         assert_eq!(variational.estimator, fanaroff_bayes::Estimator::Flipout);
         let again = Experiment::from_toml(&e.to_toml().unwrap()).unwrap();
         assert_eq!(again.to_toml().unwrap(), e.to_toml().unwrap());
+    }
+
+    #[test]
+    fn the_old_training_augment_switch_is_read_as_data_augment() {
+        let old = |on: bool| {
+            format!(
+                "[data]\nsynthetic = 64\naugment = {{ max_rotation = 90.0 }}\n\
+                 [model]\nkind = \"lenet\"\n[training]\nepochs = 2\naugment = {on}\n"
+            )
+        };
+        let off = Experiment::from_toml(&old(false)).unwrap();
+        assert!(off.data.augment.is_identity());
+        let on = Experiment::from_toml(&old(true)).unwrap();
+        assert!(!on.data.augment.is_identity());
+        // written back, the switch is gone
+        assert!(!off.to_toml().unwrap().contains("[training]\naugment"));
+        let again = Experiment::from_toml(&off.to_toml().unwrap()).unwrap();
+        assert!(again.data.augment.is_identity());
+    }
+
+    #[test]
+    fn val_tta_needs_an_augmentation_and_its_own_metrics() {
+        let e = |aug: &str, monitor: &str| {
+            Experiment::from_toml(&format!(
+                "[data]\nsynthetic = 64\naugment = {aug}\n[model]\nkind = \"lenet\"\n\
+                 [training]\nepochs = 2\n{monitor}\n[evaluation]\nval_tta = 4\n"
+            ))
+        };
+        assert!(e("{ max_rotation = 90.0 }", "").is_ok());
+        let none = e("{}", "").unwrap_err().to_string();
+        assert!(none.contains("evaluation.val_tta"), "{none}");
+        let m = e(
+            "{ max_rotation = 90.0 }",
+            "monitor = { metric = \"val_prob_ce\" }",
+        );
+        assert!(m.unwrap_err().to_string().contains("val_prob_ce"));
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl<T: ModelSettings> ModelSetup for T {
 /// | `lenet` | `lenet` | cross-entropy |
 /// | `mc_dropout_lenet` | `lenet`, `p` (0.5) | cross-entropy, dropout kept on at prediction |
 /// | `bbb_lenet` | `lenet`, `variational`, `elbo` | the tempered ELBO |
-/// | `attention_net` | `net`, `layers`, `variational`, `elbo`, `finetune_epochs` | see [`AttentionModel`](crate::models::AttentionModel) |
+/// | `attention_net` | `net`, `layers`, `p`, `variational`, `elbo`, `finetune_epochs`, `init`, `loss` | see [`AttentionModel`](crate::models::AttentionModel) |
 ///
 /// An unknown kind is an error that lists the registered ones.
 ///

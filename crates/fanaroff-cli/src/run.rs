@@ -8,7 +8,9 @@ use crate::experiment::Experiment;
 use crate::record::{RECORD_FILE, RunRecord, unix_now, versions};
 use crate::study::{ROWS_FILE, StudyContext, fresh_model};
 use fanaroff_nn::{Module, save_model};
-use fanaroff_train::{Trainer, Validation, has_checkpoint};
+use fanaroff_train::{
+    ArrayLoader, AugmentedValidation, Evaluate, Trainer, Validation, has_checkpoint,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::BTreeMap;
@@ -135,6 +137,7 @@ impl Trained {
         let data = exp.data.load(exp.seed)?;
         let train = exp.data.train_loader(&data.train)?;
         let val = exp.data.loader(&data.val)?;
+        let val_augmented = exp.data.train_loader(&data.val)?;
         let built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
         let ckpt = opts.dir.join("ckpt");
         let resumed_after = resumed_epochs(&ckpt);
@@ -153,7 +156,7 @@ impl Trained {
         let mut model = built.model;
         let history = Trainer::new(tcfg.clone())?
             .step(built.step)
-            .validation(Validation::new(&val).samples(samples)?)
+            .validation(validation(exp, &val, &val_augmented, samples)?)
             .fit(&mut model, &train)?;
         let mut seconds: f64 = history.records.iter().map(|r| r.seconds).sum();
         if let Some(stage) = built.second_stage {
@@ -163,7 +166,7 @@ impl Trained {
                 .checkpoint_dir(opts.dir.join("ckpt_stage2"));
             let h = Trainer::new(cfg)?
                 .step(stage.step)
-                .validation(Validation::new(&val).samples(samples)?)
+                .validation(validation(exp, &val, &val_augmented, samples)?)
                 .fit(&mut model, &train)?;
             seconds += h.records.iter().map(|r| r.seconds).sum::<f64>();
         }
@@ -217,6 +220,30 @@ impl Trained {
         })
     }
 }
+/// The per-epoch validation of `exp`: the predictive over `samples` draws
+/// on the validation images as they are (with `val_prob_ce` when the
+/// training monitors it), or, with `evaluation.val_tta`, averaged over
+/// that many augmented copies of them.
+fn validation<'a>(
+    exp: &Experiment,
+    val: &'a ArrayLoader<u8>,
+    val_augmented: &'a ArrayLoader<u8>,
+    samples: usize,
+) -> Result<Box<dyn Evaluate<Box<dyn Module>> + 'a>> {
+    Ok(match exp.evaluation.val_tta {
+        0 => {
+            let prob_ce = exp
+                .training
+                .monitor
+                .as_ref()
+                .is_some_and(|m| m.metric == "val_prob_ce");
+            let v = Validation::new(val).samples(samples)?;
+            Box::new(v.with_probability_ce(prob_ce))
+        }
+        reps => Box::new(AugmentedValidation::new(val_augmented, reps)?),
+    })
+}
+
 /// Epochs an earlier attempt finished (0 without a checkpoint).
 fn resumed_epochs(ckpt: &Path) -> usize {
     if !has_checkpoint(ckpt) {

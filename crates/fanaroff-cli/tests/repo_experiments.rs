@@ -33,8 +33,8 @@ fn every_shipped_file_is_valid() {
     assert!(seen >= 13, "{seen} files");
     let paper = Experiment::from_file(&dir.join("bbb_paper.toml")).unwrap();
     assert_eq!(
-        (paper.training.epochs, paper.training.augment),
-        (500, false)
+        (paper.training.epochs, paper.data.augment.is_identity()),
+        (500, true)
     );
     let study = Grid::from_file(&dir.join("temperature_prior_seed.toml")).unwrap();
     assert_eq!(study.len(), 54);

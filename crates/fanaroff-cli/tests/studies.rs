@@ -330,3 +330,67 @@ fn the_ensemble_study_trains_members_on_one_split_and_averages_them() {
         "{e}"
     );
 }
+
+#[test]
+fn the_attention_study_code_protocol_runs_from_a_file() {
+    let tmp = temp_dir("protocol");
+    let text = r#"
+        name = "protocol"
+        data = { synthetic = 16, scaling = "symmetric", augment = { max_rotation = 180.0, max_shift = 2.0 } }
+        [model]
+        kind = "attention_net"
+        net = { blocks = [[4], [4], [8]], inter_channels = 4 }
+        init = "kaiming"
+        loss = "probabilities"
+        [training]
+        epochs = 2
+        batch_size = 8
+        progress = false
+        log_epochs = false
+        monitor = { metric = "val_prob_ce" }
+        [evaluation]
+        samples = 1
+        entropy_samples = 1
+        [study]
+        kind = "attention"
+        tta = 3
+    "#;
+    let exp = Experiment::from_toml(text).unwrap();
+    let rec = run(&exp, &RunOptions::new(tmp.join("run"))).unwrap();
+    let history = std::fs::read_to_string(tmp.join("run/ckpt/history.csv")).unwrap();
+    assert!(
+        history.lines().next().unwrap().contains("val_prob_ce"),
+        "{history}"
+    );
+    for k in ["tta_accuracy", "tta_auc"] {
+        let v = rec.rows[0][k].as_f64().unwrap_or_else(|| panic!("{k}"));
+        assert!((0.0..=1.0).contains(&v), "{k} = {v}");
+    }
+    // the same with model selection over augmented validation copies
+    let tta = text
+        .replace("monitor = { metric = \"val_prob_ce\" }", "")
+        .replace("entropy_samples = 1", "entropy_samples = 1\nval_tta = 2");
+    let rec = run(
+        &Experiment::from_toml(&tta).unwrap(),
+        &RunOptions::new(tmp.join("val_tta")),
+    );
+    assert!(rec.unwrap().metrics["test_error_mean"].is_finite());
+
+    // Kaiming weights differ from the layers' own initialisation, seed for seed
+    let norm = |t: &str| {
+        let b = Experiment::from_toml(t).unwrap().model;
+        let m = b.build(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0));
+        let mut sum = 0.0f64;
+        m.unwrap().model.visit_params("", &mut |_, p| {
+            sum += p.data().iter().map(|v| f64::from(*v).powi(2)).sum::<f64>()
+        });
+        sum
+    };
+    assert_ne!(norm(text), norm(&text.replace("init = \"kaiming\"", "")));
+
+    // refusals: the study code's loss with deep supervision, a typo in the study
+    let ds = text.replace("blocks", "aggregation = \"deep_supervision\", blocks");
+    let e = Experiment::from_toml(&ds).unwrap_err().to_string();
+    assert!(e.contains("model.loss"), "{e}");
+    assert!(Experiment::from_toml(&text.replace("tta = 3", "ttta = 3")).is_err());
+}

@@ -43,7 +43,6 @@ impl OptimizerConfig {
 /// | `early_stopping` | `None` | stop after this many epochs without improvement | >= 1 |
 /// | `monitor` | `None` | metric for best / plateau / stopping; `None`: `val_nll` with validation, else `loss` | |
 /// | `restore_best` | true | end with the best epoch's weights (with validation only) | |
-/// | `augment` | true | apply the loader's augmentation to training batches | |
 /// | `checkpoint_dir` | `None` | where checkpoints go | |
 /// | `resume` | false | continue from `checkpoint_dir/state.json` if present | |
 /// | `progress` | true | progress bar on stderr | |
@@ -81,8 +80,6 @@ pub struct TrainConfig {
     pub monitor: Option<Monitor>,
     /// Restore the best weights at the end.
     pub restore_best: bool,
-    /// Augment training batches.
-    pub augment: bool,
     /// Checkpoint folder.
     pub checkpoint_dir: Option<PathBuf>,
     /// Resume from the checkpoint folder.
@@ -138,7 +135,6 @@ impl Default for TrainConfig {
             early_stopping: None,
             monitor: None,
             restore_best: true,
-            augment: true,
             checkpoint_dir: None,
             resume: false,
             progress: true,
@@ -177,8 +173,6 @@ impl TrainConfig {
         monitor: Option<Monitor>,
         /// End with the best weights.
         restore_best: bool,
-        /// Augment training batches.
-        augment: bool,
         /// Resume from the checkpoint folder when it holds a run.
         resume: bool,
         /// Progress bar on or off.

@@ -311,7 +311,7 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
             for c in cbs.iter_mut() {
                 c.on_batch_start(&info)?;
             }
-            let batch = train.batch(idx, mix_seed(epoch_seed, i as u64), self.cfg.augment)?;
+            let batch = train.batch(idx, mix_seed(epoch_seed, i as u64), true)?;
             let mut ctx = StepContext {
                 model: &*model,
                 rng: &mut rng,

@@ -29,6 +29,13 @@ pub trait Evaluate<M>: Send {
     fn evaluate(&mut self, model: &mut M, info: &EvalInfo) -> Result<BTreeMap<String, f64>>;
 }
 
+/// A validation chosen at run time.
+impl<M> Evaluate<M> for Box<dyn Evaluate<M> + '_> {
+    fn evaluate(&mut self, model: &mut M, info: &EvalInfo) -> Result<BTreeMap<String, f64>> {
+        (**self).evaluate(model, info)
+    }
+}
+
 /// The Monte Carlo predictive on a validation loader: `val_nll` (per
 /// example, of the predictive mean over `samples` draws, probabilities
 /// floored at 1e-12), `val_acc`, `val_err`, and with

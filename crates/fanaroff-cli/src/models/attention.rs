@@ -6,9 +6,11 @@ use crate::model::{Built, ModelSettings, Stage, Step};
 use crate::models::check_dropout;
 use fanaroff_attention::{
     Aggregation, AttentionNet, AttentionNetConfig, DeepSupervisionStep, Parts,
+    ProbabilityCrossEntropyStep,
 };
 use fanaroff_bayes::{BayesLayers, Elbo, ElboStep, VariationalConfig};
 use fanaroff_nn::Module;
+use fanaroff_nn::init::reinit_kaiming_normal;
 use fanaroff_nn::models::{LayerFactory, McDropoutLayers, PlainLayers};
 use fanaroff_train::CrossEntropyStep;
 use rand::rngs::StdRng;
@@ -26,6 +28,32 @@ pub enum LayerKind {
     McDropout,
     /// Bayes-by-backprop layers (`variational`), trained with the ELBO.
     Bayes,
+}
+
+/// The initial weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Each layer's own initialisation (PyTorch's defaults).
+    #[default]
+    Default,
+    /// Conv and linear weights from N(0, 2 / fan_in), batch-norm scales
+    /// from N(1, 0.02): the attention study code's `init_weights(kaiming)`.
+    Kaiming,
+}
+
+/// What the classifier's cross-entropy is taken of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// The logits (log-softmax inside the loss).
+    #[default]
+    Logits,
+    /// The softmax output taken as logits again, as the attention study
+    /// code does (a double softmax); concat and mean aggregations only.
+    /// Select the model by it with `training.monitor = { metric =
+    /// "val_prob_ce" }`, as that code does.
+    Probabilities,
 }
 
 /// The factory of each part.
@@ -56,6 +84,8 @@ impl AttentionLayers {
 /// | `p` | 0.5 | dropout of `mc_dropout` parts |
 /// | `variational`, `elbo` | defaults | settings of `bayes` parts and their objective |
 /// | `finetune_epochs` | 20 | second stage of the `fine_tuned` aggregation (the combination alone) |
+/// | `init` | `default` | `default` or `kaiming` ([`Init`]) |
+/// | `loss` | `logits` | `logits` or `probabilities` ([`Loss`]) |
 ///
 /// Training step: the ELBO when a part is Bayesian; deep supervision for
 /// the `deep_supervision` and `fine_tuned` aggregations; cross-entropy
@@ -81,6 +111,16 @@ pub struct AttentionModel {
     /// Epochs of the fine-tuned aggregation's second stage.
     #[serde(default = "twenty")]
     pub finetune_epochs: usize,
+    /// The initial weights.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub init: Init,
+    /// The training loss.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub loss: Loss,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn half() -> f32 {
@@ -100,6 +140,8 @@ impl Default for AttentionModel {
             variational: VariationalConfig::default(),
             elbo: Elbo::default(),
             finetune_epochs: twenty(),
+            init: Init::default(),
+            loss: Loss::default(),
         }
     }
 }
@@ -118,6 +160,12 @@ impl ModelSettings for AttentionModel {
             self.net.aggregation,
             Aggregation::DeepSupervision | Aggregation::FineTuned
         );
+        if self.loss == Loss::Probabilities && (supervised || self.layers.any(LayerKind::Bayes)) {
+            return Err(invalid(
+                "model.loss",
+                "probabilities: only for plain or mc_dropout parts with the concat or mean aggregation",
+            ));
+        }
         if self.layers.any(LayerKind::Bayes) {
             self.variational.clone().check()?;
             self.elbo.check()?;
@@ -138,11 +186,14 @@ impl ModelSettings for AttentionModel {
         let mut b = factory(self.layers.backbone, self.p, &vcfg, r1)?;
         let mut g = factory(self.layers.gates, self.p, &vcfg, r2)?;
         let mut h = factory(self.layers.head, self.p, &vcfg, r3)?;
-        let net = self.net.build_parts(Parts {
+        let mut net = self.net.build_parts(Parts {
             backbone: &mut b,
             gates: &mut g,
             head: &mut h,
         })?;
+        if self.init == Init::Kaiming {
+            reinit_kaiming_normal(&mut net, &mut StdRng::seed_from_u64(rng.next_u64()))?;
+        }
         let mut built = Built::new(net, CrossEntropyStep);
         built.step = self.step()?;
         if self.net.aggregation == Aggregation::FineTuned {
@@ -165,6 +216,8 @@ impl AttentionModel {
             Aggregation::DeepSupervision | Aggregation::FineTuned
         ) {
             Box::new(DeepSupervisionStep)
+        } else if self.loss == Loss::Probabilities {
+            Box::new(ProbabilityCrossEntropyStep)
         } else {
             Box::new(CrossEntropyStep)
         })

@@ -3,6 +3,6 @@
 mod attention;
 mod lenet;
 
-pub use attention::{AttentionLayers, AttentionModel, LayerKind};
+pub use attention::{AttentionLayers, AttentionModel, Init, LayerKind, Loss};
 pub(crate) use lenet::check_dropout;
 pub use lenet::{BbbLenet, Lenet, McDropoutLenet};

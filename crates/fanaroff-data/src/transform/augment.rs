@@ -139,6 +139,24 @@ impl Augment {
         Ok(self)
     }
 
+    /// Whether the augmentation leaves every image as it is (no rotation,
+    /// flip, shift, scaling, crop or mask), as `Augment::default()` does.
+    ///
+    /// ```
+    /// use fanaroff_data::transform::Augment;
+    /// assert!(Augment::default().is_identity());
+    /// assert!(!Augment::default().with_rotation(180.0).is_identity());
+    /// ```
+    pub fn is_identity(&self) -> bool {
+        self.max_rotation == 0.0
+            && self.hflip == 0.0
+            && self.vflip == 0.0
+            && self.max_shift == 0.0
+            && self.scale_range == (1.0, 1.0)
+            && self.crop.is_none()
+            && self.mask_radius.is_none()
+    }
+
     /// Output size for an input of `h × w`: the crop side capped at the
     /// smaller image side, or the input size without a crop.
     pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
