@@ -1,14 +1,15 @@
-//! Attention maps of a finished attention run as a figure: the one
-//! picture the attention front ends draw after their grid has run.
+//! Attention and saliency maps of finished runs as figures: the pictures
+//! the attention front ends draw after their grids have run.
 
-use fanaroff::attention::{AttentionNet, attention_maps};
+use fanaroff::attention::{AttentionNet, LrpConfig, attention_maps, gradient, lrp_any, per_pixel};
 use fanaroff::cli::{Experiment, RECORD_FILE, RunRecord, fresh_model};
 use fanaroff::nn::{Module, ModuleExt};
 use fanaroff::plot::{Figure, ImageGrid};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{ArrayLoader, PredictConfig, predict_samples, predictive_mean};
-use ndarray::{Axis, Ix2};
+use ndarray::{Array2, ArrayD, Axis, Ix2};
 use std::path::Path;
+use std::path::PathBuf;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -94,4 +95,74 @@ pub fn attention_maps_figure(dir: &Path, per_kind: usize, path: &Path) -> Res<()
     }
     grid.save(path)?;
     Ok(())
+}
+
+/// Saliency of several finished runs side by side, one row per test image
+/// (`per_kind` that the first run classifies right, then `per_kind` it gets
+/// wrong): the image, then per run its gates' maps (attention nets),
+/// |gradient| and |LRP| (models with LRP rules), saved as PNG at `path`.
+/// The runs must share their test images.
+///
+/// # Errors
+/// No run, unfinished runs, I/O and prediction failures.
+pub fn saliency_figure(dirs: &[PathBuf], per_kind: usize, path: &Path) -> Res<()> {
+    let mut runs: Vec<FinishedRun> = dirs
+        .iter()
+        .map(|d| FinishedRun::load(d))
+        .collect::<Res<_>>()?;
+    let first = runs.first().ok_or("saliency_figure: no run")?;
+    let right = first.right()?;
+    let labels = first.test.labels().to_vec();
+    let mut rows: Vec<usize> = (0..right.len())
+        .filter(|&i| right[i])
+        .take(per_kind)
+        .collect();
+    rows.extend((0..right.len()).filter(|&i| !right[i]).take(per_kind));
+    let x = first.test.inputs();
+    let raw = first.test.examples().mapv(f32::from);
+    let mut tiles: Vec<Vec<Array2<f32>>> = Vec::new();
+    for &i in &rows {
+        let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
+        let img = raw.index_axis(Axis(0), i).index_axis(Axis(0), 0).to_owned();
+        let mut row = vec![img.into_dimensionality::<Ix2>()?];
+        for run in &mut runs {
+            // the first run's predicted class (two classes)
+            let class = if right[i] { labels[i] } else { 1 - labels[i] };
+            row.extend(explanations(run.model.as_mut(), &xi, class)?);
+        }
+        tiles.push(row);
+    }
+    let mut grid = ImageGrid::new(tiles.first().map_or(1, Vec::len));
+    for row in &tiles {
+        grid.push(row[0].view(), None)?;
+        for m in &row[1..] {
+            grid.push(row[0].view(), Some(m.view()))?;
+        }
+    }
+    grid.save(path)?;
+    Ok(())
+}
+
+/// One image's maps from `model`: gates, |gradient|, |LRP|, each `[H, W]`.
+fn explanations(model: &mut dyn Module, x: &Tensor, class: usize) -> Res<Vec<Array2<f32>>> {
+    let tile = |m: &ArrayD<f32>| -> Res<Array2<f32>> {
+        let m = per_pixel(m).mapv(f32::abs);
+        Ok(m.index_axis(Axis(0), 0)
+            .to_owned()
+            .into_dimensionality::<Ix2>()?)
+    };
+    let mut maps = Vec::new();
+    if let Some(net) = model
+        .as_any()
+        .and_then(|a| a.downcast_ref::<AttentionNet>())
+    {
+        for m in attention_maps(net, x, 0)? {
+            maps.push(tile(&m)?);
+        }
+    }
+    maps.push(tile(&gradient(model, x, &[class], 0)?)?);
+    if let Some(r) = lrp_any(model, x, &[class], &LrpConfig::default())? {
+        maps.push(tile(&r)?);
+    }
+    Ok(maps)
 }

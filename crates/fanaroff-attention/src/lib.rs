@@ -11,6 +11,7 @@
 
 mod combine;
 mod gate;
+mod lrp_any;
 mod lrp_gated;
 mod maps;
 mod net;
@@ -21,6 +22,7 @@ mod step;
 mod study;
 
 pub use gate::{AttentionGate, GateConfig};
+pub use lrp_any::{has_lrp_rules, lrp_any};
 pub use lrp_gated::lrp_attention;
 pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};

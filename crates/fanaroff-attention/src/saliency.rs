@@ -96,8 +96,9 @@ pub enum InputRule {
     },
 }
 
-/// Settings of [`lrp`].
+/// Settings of [`lrp`]; in a file every key may be left out (its default).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LrpConfig {
     /// Stabiliser of the epsilon rule: `R_i = a_i sum_j w_ij R_j / (z_j + eps sign(z_j))`.
     pub epsilon: f32,

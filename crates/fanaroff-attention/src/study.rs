@@ -27,12 +27,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::lrp_gated::lrp_attention;
+use crate::lrp_any::{has_lrp_rules, lrp_any};
 use crate::maps::{attention_maps, source_mass};
 use crate::net::AttentionNet;
-use crate::saliency::{LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
+use crate::saliency::{LrpConfig, gradient, gradient_x_input, per_pixel};
 use fanaroff_calibrate::auroc;
-use fanaroff_nn::{Module, Result, Sequential};
+use fanaroff_nn::{Module, Result};
 use fanaroff_tensor::Tensor;
 use fanaroff_train::{ArrayLoader, Loader, PredictConfig, predict_samples, predictive_mean};
 use ndarray::{Array4, ArrayD, Axis, Ix4};
@@ -164,19 +164,13 @@ impl ExplainStudy {
         b: &Batches<'_>,
         c: &[usize],
     ) -> Result<Option<f64>> {
-        let Some(any) = model.as_any_mut() else {
+        if !has_lrp_rules(model) {
             return Ok(None);
-        };
-        if any.is::<AttentionNet>() {
-            let net = any.downcast_mut::<AttentionNet>().expect("checked");
-            return Ok(Some(mass_of(b, c, |x, cl| {
-                lrp_attention(net, x, cl, &self.lrp)
-            })?));
         }
-        match any.downcast_mut::<Sequential>() {
-            Some(seq) => Ok(Some(mass_of(b, c, |x, cl| lrp(seq, x, cl, &self.lrp))?)),
-            None => Ok(None),
-        }
+        let mass = mass_of(b, c, |x, cl| {
+            Ok(lrp_any(model, x, cl, &self.lrp)?.expect("the model has LRP rules"))
+        })?;
+        Ok(Some(mass))
     }
 }
 
