@@ -68,7 +68,8 @@ pub use registry::{model_kinds, register_model, register_study, study_kinds};
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
 pub use studies::{
-    AttentionStudySpec, EnsembleStudy, PruneStudySpec, RobustnessStudySpec, TrainStudy,
+    AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
+    TrainStudy,
 };
 pub use study::{ROWS_FILE, StudyContext, StudySettings, StudySetup, StudySpec, fresh_model};
 pub use sweep::{RunState, Sweep};

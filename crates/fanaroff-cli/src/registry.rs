@@ -24,7 +24,8 @@ fn registry() -> &'static RwLock<Registry> {
 fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
     use crate::studies::{
-        AttentionStudySpec, EnsembleStudy, PruneStudySpec, RobustnessStudySpec, TrainStudy,
+        AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
+        TrainStudy,
     };
     let mut r = Registry {
         models: BTreeMap::new(),
@@ -39,6 +40,8 @@ fn builtin() -> Registry {
     r.add_study::<AttentionStudySpec>();
     r.add_study::<RobustnessStudySpec>();
     r.add_study::<EnsembleStudy>();
+    r.add_study::<MapSpreadStudySpec>();
+    r.add_study::<MapSpreadStudySpec>();
     r
 }
 

@@ -2,12 +2,14 @@
 
 mod attention;
 mod ensemble;
+mod map_spread;
 mod prune;
 mod robustness;
 mod train;
 
 pub use attention::AttentionStudySpec;
 pub use ensemble::EnsembleStudy;
+pub use map_spread::MapSpreadStudySpec;
 pub use prune::PruneStudySpec;
 pub use robustness::RobustnessStudySpec;
 pub use train::TrainStudy;
