@@ -9,7 +9,6 @@
 //! heads, the first stage is scored exactly as deep supervision is, and the
 //! second stage learns a weighting from there.
 
-use fanaroff_core::Invalid;
 use fanaroff_nn::{Error, Module, Result};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
@@ -19,8 +18,9 @@ use ndarray::{ArrayD, IxDyn};
 /// zero bias.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] if the layer shows no fully connected weight of
-/// that shape or a weight cannot be written (part of a graph).
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) if the layer shows no
+/// fully connected weight of that shape or a weight cannot be written (part of
+/// a graph).
 pub(crate) fn start_as_mean(combine: &mut dyn Module, gates: usize, classes: usize) -> Result<()> {
     let mut weight = None;
     combine.visit_weights("", &mut |_, w| weight = Some(w.param.clone()));
@@ -70,5 +70,5 @@ fn overwrite(name: &str, t: &mut Tensor, value: &ArrayD<f32>) -> Result<()> {
 }
 
 fn invalid(msg: String) -> Error {
-    Error::InvalidConfig(Invalid::new("fine-tuned combination", msg))
+    fanaroff_core::config("fine-tuned combination", msg)
 }

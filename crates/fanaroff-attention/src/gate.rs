@@ -1,7 +1,6 @@
 //! The attention gate of Bowles et al. 2021 (after Oktay et al. 2018).
 
 use crate::normalise::Normalisation;
-use fanaroff_core::Invalid;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
 use fanaroff_tensor::Tensor;
@@ -79,10 +78,10 @@ impl AttentionGate {
         factory: &mut F,
     ) -> std::result::Result<Self, F::Error> {
         if cfg.in_channels == 0 || cfg.gating_channels == 0 || cfg.inter_channels == 0 {
-            return Err(Error::InvalidConfig(Invalid::new(
+            return Err(fanaroff_core::config::<Error>(
                 "GateConfig",
                 "channel counts must be positive",
-            ))
+            )
             .into());
         }
         let one = |i, o| {
@@ -121,12 +120,12 @@ impl AttentionGate {
     pub fn gate(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
         let (xs, gs) = (x.shape(), g.shape());
         if xs.len() != 4 || gs.len() != 4 || xs[0] != gs[0] {
-            return Err(Error::InvalidInput(Invalid::new(
+            return Err(fanaroff_core::input(
                 "AttentionGate",
                 format!(
                     "features {xs:?} and gating signal {gs:?} must be [N, C, H, W] with the same N"
                 ),
-            )));
+            ));
         }
         let theta = self.theta.forward(x, rng)?;
         let phi = self
@@ -141,10 +140,10 @@ impl AttentionGate {
 
 impl Module for AttentionGate {
     fn forward(&self, _x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
-        Err(Error::InvalidInput(Invalid::new(
+        Err(fanaroff_core::input(
             "AttentionGate",
             "a gate takes features and a gating signal: call AttentionGate::gate",
-        )))
+        ))
     }
     fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         f(&join(p, "theta"), &*self.theta);

@@ -5,8 +5,7 @@ use crate::net::{Aggregation, AttentionNet};
 use crate::saliency::{
     LrpConfig, epsilon_step, one_hot, require_eval_mode, sequential_acts, sequential_backward,
 };
-use fanaroff_core::Invalid;
-use fanaroff_nn::{Error, Module, Result, is_stochastic};
+use fanaroff_nn::{Module, Result, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis, Slice};
 use rand::SeedableRng;
@@ -43,8 +42,8 @@ struct Trace {
 /// posterior mean, first.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for a stochastic network, one in training mode
-/// or `classes` that do not fit; model errors.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for a stochastic
+/// network, one in training mode or `classes` that do not fit; model errors.
 pub fn lrp_attention(
     net: &mut AttentionNet,
     x: &Tensor,
@@ -53,10 +52,10 @@ pub fn lrp_attention(
 ) -> Result<ArrayD<f32>> {
     require_eval_mode(net, "lrp_attention")?;
     if is_stochastic(net) {
-        return Err(Error::InvalidInput(Invalid::new(
+        return Err(fanaroff_core::input(
             "lrp_attention",
             "need a deterministic network (eval mode, SampleMode::Mean)",
-        )));
+        ));
     }
     let t = trace(net, x)?;
     let r_out = one_hot(t.logits.shape(), classes)? * &t.logits;
@@ -83,9 +82,7 @@ pub fn lrp_attention(
             k == 0,
         )?);
     }
-    r_above.ok_or_else(|| {
-        Error::InvalidInput(Invalid::new("lrp_attention", "the network has no gates"))
-    })
+    r_above.ok_or_else(|| fanaroff_core::input("lrp_attention", "the network has no gates"))
 }
 
 fn stabilise(z: f32, eps: f32) -> f32 {
@@ -172,7 +169,7 @@ fn aggregation_backward(
 fn concat(parts: &[&ArrayD<f32>]) -> Result<ArrayD<f32>> {
     let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
     ndarray::concatenate(Axis(1), &views)
-        .map_err(|e| Error::InvalidInput(Invalid::new("lrp_attention", e.to_string())))
+        .map_err(|e| fanaroff_core::input("lrp_attention", e.to_string()))
 }
 
 /// Splits `r` along axis 1 into pieces as wide as `like`.

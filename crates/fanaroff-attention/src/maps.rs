@@ -2,8 +2,7 @@
 //! spread over weight draws for stochastic (Bayesian, MC dropout) networks.
 
 use crate::net::AttentionNet;
-use fanaroff_core::Invalid;
-use fanaroff_nn::{Error, Result};
+use fanaroff_nn::Result;
 use fanaroff_tensor::Tensor;
 use ndarray::{Array4, ArrayD, Axis};
 use rand::SeedableRng;
@@ -34,7 +33,8 @@ pub fn attention_maps(net: &AttentionNet, x: &Tensor, seed: u64) -> Result<Vec<A
 /// deviation is zero.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for fewer than 2 draws; as [`attention_maps`].
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for fewer than 2
+/// draws; as [`attention_maps`].
 pub fn attention_map_stats(
     net: &AttentionNet,
     x: &Tensor,
@@ -42,10 +42,10 @@ pub fn attention_map_stats(
     seed: u64,
 ) -> Result<Vec<(ArrayD<f32>, ArrayD<f32>)>> {
     if draws < 2 {
-        return Err(Error::InvalidConfig(Invalid::new(
+        return Err(fanaroff_core::config(
             "attention_map_stats",
             "need at least 2 draws",
-        )));
+        ));
     }
     let mut per_gate: Vec<Vec<ArrayD<f32>>> = Vec::new();
     for d in 0..draws {
@@ -89,14 +89,14 @@ fn mean_std(maps: &[ArrayD<f32>]) -> (ArrayD<f32>, ArrayD<f32>) {
 /// (its minimum subtracted) first, so every normalisation is comparable.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for shapes that differ.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for shapes that differ.
 pub fn source_mass(images: &Array4<f32>, map: &ArrayD<f32>) -> Result<Vec<f64>> {
     let img = images.index_axis(Axis(1), 0);
     if img.shape() != map.shape() {
-        return Err(Error::InvalidInput(Invalid::new(
+        return Err(fanaroff_core::input(
             "source_mass",
             format!("images {:?} and map {:?}", img.shape(), map.shape()),
-        )));
+        ));
     }
     Ok(img
         .outer_iter()

@@ -3,7 +3,6 @@
 
 use crate::gate::{AttentionGate, GateConfig};
 use crate::normalise::Normalisation;
-use fanaroff_core::Invalid;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{
     Activation, BatchNorm2d, Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Result,
@@ -164,15 +163,11 @@ impl AttentionNetConfig {
     /// Validates the sizes.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for fewer than two blocks, an empty block,
-    /// zero widths or classes, or dropout outside [0, 1).
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for fewer than
+    /// two blocks, an empty block, zero widths or classes, or dropout outside
+    /// [0, 1).
     pub fn check(&self) -> Result<()> {
-        let bad = |msg: &str| {
-            Err(Error::InvalidConfig(Invalid::new(
-                "AttentionNetConfig",
-                msg,
-            )))
-        };
+        let bad = |msg: &str| Err(fanaroff_core::config("AttentionNetConfig", msg));
         if self.blocks.len() < 2 || self.blocks.iter().any(|b| b.is_empty() || b.contains(&0)) {
             return bad("need at least two blocks of positive widths");
         }
@@ -347,10 +342,10 @@ impl AttentionNet {
     pub fn forward_all(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<AttentionOutput> {
         let s = x.shape();
         if s.len() != 4 || s[1] != self.cfg.in_channels || s[0] == 0 {
-            return Err(Error::InvalidInput(Invalid::new(
+            return Err(fanaroff_core::input(
                 "AttentionNet",
                 format!("input {s:?}; need [N > 0, {}, H, W]", self.cfg.in_channels),
-            )));
+            ));
         }
         let mut h = x.clone();
         let mut features = Vec::new();
@@ -425,14 +420,14 @@ impl AttentionNet {
     /// second stage of fine-tuned training.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for another aggregation.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for another aggregation.
     pub fn freeze_for_fine_tuning(&mut self) -> Result<()> {
         use fanaroff_nn::ModuleExt;
         let Some(combine) = self.combine.as_mut() else {
-            return Err(Error::InvalidConfig(Invalid::new(
+            return Err(fanaroff_core::config(
                 "AttentionNet",
                 "only the fine_tuned aggregation has a combination layer",
-            )));
+            ));
         };
         combine.set_requires_grad(true);
         for b in &mut self.blocks {

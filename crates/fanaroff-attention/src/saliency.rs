@@ -1,8 +1,7 @@
 //! Saliency maps to compare with attention: gradient, gradient x input and
 //! layer-wise relevance propagation (LRP).
 
-use fanaroff_core::Invalid;
-use fanaroff_nn::{Error, Module, Result, Sequential, in_training_mode, is_stochastic};
+use fanaroff_nn::{Module, Result, Sequential, in_training_mode, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis};
 use rand::SeedableRng;
@@ -12,13 +11,13 @@ use serde::{Deserialize, Serialize};
 /// One-hot `[N, K]` selecting `classes[n]` in row `n`.
 pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>> {
     if shape.len() != 2 || shape[0] != classes.len() || classes.iter().any(|&c| c >= shape[1]) {
-        return Err(Error::InvalidInput(Invalid::new(
+        return Err(fanaroff_core::input(
             "saliency",
             format!(
                 "model output {shape:?} does not fit {} target classes {classes:?}",
                 classes.len()
             ),
-        )));
+        ));
     }
     let mut m = ArrayD::zeros(ndarray::IxDyn(shape));
     for (n, &c) in classes.iter().enumerate() {
@@ -32,10 +31,10 @@ pub(crate) fn one_hot(shape: &[usize], classes: &[usize]) -> Result<ArrayD<f32>>
 /// one image's explanation depend on the others in its batch.
 pub(crate) fn require_eval_mode(model: &dyn Module, what: &'static str) -> Result<()> {
     if in_training_mode(model) {
-        return Err(Error::InvalidInput(Invalid::new(
+        return Err(fanaroff_core::input(
             what,
             "the model is in training mode (dropout or batch norm); call eval() first",
-        )));
+        ));
     }
     Ok(())
 }
@@ -240,7 +239,7 @@ fn z_box(
 /// `SampleMode::Mean` first.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for a stochastic model, a model in training
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for a stochastic model, a model in training
 /// mode, an empty model or `classes` that do not fit; model errors.
 pub fn lrp(
     model: &mut Sequential,
@@ -250,10 +249,10 @@ pub fn lrp(
 ) -> Result<ArrayD<f32>> {
     require_eval_mode(model, "lrp")?;
     if is_stochastic(model) || model.is_empty() {
-        return Err(Error::InvalidInput(Invalid::new(
+        return Err(fanaroff_core::input(
             "lrp",
             "need a non-empty deterministic model (SampleMode::Mean for variational layers, eval mode for dropout)",
-        )));
+        ));
     }
     let acts = sequential_acts(model, x.data())?;
     let out = acts.last().expect("output");
@@ -302,12 +301,7 @@ pub(crate) fn sequential_backward(
             first = Some(input_step(m, &acts[0], &r, cfg));
         }
     });
-    first.unwrap_or_else(|| {
-        Err(Error::InvalidInput(Invalid::new(
-            "lrp",
-            "first layer not found",
-        )))
-    })
+    first.unwrap_or_else(|| Err(fanaroff_core::input("lrp", "first layer not found")))
 }
 
 /// Sum over channels of a `[N, C, H, W]` map: one `[N, H, W]` heat map per image.

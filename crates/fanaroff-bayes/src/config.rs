@@ -199,7 +199,7 @@ impl VariationalConfig {
     /// The prior over every weight and bias.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if it was set by a [`PriorSpec`] with
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) if it was set by a [`PriorSpec`] with
     /// invalid parameters.
     pub fn prior(&self) -> Result<&Arc<dyn Prior>> {
         match &self.prior {
@@ -247,8 +247,8 @@ impl VariationalConfig {
     /// Validates the settings.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for empty or non-finite ranges, zero MC
-    /// draws or invalid prior parameters.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for empty or
+    /// non-finite ranges, zero MC draws or invalid prior parameters.
     pub fn check(self) -> Result<Self> {
         for (name, (lo, hi)) in [("mu_init", self.mu_init), ("rho_init", self.rho_init)] {
             if !(lo < hi && lo.is_finite() && hi.is_finite()) {

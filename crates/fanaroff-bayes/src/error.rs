@@ -1,6 +1,5 @@
 //! The crate's error type.
 
-use fanaroff_core::Invalid;
 use thiserror::Error;
 
 /// Errors from variational layers, priors, objectives and prediction.
@@ -15,12 +14,12 @@ pub enum Error {
     /// The training loop, a loader or prediction of `fanaroff-train` failed.
     #[error(transparent)]
     Train(fanaroff_train::Error),
-    /// A hyper-parameter outside its valid range.
+    /// A hyper-parameter outside its valid range, or input data the
+    /// operation cannot use (empty batch, NaN, wrong shape ...).
+    /// [`Error::core`], [`Error::is_invalid_config`] and
+    /// [`Error::is_invalid_input`] look at it.
     #[error(transparent)]
-    InvalidConfig(Invalid),
-    /// Input data the operation cannot use (empty batch, NaN, wrong shape ...).
-    #[error(transparent)]
-    InvalidInput(Invalid),
+    Core(#[from] fanaroff_core::Error),
 }
 
 /// Result alias used throughout the crate.
@@ -78,6 +77,6 @@ impl From<Error> for fanaroff_train::Error {
     }
 }
 
-fanaroff_core::invalid_variants!(Error);
+fanaroff_core::core_variant!(Error);
 
 pub(crate) use fanaroff_core::{config, input};

@@ -46,7 +46,8 @@ impl LayerFactory for BayesLayers<'_> {
 /// parameters.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for sizes that do not fit or an invalid config.
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for sizes that do not
+/// fit or an invalid config.
 ///
 /// # Example
 /// ```
@@ -71,7 +72,7 @@ pub fn bbb_lenet(
 /// ([`McDropoutLayers`]). Parameter names as the deterministic LeNet.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 <= p < 1` and the sizes fit.
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `0 <= p < 1` and the sizes fit.
 ///
 /// # Example
 /// ```

@@ -33,7 +33,7 @@ pub struct LaplaceMixturePrior {
 
 impl LaplaceMixturePrior {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless
     /// `0 < pi < 1` and both scales are positive and finite.
     pub fn new(pi: f64, b1: f64, b2: f64) -> Result<Self> {
         if !(pi > 0.0 && pi < 1.0) {

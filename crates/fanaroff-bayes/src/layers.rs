@@ -191,7 +191,8 @@ impl BayesLinear {
     /// `rho ~ U(-5, -4)` (see [`VariationalConfig`]).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero sizes, no bias, or an invalid config.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes,
+    /// no bias, or an invalid config.
     pub fn new<R: Rng + ?Sized>(
         shape: LinearConfig,
         cfg: &VariationalConfig,
@@ -212,7 +213,7 @@ impl BayesLinear {
     /// A layer from given tensors (`weight_* [out, in]`, `bias_* [out]`).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the shapes do not fit.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) when the shapes do not fit.
     pub fn from_params(params: VariationalParams, cfg: &VariationalConfig) -> Result<Self> {
         let ws = params.weight_mu.shape().to_vec();
         if ws.len() != 2 {
@@ -252,7 +253,8 @@ impl BayesConv2d {
     /// A layer initialised as the paper.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero sizes, no bias, or an invalid config.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes,
+    /// no bias, or an invalid config.
     pub fn new<R: Rng + ?Sized>(
         shape: Conv2dConfig,
         cfg: &VariationalConfig,
@@ -276,7 +278,7 @@ impl BayesConv2d {
     /// A layer from given tensors (`weight_* [out, in, k, k]`, `bias_* [out]`).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the shapes do not fit.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) when the shapes do not fit.
     pub fn from_params(
         params: VariationalParams,
         stride: usize,

@@ -72,7 +72,7 @@ impl<M: Module> Ensemble<M> {
     /// An ensemble of the given members.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for an empty list.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for an empty list.
     pub fn new(members: Vec<M>) -> Result<Self> {
         if members.is_empty() {
             return Err(config("Ensemble", "need at least one member"));

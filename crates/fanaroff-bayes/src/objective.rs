@@ -137,7 +137,7 @@ impl Elbo {
     /// Validates the settings.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `T > 0` and finite.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `T > 0` and finite.
     pub fn check(self) -> Result<Self> {
         if !(self.temperature > 0.0 && self.temperature.is_finite()) {
             return Err(config(
@@ -154,7 +154,7 @@ impl Elbo {
     /// The loss of minibatch `i` (0-based) of `m` from logits `[N, K]`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty
     /// batch, `i >= m`, label count mismatch, labels out of range or
     /// non-finite logits.
     pub fn loss(

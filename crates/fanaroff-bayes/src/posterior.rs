@@ -236,7 +236,7 @@ fn draw_op(mu: Option<&Tensor>, rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTra
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) when the shapes differ.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when the shapes differ.
 pub fn sample_weight(
     mu: &Tensor,
     rho: &Tensor,
@@ -250,7 +250,7 @@ pub fn sample_weight(
 /// Fused perturbation `delta = sigma(rho) * eps` (Flipout's shared noise).
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) when the shapes differ.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when the shapes differ.
 pub fn perturbation(rho: &Tensor, eps: &ArrayD<f32>, sigma: SigmaTransform) -> Result<Tensor> {
     check_pair("perturbation", rho, rho, eps)?;
     Ok(draw_op(None, rho, eps, sigma))
@@ -364,7 +364,7 @@ fn kl_map(n: usize, f: impl Fn(usize) -> ([f32; 4], f64, f64) + Sync) -> (Vec<f3
 /// mass at zero under both posterior and prior, whose KL is taken as 0.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for no draws or
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for no draws or
 /// mismatched shapes.
 pub fn mc_kl_terms(
     mu: &Tensor,
@@ -442,7 +442,7 @@ pub fn mc_kl_terms(
 /// `None` when the prior has no closed form.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for mismatched shapes.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for mismatched shapes.
 pub fn closed_form_kl_terms(
     mu: &Tensor,
     rho: &Tensor,

@@ -80,7 +80,7 @@ pub struct GaussianPrior {
 
 impl GaussianPrior {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `s > 0` and finite.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `s > 0` and finite.
     pub fn new(s: f64) -> Result<Self> {
         positive("GaussianPrior", "s", s)?;
         Ok(GaussianPrior { s })
@@ -126,7 +126,7 @@ pub struct LaplacePrior {
 
 impl LaplacePrior {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `b > 0` and finite.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `b > 0` and finite.
     pub fn new(b: f64) -> Result<Self> {
         positive("LaplacePrior", "b", b)?;
         Ok(LaplacePrior { b })
@@ -207,7 +207,7 @@ impl From<ScaleMixturePrior> for MixtureParams {
 
 impl ScaleMixturePrior {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless
     /// `0 < pi < 1` and both scales are positive and finite.
     pub fn new(pi: f64, s1: f64, s2: f64) -> Result<Self> {
         if !(pi > 0.0 && pi < 1.0) {
@@ -321,7 +321,7 @@ pub struct StudentTPrior {
 
 impl StudentTPrior {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `nu > 0`
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `nu > 0`
     /// and `s > 0`, both finite.
     pub fn new(nu: f64, s: f64) -> Result<Self> {
         positive("StudentTPrior", "nu", nu)?;
@@ -488,7 +488,7 @@ impl PriorSpec {
     /// Builds the prior, checking its parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for invalid parameters.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for invalid parameters.
     pub fn build(&self) -> Result<Arc<dyn Prior>> {
         Ok(match *self {
             PriorSpec::Gaussian { s } => Arc::new(GaussianPrior::new(s)?),

@@ -105,7 +105,8 @@ fn sample_modes() {
     assert!(
         matches!(
             &err,
-            fanaroff_bayes::Error::InvalidInput(i) if i.what == "BayesLinear"
+            fanaroff_bayes::Error::Core(fanaroff_core::Error::InvalidInput(i))
+                if i.what == "BayesLinear"
         ),
         "{err:?}"
     );

@@ -1,19 +1,24 @@
-//! The error shapes that several crates share. Each crate keeps its own
-//! `Error` type and holds these in its variants, e.g.
+//! The error shapes that several crates share, and the variants that
+//! their `Error` types have in common, declared once in [`Error`]: a
+//! setting outside its valid range ([`Error::InvalidConfig`]), input an
+//! operation cannot use ([`Error::InvalidInput`]), and a failed read or
+//! write ([`Error::Io`]). Each crate keeps its own `Error` type, holds
+//! [`Error`] in one transparent variant `Core`, and lets
+//! [`core_variant!`](crate::core_variant) add the conversion from
+//! [`IoError`] and the kind accessors, e.g.
 //!
 //! ```
-//! # use fanaroff_core::{Invalid, IoError};
 //! #[derive(Debug, thiserror::Error)]
 //! enum Error {
+//!     /// A setting or input that cannot be used, or a failed read or write.
 //!     #[error(transparent)]
-//!     Io(#[from] IoError),
-//!     #[error(transparent)]
-//!     InvalidConfig(Invalid),
-//!     #[error(transparent)]
-//!     InvalidInput(Invalid),
+//!     Core(#[from] fanaroff_core::Error),
+//!     /// The crate's own errors.
+//!     #[error("diverged at step {0}")]
+//!     Diverged(usize),
 //! }
 //!
-//! fanaroff_core::invalid_variants!(Error);
+//! fanaroff_core::core_variant!(Error);
 //!
 //! fn read(path: &std::path::Path) -> Result<String, Error> {
 //!     Ok(std::fs::read_to_string(path).map_err(fanaroff_core::io(path))?)
@@ -26,8 +31,20 @@
 //!     Ok(x)
 //! }
 //!
-//! assert!(read("/no/such/file".as_ref()).unwrap_err().to_string().starts_with("/no/such/file: "));
-//! assert_eq!(rate(2.0).unwrap_err().to_string(), "rate: 2; must be in [0, 1]");
+//! // Displays as the error it holds.
+//! let e = read("/no/such/file".as_ref()).unwrap_err();
+//! assert!(e.to_string().starts_with("/no/such/file: "));
+//! assert_eq!(e.io_kind(), Some(std::io::ErrorKind::NotFound));
+//!
+//! let e = rate(2.0).unwrap_err();
+//! assert_eq!(e.to_string(), "rate: 2; must be in [0, 1]");
+//! assert!(e.is_invalid_config() && !e.is_invalid_input());
+//!
+//! // Or match on the kind.
+//! match e {
+//!     Error::Core(fanaroff_core::Error::InvalidConfig(i)) => assert_eq!(i.what, "rate"),
+//!     other => panic!("unexpected {other}"),
+//! }
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -88,43 +105,228 @@ impl Invalid {
     }
 }
 
-/// An error type with one variant for invalid settings and one for
-/// invalid input, both holding an [`Invalid`]; [`config`] and [`input`]
-/// build either.
-pub trait InvalidVariants {
-    /// The variant for a setting outside its valid range.
-    fn invalid_config(e: Invalid) -> Self;
-    /// The variant for input that an operation cannot use.
-    fn invalid_input(e: Invalid) -> Self;
+/// The variants that the crates' `Error` types share. Each crate's
+/// `Error` holds it in one transparent variant `Core` (see the
+/// [module documentation](self)), so it displays as the [`Invalid`] or
+/// [`IoError`] it holds. [`config`], [`input`] and [`io`] build it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting outside its valid range, or settings that contradict
+    /// each other.
+    #[error(transparent)]
+    InvalidConfig(Invalid),
+    /// Input that an operation cannot use (empty, NaN, wrong shape, a
+    /// label out of range ...).
+    #[error(transparent)]
+    InvalidInput(Invalid),
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-/// The invalid-setting error of `E`: setting `what` is wrong because of
-/// `why`.
-pub fn config<E: InvalidVariants>(what: impl Into<String>, why: impl Into<String>) -> E {
-    E::invalid_config(Invalid::new(what, why))
+impl Error {
+    /// Whether this is an [`Error::InvalidConfig`].
+    #[must_use]
+    pub fn is_invalid_config(&self) -> bool {
+        matches!(self, Error::InvalidConfig(_))
+    }
+
+    /// Whether this is an [`Error::InvalidInput`].
+    #[must_use]
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput(_))
+    }
+
+    /// What was invalid, for an [`Error::InvalidConfig`] or an
+    /// [`Error::InvalidInput`].
+    #[must_use]
+    pub fn invalid(&self) -> Option<&Invalid> {
+        match self {
+            Error::InvalidConfig(i) | Error::InvalidInput(i) => Some(i),
+            Error::Io(_) => None,
+        }
+    }
+
+    /// The kind of the operating-system error, for an [`Error::Io`].
+    #[must_use]
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            Error::Io(e) => Some(e.kind()),
+            Error::InvalidConfig(_) | Error::InvalidInput(_) => None,
+        }
+    }
 }
 
-/// The invalid-input error of `E`: the input of `what` is wrong because
-/// of `why`.
-pub fn input<E: InvalidVariants>(what: impl Into<String>, why: impl Into<String>) -> E {
-    E::invalid_input(Invalid::new(what, why))
+/// The invalid-setting error ([`Error::InvalidConfig`]) as an `E`: setting
+/// `what` is wrong because of `why`.
+pub fn config<E: From<Error>>(what: impl Into<String>, why: impl Into<String>) -> E {
+    Error::InvalidConfig(Invalid::new(what, why)).into()
 }
 
-/// Implements [`InvalidVariants`] for an error enum whose variants
-/// `InvalidConfig` and `InvalidInput` hold an [`Invalid`], so that
-/// [`config`] and [`input`] build them: `invalid_variants!(Error);`.
+/// The invalid-input error ([`Error::InvalidInput`]) as an `E`: the input
+/// of `what` is wrong because of `why`.
+pub fn input<E: From<Error>>(what: impl Into<String>, why: impl Into<String>) -> E {
+    Error::InvalidInput(Invalid::new(what, why)).into()
+}
+
+/// For an error enum whose variant `Core` holds an [`Error`]
+/// (`Core(#[from] fanaroff_core::Error)`): implements `From<IoError>`, so
+/// that `?` works on [`io`]'s results, and adds the methods `core`,
+/// `is_invalid_config`, `is_invalid_input` and `io_kind`, which look at
+/// that variant only (not into errors of other crates that the enum
+/// wraps). Use: `fanaroff_core::core_variant!(Error);`.
 #[macro_export]
-macro_rules! invalid_variants {
+macro_rules! core_variant {
     ($name:ident) => {
-        /// [`fanaroff_core::config`] and [`fanaroff_core::input`] build
-        /// the `InvalidConfig` and `InvalidInput` variants.
-        impl $crate::InvalidVariants for $name {
-            fn invalid_config(e: $crate::Invalid) -> Self {
-                $name::InvalidConfig(e)
+        /// A failed read or write becomes the `Core` variant's
+        /// [`fanaroff_core::Error::Io`].
+        impl ::std::convert::From<$crate::IoError> for $name {
+            fn from(e: $crate::IoError) -> Self {
+                $name::Core($crate::Error::Io(e))
             }
-            fn invalid_input(e: $crate::Invalid) -> Self {
-                $name::InvalidInput(e)
+        }
+
+        impl $name {
+            /// The error held by the `Core` variant, the kind that the
+            /// crates share ([`fanaroff_core::Error`]); `None` for any
+            /// other variant.
+            #[must_use]
+            pub fn core(&self) -> ::std::option::Option<&$crate::Error> {
+                #[allow(unreachable_patterns)]
+                match self {
+                    $name::Core(e) => ::std::option::Option::Some(e),
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            /// Whether this is a setting outside its valid range
+            /// ([`fanaroff_core::Error::InvalidConfig`]).
+            #[must_use]
+            pub fn is_invalid_config(&self) -> bool {
+                self.core().is_some_and($crate::Error::is_invalid_config)
+            }
+
+            /// Whether this is input that an operation cannot use
+            /// ([`fanaroff_core::Error::InvalidInput`]).
+            #[must_use]
+            pub fn is_invalid_input(&self) -> bool {
+                self.core().is_some_and($crate::Error::is_invalid_input)
+            }
+
+            /// The kind of the operating-system error, for a failed read
+            /// or write ([`fanaroff_core::Error::Io`]).
+            #[must_use]
+            pub fn io_kind(&self) -> ::std::option::Option<::std::io::ErrorKind> {
+                self.core().and_then($crate::Error::io_kind)
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, Invalid, IoError};
+    use std::error::Error as _;
+    use std::io::ErrorKind;
+
+    /// A crate's error: the shared variants and one of its own.
+    #[derive(Debug, thiserror::Error)]
+    enum Inner {
+        #[error(transparent)]
+        Core(#[from] Error),
+        #[error("own: {0}")]
+        Own(usize),
+    }
+    crate::core_variant!(Inner);
+
+    /// A crate that wraps `Inner`, as `fanaroff-train` wraps `fanaroff-nn`.
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error(transparent)]
+        Inner(#[from] Inner),
+        #[error(transparent)]
+        Core(#[from] Error),
+    }
+    crate::core_variant!(Outer);
+
+    fn not_found(path: &str) -> IoError {
+        IoError::new(path, std::io::Error::new(ErrorKind::NotFound, "gone"))
+    }
+
+    fn read(path: &str) -> Result<(), Inner> {
+        let r: Result<(), IoError> = Err(not_found(path));
+        r?;
+        Ok(())
+    }
+
+    fn inner() -> Result<(), Inner> {
+        Err(Inner::Own(3))
+    }
+
+    fn outer() -> Result<(), Outer> {
+        inner()?;
+        Ok(())
+    }
+
+    #[test]
+    fn displays_as_the_error_held() {
+        let e: Inner = super::config("lr", "-1; must be > 0");
+        assert_eq!(e.to_string(), "lr: -1; must be > 0");
+        assert!(e.source().is_none());
+        let e: Outer = super::input("loss", "empty batch");
+        assert_eq!(e.to_string(), "loss: empty batch");
+        let e = read("/data/x.npy").unwrap_err();
+        assert_eq!(e.to_string(), "/data/x.npy: gone");
+        assert_eq!(e.source().unwrap().to_string(), "gone");
+        assert_eq!(Inner::Own(3).to_string(), "own: 3");
+    }
+
+    #[test]
+    fn conversions() {
+        // `?` on an IoError, and `config` / `input` into any crate's error.
+        let e = read("/x").unwrap_err();
+        assert!(matches!(&e, Inner::Core(Error::Io(io)) if io.path.as_os_str() == "/x"));
+        let e: Error = super::config("rate", "2");
+        assert_eq!(e.invalid(), Some(&Invalid::new("rate", "2")));
+        let e: Outer = Inner::from(e).into();
+        assert!(matches!(
+            e,
+            Outer::Inner(Inner::Core(Error::InvalidConfig(_)))
+        ));
+        let e: Outer = not_found("/y").into();
+        assert!(matches!(e, Outer::Core(Error::Io(_))));
+        assert!(matches!(outer(), Err(Outer::Inner(Inner::Own(3)))));
+    }
+
+    #[test]
+    fn kind_accessors() {
+        let e: Error = super::config("rate", "2");
+        assert!(e.is_invalid_config() && !e.is_invalid_input());
+        assert_eq!(e.io_kind(), None);
+        let e: Error = super::input("batch", "empty");
+        assert!(e.is_invalid_input() && !e.is_invalid_config());
+        assert_eq!(e.invalid().map(|i| i.what.as_str()), Some("batch"));
+        let e = Error::from(not_found("/z"));
+        assert_eq!(e.io_kind(), Some(ErrorKind::NotFound));
+        assert_eq!(e.invalid(), None);
+
+        let e: Inner = super::input("batch", "empty");
+        assert!(e.is_invalid_input() && !e.is_invalid_config());
+        assert_eq!(
+            e.core().and_then(Error::invalid).map(|i| &*i.why),
+            Some("empty")
+        );
+        let e = read("/x").unwrap_err();
+        assert_eq!(e.io_kind(), Some(ErrorKind::NotFound));
+        assert!(!e.is_invalid_config() && !e.is_invalid_input());
+        let e = Inner::Own(1);
+        assert!(e.core().is_none() && e.io_kind().is_none());
+        assert!(!e.is_invalid_config() && !e.is_invalid_input());
+
+        // The accessors look at the enum's own `Core` variant only.
+        let e: Outer = Inner::from(super::config::<Error>("rate", "2")).into();
+        assert!(e.core().is_none() && !e.is_invalid_config());
+        let e: Outer = super::config("rate", "2");
+        assert!(e.is_invalid_config() && !e.is_invalid_input() && e.io_kind().is_none());
+    }
 }

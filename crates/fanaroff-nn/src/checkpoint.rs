@@ -36,7 +36,7 @@ impl TensorFile {
     /// Reads a whole safetensors file.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read, [`Error::Checkpoint`] when
+    /// [`Io`](fanaroff_core::Error::Io) when the file cannot be read, [`Error::Checkpoint`] when
     /// it is not valid safetensors or holds an unsupported dtype.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let p = path.as_ref().display().to_string();
@@ -148,7 +148,7 @@ impl TensorFile {
 /// process leaves either the old file or the new one, never half of one.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails, [`Error::Checkpoint`] on duplicate names.
+/// [`Io`](fanaroff_core::Error::Io) when writing fails, [`Error::Checkpoint`] on duplicate names.
 pub fn write_tensors(path: impl AsRef<Path>, tensors: &[(String, ArrayD<f32>)]) -> Result<()> {
     let path = path.as_ref();
     let p = path.display().to_string();
@@ -212,7 +212,7 @@ pub fn save_model(model: &dyn Module, path: impl AsRef<Path>) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Checkpoint`] naming the first missing, mis-shaped or (strict)
-/// unexpected tensor; [`Error::Io`] when the file cannot be read.
+/// unexpected tensor; [`Io`](fanaroff_core::Error::Io) when the file cannot be read.
 pub fn load_model(model: &mut dyn Module, path: impl AsRef<Path>, strict: bool) -> Result<()> {
     let file = TensorFile::read(path)?;
     load_from(model, &file, strict)

@@ -1,6 +1,5 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, IoError};
 use thiserror::Error;
 
 /// Errors from layers, losses, optimisers and checkpoints.
@@ -9,15 +8,13 @@ pub enum Error {
     /// A tensor operation failed (usually a shape mismatch).
     #[error(transparent)]
     Tensor(#[from] fanaroff_tensor::Error),
-    /// A hyper-parameter outside its valid range.
+    /// A hyper-parameter outside its valid range, input data that the
+    /// operation cannot use (labels out of range, NaN ...), or a failed
+    /// read or write: the kinds every crate shares. [`Error::core`],
+    /// [`Error::is_invalid_config`], [`Error::is_invalid_input`] and
+    /// [`Error::io_kind`] look at it.
     #[error(transparent)]
-    InvalidConfig(Invalid),
-    /// Input data that the operation cannot use (labels out of range, NaN ...).
-    #[error(transparent)]
-    InvalidInput(Invalid),
-    /// Reading or writing a file failed.
-    #[error(transparent)]
-    Io(#[from] IoError),
+    Core(#[from] fanaroff_core::Error),
     /// An error of a layer defined in another crate (e.g. a variational
     /// layer of `fanaroff-bayes`), kept as its own type.
     #[error(transparent)]
@@ -35,7 +32,7 @@ pub enum Error {
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-fanaroff_core::invalid_variants!(Error);
+fanaroff_core::core_variant!(Error);
 
 pub(crate) use fanaroff_core::{config, input};
 

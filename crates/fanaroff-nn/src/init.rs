@@ -12,7 +12,7 @@ use rand_distr::{Distribution, Normal};
 /// `(fan_in, fan_out)` of a weight shape in PyTorch layout.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for shapes of rank below 2.
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for shapes of rank below 2.
 pub fn fans(shape: &[usize]) -> Result<(usize, usize)> {
     if shape.len() < 2 {
         return Err(config(
@@ -27,7 +27,7 @@ pub fn fans(shape: &[usize]) -> Result<(usize, usize)> {
 /// Uniform on `[low, high)`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `low < high`.
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `low < high`.
 pub fn uniform<R: Rng + ?Sized>(
     shape: &[usize],
     low: f32,
@@ -101,7 +101,7 @@ pub fn xavier_normal<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Result<Te
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if a weight is
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) if a weight is
 /// part of a graph (it cannot be overwritten in place).
 pub fn reinit_kaiming_normal<R: Rng + ?Sized>(model: &mut dyn Module, rng: &mut R) -> Result<()> {
     let scale = Normal::new(1.0f32, 0.02).expect("valid normal");

@@ -43,7 +43,7 @@ impl KlTerms {
     /// Wraps a `[2]` tensor `[ln q, ln p]` of one layer.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for another shape.
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for another shape.
     pub fn from_tensor(terms: Tensor) -> Result<Self> {
         if terms.shape() != [2] {
             return Err(input(

@@ -34,7 +34,7 @@ fn check_finite(what: &'static str, t: &Tensor) -> Result<()> {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty batch, a
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty batch, a
 /// label count different from `N`, a label `>= K`, or non-finite inputs.
 pub fn nll_loss(log_probs: &Tensor, targets: &[usize], reduction: Reduction) -> Result<Tensor> {
     let s = log_probs.shape();
@@ -93,7 +93,7 @@ pub fn cross_entropy(logits: &Tensor, targets: &[usize], reduction: Reduction) -
 /// Mean (or summed) squared error, `(pred - target)^2`.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for different shapes
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for different shapes
 /// or an empty input.
 pub fn mse_loss(pred: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
     if pred.shape() != target.shape() {
@@ -116,7 +116,7 @@ pub fn mse_loss(pred: &Tensor, target: &Tensor, reduction: Reduction) -> Result<
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for different shapes,
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for different shapes,
 /// an empty input or a negative variance.
 pub fn gaussian_nll_loss(
     mean: &Tensor,

@@ -50,7 +50,7 @@ impl Mask {
     /// Sets the mask (1 = keep, 0 = pruned).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for another shape
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for another shape
     /// or a value other than 0 and 1.
     pub fn set(&mut self, keep: ArrayD<f32>) -> Result<()> {
         if keep.shape() != self.shape.as_slice() {

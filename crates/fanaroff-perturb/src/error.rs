@@ -1,19 +1,17 @@
 //! The crate's error type.
 
-use fanaroff_core::Invalid;
 use thiserror::Error;
 
 /// Errors of perturbations, attacks and robustness measures.
 #[derive(Debug, Error)]
 pub enum Error {
     /// A setting outside its valid range (negative budget, zero steps,
-    /// SNR <= 0).
+    /// SNR <= 0), or input that cannot be used (wrong shape, NaN or
+    /// infinite values, labels that do not match). [`Error::core`],
+    /// [`Error::is_invalid_config`] and [`Error::is_invalid_input`] look at
+    /// it.
     #[error(transparent)]
-    InvalidConfig(Invalid),
-    /// Input that cannot be used: wrong shape, NaN or infinite values,
-    /// labels that do not match.
-    #[error(transparent)]
-    InvalidInput(Invalid),
+    Core(#[from] fanaroff_core::Error),
     /// The model failed.
     #[error(transparent)]
     Nn(#[from] fanaroff_nn::Error),
@@ -31,7 +29,7 @@ pub enum Error {
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-fanaroff_core::invalid_variants!(Error);
+fanaroff_core::core_variant!(Error);
 
 pub(crate) use fanaroff_core::{config, input};
 

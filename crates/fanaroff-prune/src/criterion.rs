@@ -37,7 +37,7 @@ pub trait Criterion {
     /// `layer` is the layer's dotted name (`fc1`).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) when the criterion
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when the criterion
     /// needs something the layer does not have (SNR of a deterministic
     /// layer, Fisher information of a parameter that was never trained).
     fn scores(&mut self, layer: &str, w: &WeightView<'_>) -> Result<ArrayD<f32>>;

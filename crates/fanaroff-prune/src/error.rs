@@ -1,6 +1,5 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, IoError};
 use thiserror::Error;
 
 /// Errors of pruning, scoring and sparse storage.
@@ -15,17 +14,14 @@ pub enum Error {
     /// A loader of `fanaroff-train` failed.
     #[error(transparent)]
     Train(#[from] fanaroff_train::Error),
-    /// A setting outside its valid range (fraction outside [0, 1], NaN threshold).
+    /// A setting outside its valid range (fraction outside [0, 1], NaN
+    /// threshold); a model, layer selection or score that cannot be used
+    /// (unknown layer name, no layer of the asked kind, NaN scores, a
+    /// criterion that needs information the layer does not have); or a
+    /// failed read or write. [`Error::core`], [`Error::is_invalid_config`],
+    /// [`Error::is_invalid_input`] and [`Error::io_kind`] look at it.
     #[error(transparent)]
-    InvalidConfig(Invalid),
-    /// A model, layer selection or score that cannot be used (unknown layer
-    /// name, no layer of the asked kind, NaN scores, a criterion that needs
-    /// information the layer does not have).
-    #[error(transparent)]
-    InvalidInput(Invalid),
-    /// Reading or writing a file failed.
-    #[error(transparent)]
-    Io(#[from] IoError),
+    Core(#[from] fanaroff_core::Error),
     /// A sparse model file that cannot be used (corrupt, or for another model).
     #[error("sparse model {path}: {msg}")]
     Format {
@@ -39,6 +35,6 @@ pub enum Error {
 /// Result with this crate's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
-fanaroff_core::invalid_variants!(Error);
+fanaroff_core::core_variant!(Error);
 
 pub(crate) use fanaroff_core::{config, input};

@@ -69,7 +69,8 @@ impl Fisher {
     /// Reads the entries `optim.adam.v.<param>`.
     ///
     /// # Errors
-    /// I/O and format errors; [`Error::InvalidInput`] when the checkpoint
+    /// I/O and format errors;
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when the checkpoint
     /// holds no Adam state.
     pub fn from_checkpoint(path: impl AsRef<Path>) -> Result<Self> {
         let file = checkpoint_file(path.as_ref())?;
@@ -213,8 +214,8 @@ impl Fisher {
     /// Deterministic by seed whatever the thread count.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a zero batch size or draw count; model
-    /// and loader errors.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for a zero batch
+    /// size or draw count; model and loader errors.
     pub fn from_gradients<M: Module + ?Sized>(
         model: &M,
         loader: &dyn Loader,

@@ -107,8 +107,8 @@ impl PruneReport {
 /// repeated in steps.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a fraction
-/// outside [0, 1] or a NaN threshold; [`Error::InvalidInput`](crate::Error::InvalidInput)
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for a fraction
+/// outside [0, 1] or a NaN threshold; [`InvalidInput`](fanaroff_core::Error::InvalidInput)
 /// for a layer name the model does not have, a model without layers of the
 /// asked kind, a criterion that cannot score a layer, or NaN scores.
 /// On error the model is unchanged.

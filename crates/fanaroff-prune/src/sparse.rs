@@ -173,7 +173,7 @@ fn dense_bytes(tensors: Vec<(String, ArrayD<f32>)>) -> Result<usize> {
 /// Layers without a mask are stored dense.
 ///
 /// # Errors
-/// [`Error::Io`] when the file cannot be written.
+/// [`Io`](fanaroff_core::Error::Io) when the file cannot be written.
 pub fn save_sparse(model: &dyn Module, path: impl AsRef<Path>) -> Result<SparseSize> {
     let path = path.as_ref();
     let p = path.display().to_string();
@@ -196,7 +196,7 @@ pub fn save_sparse(model: &dyn Module, path: impl AsRef<Path>) -> Result<SparseS
 /// file must be used.
 ///
 /// # Errors
-/// [`Error::Io`] for an unreadable file, [`Error::Format`] for a file that is
+/// [`Io`](fanaroff_core::Error::Io) for an unreadable file, [`Error::Format`] for a file that is
 /// not sparse-model safetensors, has the wrong counts, or does not fit the model.
 pub fn load_sparse(model: &mut dyn Module, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();

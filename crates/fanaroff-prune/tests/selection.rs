@@ -133,12 +133,12 @@ fn pruning_again_keeps_earlier_pruning_and_counts_it() {
 }
 
 fn assert_config_error(r: Result<fanaroff_prune::PruneReport, Error>) {
-    assert!(matches!(r, Err(Error::InvalidConfig { .. })), "{r:?}");
+    assert!(r.as_ref().is_err_and(Error::is_invalid_config), "{r:?}");
 }
 
 fn assert_input_error(r: Result<fanaroff_prune::PruneReport, Error>, needle: &str) {
     match r {
-        Err(e @ Error::InvalidInput { .. }) => assert!(e.to_string().contains(needle), "{e}"),
+        Err(e) if e.is_invalid_input() => assert!(e.to_string().contains(needle), "{e}"),
         other => panic!("expected an input error mentioning {needle:?}, got {other:?}"),
     }
 }

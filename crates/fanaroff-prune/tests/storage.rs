@@ -230,7 +230,11 @@ fn bad_sparse_files_are_errors() {
     prune(&mut m, &mut Snr::ratio(), &PruneConfig::fraction(0.3)).unwrap();
     let mut target = lenet(1);
     let r = load_sparse(&mut target, dir.join("missing.safetensors"));
-    assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+    assert_eq!(
+        r.as_ref().err().and_then(Error::io_kind),
+        Some(std::io::ErrorKind::NotFound),
+        "{r:?}"
+    );
     save_model(&m, dir.join("dense.safetensors")).unwrap();
     let r = load_sparse(&mut target, dir.join("dense.safetensors"));
     assert!(

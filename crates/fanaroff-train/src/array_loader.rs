@@ -61,9 +61,9 @@ impl<T: Copy + Into<f32> + Send + Sync> ArrayLoader<T> {
     /// labels in `0..classes`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty set,
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty set,
     /// a label count other than `N`, a label `>= classes` or a non-finite
-    /// value; [`Error::InvalidConfig`](crate::Error::InvalidConfig) for
+    /// value; [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for
     /// fewer than 2 classes.
     pub fn new(x: ArrayD<T>, y: Vec<usize>, classes: usize) -> Result<Self> {
         if x.ndim() < 2 || x.shape()[0] == 0 {

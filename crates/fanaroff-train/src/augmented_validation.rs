@@ -30,7 +30,7 @@ where
     /// augmentation).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero
     /// `reps` or a loader without augmentation.
     pub fn new(loader: &'a ArrayLoader<T>, reps: usize) -> Result<Self> {
         if reps == 0 {

@@ -203,7 +203,7 @@ impl TrainConfig {
     /// Validates the settings.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero epochs /
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero epochs /
     /// batch size / patience, an invalid optimiser or schedule, or resume
     /// without a folder.
     pub fn check(self) -> Result<Self> {

@@ -1,6 +1,5 @@
 //! The crate's error type.
 
-use fanaroff_core::{Invalid, IoError};
 use thiserror::Error;
 
 /// Errors of the training loop, loaders, steps and checkpoints.
@@ -22,15 +21,12 @@ pub enum Error {
     /// ELBO of `fanaroff-bayes`), kept as its own type.
     #[error(transparent)]
     External(Box<dyn std::error::Error + Send + Sync>),
-    /// A setting outside its valid range.
+    /// A setting outside its valid range, input data the loop cannot use
+    /// (empty set, wrong shape, label out of range, NaN ...), or a failed
+    /// read or write. [`Error::core`], [`Error::is_invalid_config`],
+    /// [`Error::is_invalid_input`] and [`Error::io_kind`] look at it.
     #[error(transparent)]
-    InvalidConfig(Invalid),
-    /// Input data the loop cannot use (empty set, wrong shape, label out of range, NaN ...).
-    #[error(transparent)]
-    InvalidInput(Invalid),
-    /// Reading or writing a file failed.
-    #[error(transparent)]
-    Io(#[from] IoError),
+    Core(#[from] fanaroff_core::Error),
     /// A training checkpoint that cannot be used (corrupt, or saved with other settings).
     #[error("checkpoint {path}: {msg}")]
     Checkpoint {
@@ -54,6 +50,6 @@ pub enum Error {
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-fanaroff_core::invalid_variants!(Error);
+fanaroff_core::core_variant!(Error);
 
 pub(crate) use fanaroff_core::{config, input, io};

@@ -80,7 +80,8 @@ impl History {
     /// The history as pretty JSON.
     ///
     /// # Errors
-    /// Serialisation errors (non-finite values), as [`Error::InvalidInput`](crate::Error::InvalidInput).
+    /// Serialisation errors (non-finite values), as
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput).
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| input("History::to_json", e.to_string()))
     }
@@ -88,7 +89,7 @@ impl History {
     /// Writes `history.csv` and `history.json` into `dir` (atomically).
     ///
     /// # Errors
-    /// [`Error::Io`](crate::Error::Io) when writing fails.
+    /// [`Io`](fanaroff_core::Error::Io) when writing fails.
     pub fn write(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         write_atomic(&dir.join("history.csv"), self.to_csv().as_bytes())?;
@@ -100,7 +101,7 @@ impl History {
 /// killed process leaves the old file or the new one, never half of one.
 ///
 /// # Errors
-/// [`Error::Io`](crate::Error::Io) naming the path.
+/// [`Io`](fanaroff_core::Error::Io) naming the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));

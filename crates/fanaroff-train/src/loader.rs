@@ -42,7 +42,7 @@ pub trait Loader: Send + Sync {
     /// randomness from `seed`, scaled.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an index out of
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an index out of
     /// range or an empty index list.
     fn batch(&self, indices: &[usize], seed: u64, augment: bool) -> Result<Batch>;
 

@@ -95,7 +95,7 @@ impl PredictConfig {
     /// Validates the settings.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero
     /// samples, batch size or draws per pass.
     pub fn check(self) -> Result<Self> {
         if self.samples == 0 || self.batch_size == 0 || self.draws_per_pass == 0 {
@@ -111,7 +111,7 @@ impl PredictConfig {
 /// Checks a prediction input: a non-empty `[N, ...]` batch of finite values.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the problem.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) naming the problem.
 pub fn check_input(x: &ArrayViewD<'_, f32>) -> Result<()> {
     if x.ndim() < 2 || x.shape()[0] == 0 {
         return Err(input(
@@ -225,7 +225,7 @@ fn probabilities(logits: &Tensor, rows: usize, draws: usize) -> Result<Array2<f3
 /// identical slices.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty batch,
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty batch,
 /// NaN input or outputs that are not `[N, K]`; model errors.
 ///
 /// # Example
@@ -282,7 +282,7 @@ pub fn predictive_mean(samples: ArrayView3<'_, f32>) -> Array2<f32> {
 /// this vector.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) when `labels` does not have `N` entries.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when `labels` does not have `N` entries.
 pub fn per_sample_error(samples: ArrayView3<'_, f32>, labels: &[usize]) -> Result<Vec<f64>> {
     if samples.shape()[1] != labels.len() || labels.is_empty() {
         return Err(input(

@@ -117,7 +117,7 @@ pub fn classifier_output(loss: Tensor, logits: &Tensor, labels: &[usize]) -> Res
 /// `< K`, and every value finite.
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the problem.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) naming the problem.
 pub fn check_logits(logits: &Tensor, labels: &[usize]) -> Result<()> {
     if labels.is_empty() || logits.ndim() != 2 || logits.shape()[0] != labels.len() {
         return Err(input(
@@ -159,7 +159,7 @@ impl<M: Module + ?Sized> TrainStep<M> for CrossEntropyStep {
 /// Checks that probabilities `[N, K]` fit the labels (every label `< K`).
 ///
 /// # Errors
-/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the label.
+/// [`InvalidInput`](fanaroff_core::Error::InvalidInput) naming the label.
 pub(crate) fn check_probs(p: ndarray::ArrayView2<'_, f32>, labels: &[usize]) -> Result<()> {
     let k = p.ncols();
     if p.nrows() != labels.len() {

@@ -135,10 +135,11 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
     /// Trains `model` on `train`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty data set or labels the model
-    /// cannot produce; [`Error::Diverged`] when the loss becomes non-finite;
-    /// [`Error::Checkpoint`] when a resumed run's settings differ from the
-    /// saved ones (naming them); step, model and I/O errors.
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty data
+    /// set or labels the model cannot produce; [`Error::Diverged`] when the
+    /// loss becomes non-finite; [`Error::Checkpoint`] when a resumed run's
+    /// settings differ from the saved ones (naming them); step, model and I/O
+    /// errors.
     pub fn fit(&mut self, model: &mut M, train: &dyn Loader) -> Result<History> {
         if train.is_empty() {
             return Err(input("Trainer::fit", "empty training set"));

@@ -15,7 +15,7 @@ use ndarray::{Array2, Array3, Axis};
 /// `[reps, N, K]` like Monte Carlo samples.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero `reps`
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero `reps`
 /// or a loader without augmentation; prediction errors.
 pub fn predict_augmented<T, M>(
     model: &M,

@@ -32,7 +32,7 @@ impl<S: Loader, T: Loader> TwoStream<S, T> {
     /// Pairs a labelled source with an unlabelled target.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) when the example
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when the example
     /// shapes differ.
     pub fn new(source: S, target: T) -> Result<Self> {
         if source.example_shape() != target.example_shape() {

@@ -69,7 +69,7 @@ impl<'a> Validation<'a> {
     /// Sets the number of draws for stochastic models.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero draws.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero draws.
     pub fn samples(mut self, n: usize) -> Result<Self> {
         if n == 0 {
             return Err(config("Validation", "samples must be >= 1"));

@@ -35,7 +35,7 @@ impl BatchNorm2d {
     /// A layer for `channels` channels, in training mode.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero channels.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero channels.
     pub fn new(channels: usize) -> Result<Self> {
         if channels == 0 {
             return Err(config("BatchNorm2d", "channels must be positive"));

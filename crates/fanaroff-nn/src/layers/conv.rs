@@ -80,7 +80,7 @@ impl Conv2dConfig {
     /// Validates the sizes.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero channels, kernel or stride.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero channels, kernel or stride.
     pub fn check(self) -> Result<Self> {
         if self.in_channels == 0 || self.out_channels == 0 || self.kernel == 0 || self.stride == 0 {
             return Err(config(
@@ -132,7 +132,7 @@ impl Conv2d {
     /// `U(-1/sqrt(C k k), 1/sqrt(C k k))` for weight and bias.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes or stride.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes or stride.
     pub fn new<R: Rng + ?Sized>(cfg: Conv2dConfig, rng: &mut R) -> Result<Self> {
         let cfg = cfg.check()?;
         let shape = cfg.weight_shape();

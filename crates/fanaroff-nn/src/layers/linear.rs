@@ -43,7 +43,7 @@ impl LinearConfig {
     /// Validates the sizes.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes.
     pub fn check(self) -> Result<Self> {
         if self.in_features == 0 || self.out_features == 0 {
             return Err(config("Linear", "sizes must be positive"));
@@ -79,7 +79,7 @@ impl Linear {
     /// `W, b ~ U(-1/sqrt(in), 1/sqrt(in))`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes.
     pub fn new<R: Rng + ?Sized>(cfg: LinearConfig, rng: &mut R) -> Result<Self> {
         let LinearConfig {
             in_features,
@@ -104,7 +104,7 @@ impl Linear {
     /// A layer from given tensors (`weight [out, in]`, `bias [out]`).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) when the shapes do not fit.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) when the shapes do not fit.
     pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
         if weight.ndim() != 2 {
             return Err(config(

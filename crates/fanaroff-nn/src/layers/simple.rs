@@ -42,7 +42,7 @@ impl MaxPool2d {
     /// A pooling layer; `MaxPool2d::new(2, 2)` halves height and width.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes.
     pub fn new(kernel: usize, stride: usize) -> Result<Self> {
         if kernel == 0 || stride == 0 {
             return Err(config("MaxPool2d", "kernel and stride must be positive"));
@@ -70,7 +70,7 @@ impl ReluMaxPool2d {
     /// ReLU then a `kernel x kernel` max pool with step `stride`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero sizes.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero sizes.
     pub fn new(kernel: usize, stride: usize) -> Result<Self> {
         Ok(ReluMaxPool2d {
             pool: MaxPool2d::new(kernel, stride)?,
@@ -111,7 +111,7 @@ impl Dropout {
     /// A dropout layer, in training mode.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `0 <= p < 1`.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `0 <= p < 1`.
     pub fn new(p: f32) -> Result<Self> {
         if !(0.0..1.0).contains(&p) {
             return Err(config("Dropout", format!("p = {p} must be in [0, 1)")));

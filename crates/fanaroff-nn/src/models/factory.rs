@@ -70,7 +70,7 @@ impl<'r> McDropoutLayers<'r> {
     /// MC dropout with probability `p`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `0 <= p < 1`.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless `0 <= p < 1`.
     pub fn new(p: f32, rng: &'r mut dyn RngCore) -> Result<Self> {
         if !(0.0..1.0).contains(&p) {
             return Err(config(

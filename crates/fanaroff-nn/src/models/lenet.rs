@@ -46,7 +46,7 @@ impl LeNetConfig {
     /// Validates the sizes.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for zero
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for zero
     /// channels or widths, or an image too small for four stages.
     pub fn check(self) -> Result<Self> {
         let zero = self.in_channels == 0
@@ -67,7 +67,7 @@ impl LeNetConfig {
     /// stages: 150 -> 148 -> 74 -> 72 -> 36 -> 34 -> 17 -> 15 -> 7.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) when the image
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) when the image
     /// is too small for four stages.
     pub fn feature_side(&self) -> Result<usize> {
         let mut s = self.image_size;
@@ -105,7 +105,7 @@ impl LeNetConfig {
     /// layer is named `drop1`..`drop3`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for sizes that
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for sizes that
     /// do not fit; the factory's errors.
     ///
     /// # Example
@@ -158,7 +158,7 @@ impl LeNetConfig {
 /// With the defaults: 232,444 parameters, input `[N, 1, 150, 150]`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for sizes that do not fit.
+/// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for sizes that do not fit.
 ///
 /// # Example
 /// ```

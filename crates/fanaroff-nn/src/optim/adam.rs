@@ -59,7 +59,7 @@ impl AdamConfig {
     /// Validates the settings and builds the optimiser.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for values outside the table above.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for values outside the table above.
     pub fn build(self) -> Result<Adam> {
         if !positive(self.lr) || !positive(self.eps) {
             return Err(config(

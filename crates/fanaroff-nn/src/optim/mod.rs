@@ -22,7 +22,7 @@ pub trait Optimizer {
     /// One update of every parameter that has a gradient.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) when a gradient is
+    /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) when a gradient is
     /// not finite or does not match its parameter's shape.
     fn step(&mut self, model: &mut dyn Module, grads: &Gradients) -> Result<()>;
 

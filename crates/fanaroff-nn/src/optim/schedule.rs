@@ -28,7 +28,7 @@ pub struct StepLr {
 
 impl StepLr {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a zero step
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for a zero step
     /// size or a non-positive rate or gamma.
     pub fn new(base_lr: f32, step_size: usize, gamma: f32) -> Result<Self> {
         if step_size == 0 || !positive(gamma) || !positive(base_lr) {
@@ -75,7 +75,7 @@ pub struct CosineLr {
 
 impl CosineLr {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless
     /// `t_max > 0` and `0 <= eta_min <= base_lr`.
     pub fn new(base_lr: f32, t_max: usize, eta_min: f32) -> Result<Self> {
         if t_max == 0 || !non_negative(eta_min) || eta_min > base_lr {
@@ -130,7 +130,7 @@ pub struct ReduceOnPlateau {
 
 impl ReduceOnPlateau {
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) unless
     /// `0 < factor < 1`, `threshold >= 0` and `0 <= min_lr`.
     pub fn new(lr: f32, factor: f32, patience: usize, threshold: f64, min_lr: f32) -> Result<Self> {
         let valid = positive(factor)

@@ -43,7 +43,7 @@ impl SgdConfig {
     /// Validates the settings and builds the optimiser.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for values outside the table above.
+    /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for values outside the table above.
     pub fn build(self) -> Result<Sgd> {
         if !positive(self.lr) {
             return Err(config("Sgd", format!("lr = {} must be positive", self.lr)));
