@@ -1,12 +1,14 @@
 //! Attention and saliency maps of finished runs as figures: the pictures
 //! the attention front ends draw after their grids have run.
 
-use fanaroff::attention::{AttentionNet, LrpConfig, attention_maps, gradient, lrp_any, per_pixel};
+use fanaroff::attention::{
+    AttentionNet, LrpConfig, attention_map_stats, attention_maps, gradient, lrp_any, per_pixel,
+};
 use fanaroff::cli::{Experiment, RECORD_FILE, RunRecord, fresh_model};
 use fanaroff::nn::{Module, ModuleExt};
 use fanaroff::plot::{Figure, ImageGrid};
 use fanaroff::tensor::Tensor;
-use fanaroff::train::{ArrayLoader, PredictConfig, predict_samples, predictive_mean};
+use fanaroff::train::{ArrayLoader, Loader, PredictConfig, predict_samples, predictive_mean};
 use ndarray::{Array2, ArrayD, Axis, Ix2};
 use std::path::Path;
 use std::path::PathBuf;
@@ -21,6 +23,8 @@ pub struct FinishedRun {
     pub model: Box<dyn Module>,
     /// The test images as the model sees them.
     pub test: ArrayLoader<u8>,
+    /// MBFRUncertain, when the data has it.
+    pub uncertain: Option<ArrayLoader<u8>>,
 }
 
 impl FinishedRun {
@@ -33,12 +37,17 @@ impl FinishedRun {
         let experiment = Experiment::from_toml(&record.experiment)?;
         let data = experiment.data.load(experiment.seed)?;
         let test = experiment.data.loader(&data.test)?;
+        let uncertain = match data.uncertain.is_empty() {
+            true => None,
+            false => Some(experiment.data.loader(&data.uncertain)?),
+        };
         let mut model = fresh_model(&experiment, dir)?.model;
         model.eval();
         Ok(FinishedRun {
             experiment,
             model,
             test,
+            uncertain,
         })
     }
 
@@ -165,4 +174,52 @@ fn explanations(model: &mut dyn Module, x: &Tensor, class: usize) -> Res<Vec<Arr
         maps.push(tile(&r)?);
     }
     Ok(maps)
+}
+
+/// Mean and standard deviation over `draws` weight draws of the first two
+/// gates' maps of the (Bayesian) attention run in `dir`: one row per image
+/// (`per_kind` right and `per_kind` wrong test images, then `per_kind`
+/// MBFRUncertain images); columns: the image, gate 1 mean and std, gate 2
+/// mean and std. Saved as PNG at `path`.
+///
+/// # Errors
+/// A run that is not an attention net, I/O and prediction failures.
+pub fn spread_figure(dir: &Path, per_kind: usize, draws: usize, path: &Path) -> Res<()> {
+    let run = FinishedRun::load(dir)?;
+    let net = run
+        .model
+        .as_any()
+        .and_then(|a| a.downcast_ref::<AttentionNet>())
+        .ok_or_else(|| format!("{}: not an attention_net run", dir.display()))?;
+    let right = run.right()?;
+    let mut rows: Vec<(&ArrayLoader<u8>, usize)> = Vec::new();
+    for want in [true, false] {
+        let picked = (0..right.len())
+            .filter(|&i| right[i] == want)
+            .take(per_kind);
+        rows.extend(picked.map(|i| (&run.test, i)));
+    }
+    if let Some(u) = &run.uncertain {
+        rows.extend((0..u.len().min(per_kind)).map(|i| (u, i)));
+    }
+    let mut grid = ImageGrid::new(5);
+    for (loader, i) in rows {
+        let x = loader.inputs();
+        let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
+        let img = loader.examples().mapv(f32::from);
+        let img = img.index_axis(Axis(0), i).index_axis(Axis(0), 0).to_owned();
+        let img = img.into_dimensionality::<Ix2>()?;
+        grid.push(img.view(), None)?;
+        for (mean, std) in attention_map_stats(net, &xi, draws, 0)?.iter().take(2) {
+            for m in [mean, std] {
+                let m = m
+                    .index_axis(Axis(0), 0)
+                    .to_owned()
+                    .into_dimensionality::<Ix2>()?;
+                grid.push(img.view(), Some(m.view()))?;
+            }
+        }
+    }
+    grid.save(path)?;
+    Ok(())
 }

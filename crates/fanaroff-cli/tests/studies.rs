@@ -394,3 +394,52 @@ fn the_attention_study_code_protocol_runs_from_a_file() {
     assert!(e.contains("model.loss"), "{e}");
     assert!(Experiment::from_toml(&text.replace("tta = 3", "ttta = 3")).is_err());
 }
+
+#[test]
+fn the_map_spread_study_groups_images_of_a_bayesian_attention_net() {
+    let tmp = temp_dir("spread");
+    let text = r#"
+        name = "spread"
+        data = { synthetic = 24, scaling = "symmetric" }
+        [model]
+        kind = "attention_net"
+        net = { blocks = [[4], [4], [8]], inter_channels = 4, gate_bias = true }
+        layers = { gates = "bayes", head = "bayes" }
+        [training]
+        epochs = 1
+        batch_size = 8
+        progress = false
+        log_epochs = false
+        [evaluation]
+        samples = 2
+        entropy_samples = 2
+        [study]
+        kind = "map_spread"
+        draws = 3
+    "#;
+    let rec = run(
+        &Experiment::from_toml(text).unwrap(),
+        &RunOptions::new(tmp.join("run")),
+    )
+    .unwrap();
+    let groups: Vec<&str> = rec
+        .rows
+        .iter()
+        .map(|r| r["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["test_right", "test_wrong", "uncertain"]);
+    let n = |i: usize| rec.rows[i]["images"].as_u64().unwrap();
+    assert_eq!((n(0) + n(1)) as usize, rec.counts[2]);
+    // Bayesian gates: the maps move between draws
+    let spread = rec.rows[2]["spread_gate1"].as_f64().unwrap();
+    assert!(spread > 0.0 && spread.is_finite(), "{spread}");
+    // a model without gates is refused by name
+    let lenet = base("lenet") + "[study]\nkind = \"map_spread\"\n";
+    let e = run(
+        &Experiment::from_toml(&lenet).unwrap(),
+        &RunOptions::new(tmp.join("lenet")),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("attention_net"), "{e}");
+    assert!(Experiment::from_toml(&text.replace("draws = 3", "draws = 1")).is_err());
+}
