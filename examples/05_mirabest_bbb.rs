@@ -129,6 +129,7 @@ fn experiment(f: &Flags) -> Res<Experiment> {
         data: data_spec(f)?,
         model: model_spec(f)?,
         study: Default::default(),
+        step: Default::default(),
         training: TrainConfig::default()
             .epochs(f.get("--epochs", 100)?)
             .batch_size(f.get("--batch", 50)?)

@@ -17,7 +17,7 @@
 use clap::Parser;
 use fanaroff::cli::Collected;
 use fanaroff::plot::{Color, Figure, LineChart};
-use fanaroff_examples::{DataArgs, exit_on_error, run_grid};
+use fanaroff_examples::{DataArgs, exit_on_error, run_grid, series, summary_rows};
 use std::path::PathBuf;
 
 /// 08_pruning_sweep: prune trained BBB LeNets 0..90 % with each criterion (the prune study)
@@ -104,33 +104,15 @@ fn grid(a: &Args) -> String {
 
 /// Test error against the pruned fraction: the mean over seeds per criterion.
 fn figure(c: &Collected, a: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let text = c.rows_summary_csv();
-    let mut lines = text.lines();
-    let head: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| {
-        head.iter()
-            .position(|h| *h == name)
-            .ok_or(format!("no {name}"))
-    };
-    let (ci, fi, ei) = (
-        col("criterion")?,
-        col("fraction")?,
-        col("test_error_mean_mean")?,
-    );
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let mut chart = LineChart::new("test error: mean over training seeds")
         .x_label("pruned fraction of the selected weights")
         .y_label("test error");
-    let mut crits: Vec<&str> = rows.iter().map(|r| r[ci]).collect();
-    crits.dedup();
-    for (k, crit) in crits.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r[ci] == *crit)
-            .filter_map(|r| Some((r[fi].parse().ok()?, r[ei].parse().ok()?)))
-            .collect();
-        let (xs, ys): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
-        chart = chart.line(*crit, &xs, &ys, Color::palette(k));
+    let rows = summary_rows(c);
+    for (k, (crit, xs, ys)) in series(&rows, "criterion", "fraction", "test_error_mean_mean")
+        .iter()
+        .enumerate()
+    {
+        chart = chart.line(crit, xs, ys, Color::palette(k));
     }
     chart.save_both(a.out.join("pruning_sweep_error"))?;
     Ok(())

@@ -13,7 +13,7 @@ pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};
 pub use data_flags::data_source;
 pub use flags::Flags;
 pub use run_maps::{FinishedRun, attention_maps_figure, saliency_figure, spread_figure};
-pub use study_front::{DataArgs, run_grid};
+pub use study_front::{DataArgs, run_grid, series, summary_rows};
 
 use fanaroff::data::{Dataset, Scaling, Standardize, SyntheticConfig};
 use fanaroff::nn::Sequential;

@@ -3,6 +3,7 @@
 
 use crate::DEFAULT_DATA;
 use fanaroff::cli::{Collected, Sweep, collect};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The data flags of a study example.
@@ -61,4 +62,48 @@ pub fn run_grid(
     let c = collect(&sweep)?;
     c.write(out)?;
     Ok((sweep, c))
+}
+
+/// The rows of `rows_summary.csv` (mean ± std over seeds per setting and
+/// row key) as maps from column to value, for figures.
+pub fn summary_rows(c: &Collected) -> Vec<BTreeMap<String, String>> {
+    let text = c.rows_summary_csv();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    lines
+        .map(|l| {
+            head.iter()
+                .zip(l.split(','))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// One line per value of column `by`: `(value, xs, ys)` from columns `x`
+/// and `y` of `rows` (rows without a number there are left out).
+pub fn series(
+    rows: &[BTreeMap<String, String>],
+    by: &str,
+    x: &str,
+    y: &str,
+) -> Vec<(String, Vec<f64>, Vec<f64>)> {
+    let mut out: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    for r in rows {
+        let (Some(key), Some(xv), Some(yv)) = (r.get(by), num(r, x), num(r, y)) else {
+            continue;
+        };
+        match out.iter_mut().find(|s| &s.0 == key) {
+            Some(s) => {
+                s.1.push(xv);
+                s.2.push(yv);
+            }
+            None => out.push((key.clone(), vec![xv], vec![yv])),
+        }
+    }
+    out
+}
+
+fn num(r: &BTreeMap<String, String>, k: &str) -> Option<f64> {
+    r.get(k)?.parse().ok()
 }

@@ -3,6 +3,7 @@
 use crate::data::DataSpec;
 use crate::error::{Error, Result, invalid, read_text};
 use crate::model::ModelSpec;
+use crate::step::StepSpec;
 use crate::study::StudySpec;
 use fanaroff_train::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -128,6 +129,9 @@ pub struct Experiment {
     /// The evaluation.
     #[serde(default)]
     pub evaluation: EvalSpec,
+    /// A wrapper around the model's training step (default: none).
+    #[serde(default, skip_serializing_if = "StepSpec::is_none")]
+    pub step: StepSpec,
     /// What is done with the trained model (default: nothing more).
     #[serde(default, skip_serializing_if = "StudySpec::is_train")]
     pub study: StudySpec,
@@ -206,6 +210,7 @@ impl Experiment {
         self.training.clone().check()?;
         self.evaluation.check()?;
         self.check_val_tta()?;
+        self.step.check()?;
         self.study.check()
     }
 

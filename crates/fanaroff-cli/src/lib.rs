@@ -46,6 +46,8 @@ mod record;
 mod registry;
 mod run;
 mod slurm;
+mod step;
+mod steps;
 mod studies;
 mod study;
 mod sweep;
@@ -64,9 +66,13 @@ pub use inspect::{fits_summary, release_stats};
 pub use log::init_stderr_log;
 pub use model::{Built, ModelSettings, ModelSetup, ModelSpec, Stage, Step};
 pub use record::{METRICS, RECORD_FILE, RunRecord, check_metric};
-pub use registry::{model_kinds, register_model, register_study, study_kinds};
+pub use registry::{
+    model_kinds, register_model, register_step, register_study, step_kinds, study_kinds,
+};
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
+pub use step::{StepSettings, StepSetup, StepSpec, Wrapped};
+pub use steps::MmdAdaptation;
 pub use studies::{
     AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
     TrainStudy,

@@ -154,10 +154,13 @@ impl Trained {
             .resume(true)
             .progress(opts.progress);
         let mut model = built.model;
+        let (step, train) = exp
+            .step
+            .wrap(built.step, model.as_ref(), train, exp, &data)?;
         let history = Trainer::new(tcfg.clone())?
-            .step(built.step)
+            .step(step)
             .validation(validation(exp, &val, &val_augmented, samples)?)
-            .fit(&mut model, &train)?;
+            .fit(&mut model, train.as_ref())?;
         let mut seconds: f64 = history.records.iter().map(|r| r.seconds).sum();
         if let Some(stage) = built.second_stage {
             (stage.prepare)(model.as_mut())?;
@@ -167,7 +170,7 @@ impl Trained {
             let h = Trainer::new(cfg)?
                 .step(stage.step)
                 .validation(validation(exp, &val, &val_augmented, samples)?)
-                .fit(&mut model, &train)?;
+                .fit(&mut model, train.as_ref())?;
             seconds += h.records.iter().map(|r| r.seconds).sum::<f64>();
         }
         let t_eval = Instant::now();
