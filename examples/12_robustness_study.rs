@@ -119,7 +119,7 @@ fn figures(c: &Collected, a: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .enumerate()
         {
-            chart = chart.line(&format!("lambda {lambda}"), xs, ys, Color::palette(k));
+            chart = chart.line(format!("lambda {lambda}"), xs, ys, Color::palette(k));
         }
         chart.save_both(a.out.join(file))?;
     }
