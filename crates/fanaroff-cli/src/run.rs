@@ -116,6 +116,32 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunRecord> {
     Ok(record)
 }
 
+/// Runs `exp`'s study again, from scratch, on the model of the finished
+/// run in `dir` (or of its `from` run) with the current code; the new rows.
+/// A `train` study has none.
+///
+/// # Errors
+/// An unfinished run, a model of another kind, the study's failures.
+pub(crate) fn rerun_study(exp: &Experiment, dir: &Path) -> Result<Vec<serde_json::Value>> {
+    if exp.study.is_train() {
+        return Ok(Vec::new());
+    }
+    let trained = Trained::from_run(exp, exp.study.source().unwrap_or(dir))?;
+    let rows_file = dir.join(ROWS_FILE);
+    let _ = std::fs::remove_file(&rows_file);
+    let mut ctx = StudyContext::new(
+        &trained.experiment,
+        trained.model.as_ref(),
+        &trained.data,
+        &trained.dir,
+        dir,
+    )?;
+    exp.study.run(&mut ctx)?;
+    let rows = ctx.into_rows();
+    let _ = std::fs::remove_file(&rows_file);
+    Ok(rows)
+}
+
 /// A trained model, where it lives, and what training and evaluating it
 /// measured.
 struct Trained {

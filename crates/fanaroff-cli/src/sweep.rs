@@ -143,8 +143,9 @@ impl Sweep {
     }
 
     /// Re-evaluates finished run `index` from its `model.safetensors` with
-    /// the current evaluation code and the grid's evaluation settings, and
-    /// rewrites its record's metrics (the first earlier record is kept as
+    /// the current evaluation code and the grid's evaluation settings, runs
+    /// its study again from scratch on that model, and rewrites its
+    /// record's metrics and rows (the first earlier record is kept as
     /// `record.before-reevaluate.json`). Returns `None` for an unfinished run.
     ///
     /// # Errors
@@ -161,8 +162,12 @@ impl Sweep {
             record.write(&kept)?;
         }
         let t0 = std::time::Instant::now();
-        record.metrics =
-            crate::evaluate::evaluate_saved(&planned.experiment, &dir.join("model.safetensors"))?;
+        let exp = &planned.experiment;
+        // a study on another run's model keeps that run's metrics
+        if exp.study.source().is_none() {
+            record.metrics = crate::evaluate::evaluate_saved(exp, &dir.join("model.safetensors"))?;
+        }
+        record.rows = crate::run::rerun_study(exp, &dir)?;
         record.eval_seconds = t0.elapsed().as_secs_f64();
         record.write(&dir.join(RECORD_FILE))?;
         Ok(Some(record))

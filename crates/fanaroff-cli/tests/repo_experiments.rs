@@ -30,7 +30,7 @@ fn every_shipped_file_is_valid() {
         }
         seen += 1;
     }
-    assert!(seen >= 13, "{seen} files");
+    assert!(seen >= 14, "{seen} files");
     let paper = Experiment::from_file(&dir.join("bbb_paper.toml")).unwrap();
     assert_eq!(
         (paper.training.epochs, paper.data.augment.is_identity()),
@@ -44,6 +44,7 @@ fn every_shipped_file_is_valid() {
         ("prune/small.toml", "prune", 6),
         ("attention/small.toml", "attention", 12),
         ("robustness/small.toml", "robustness", 6),
+        ("robustness/mmd.toml", "robustness", 6),
         ("baselines/small.toml", "ensemble", 3),
     ] {
         let g = Grid::from_file(&dir.join(file)).unwrap();

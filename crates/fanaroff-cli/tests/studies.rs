@@ -443,3 +443,28 @@ fn the_map_spread_study_groups_images_of_a_bayesian_attention_net() {
     assert!(e.to_string().contains("attention_net"), "{e}");
     assert!(Experiment::from_toml(&text.replace("draws = 3", "draws = 1")).is_err());
 }
+
+#[test]
+fn reevaluate_runs_a_study_again_and_rewrites_its_rows() {
+    let tmp = temp_dir("reeval");
+    let grid = format!(
+        "[base]\n{}\n[base.study]\nkind = \"prune\"\ncriteria = [\"snr\"]\nfractions = [0.5]\nsamples = 2\n\
+         [grid]\nseed = [3]\n",
+        base("bbb_lenet")
+    );
+    let path = tmp.join("grid.toml");
+    std::fs::write(&path, grid).unwrap();
+    let sweep = fanaroff_cli::Sweep::open(&path, &tmp.join("out")).unwrap();
+    sweep.run_index(0, Some(1), false).unwrap();
+    let file = sweep.run_dir(0).join("record.json");
+    let done = RunRecord::read(&file).unwrap();
+    assert_eq!(done.rows.len(), 1);
+    // a record whose rows were lost or made by older code
+    let mut stale = done.clone();
+    stale.rows = vec![serde_json::json!({ "criterion": "snr", "fraction": 0.5 })];
+    stale.write(&file).unwrap();
+    let again = sweep.reevaluate(0).unwrap().unwrap();
+    assert_eq!(again.rows, done.rows);
+    assert_eq!(RunRecord::read(&file).unwrap().rows, done.rows);
+    assert!(!sweep.run_dir(0).join(fanaroff_cli::ROWS_FILE).exists());
+}
