@@ -4,7 +4,9 @@
 use crate::error::{Result, config};
 use crate::model::Ensemble;
 use fanaroff_nn::Module;
-use fanaroff_train::mix_seed;
+use fanaroff_train::{
+    Classifier, ModuleClassifier, PredictConfig, Result as TrainResult, mix_seed,
+};
 use ndarray::{Array2, Array3, ArrayViewD, Axis};
 use rayon::prelude::*;
 
@@ -13,7 +15,7 @@ use rayon::prelude::*;
 ///
 /// # Errors
 /// As [`predict_samples`](crate::predict_samples).
-pub fn predict_ensemble<M: Module>(
+pub fn predict_ensemble<M: Module + Sync>(
     ensemble: &Ensemble<M>,
     x: ArrayViewD<'_, f32>,
     batch_size: usize,
@@ -22,17 +24,36 @@ pub fn predict_ensemble<M: Module>(
     if batch_size == 0 {
         return Err(config("predict_ensemble", "batch_size must be >= 1"));
     }
-    fanaroff_train::check_input(&x)?;
-    let cfg = fanaroff_train::PredictConfig::default().batch_size(batch_size);
-    let draws: Vec<Array2<f32>> = ensemble
-        .members
-        .par_iter()
-        .enumerate()
-        .map(|(s, m)| fanaroff_train::one_draw(m, &x, &cfg, mix_seed(seed, s as u64)))
-        .collect::<fanaroff_train::Result<_>>()?;
-    let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
-    ndarray::stack(Axis(0), &views)
-        .map_err(|e| crate::error::input("predict_ensemble", e.to_string()))
+    let cfg = PredictConfig::default().batch_size(batch_size).seed(seed);
+    Ok(Classifier::predict(ensemble, x, &cfg)?)
+}
+
+/// A deep ensemble as a [`Classifier`]: draw `seed` is member `seed mod
+/// members`, and [`predict`](Classifier::predict) gives one sample per
+/// member, whatever `cfg.samples` (see [`predict_ensemble`]).
+impl<M: Module + Sync> Classifier for Ensemble<M> {
+    fn probabilities(&self, x: ArrayViewD<'_, f32>, seed: u64) -> TrainResult<Array2<f32>> {
+        let member = &self.members[(seed % self.members.len() as u64) as usize];
+        ModuleClassifier::new(member, false).probabilities(x, seed)
+    }
+
+    fn stochastic(&self) -> bool {
+        self.members.len() > 1
+    }
+
+    fn predict(&self, x: ArrayViewD<'_, f32>, cfg: &PredictConfig) -> TrainResult<Array3<f32>> {
+        fanaroff_train::check_input(&x)?;
+        let one = cfg.check()?;
+        let draws: Vec<Array2<f32>> = self
+            .members
+            .par_iter()
+            .enumerate()
+            .map(|(s, m)| fanaroff_train::one_draw(m, &x, &one, mix_seed(cfg.seed, s as u64)))
+            .collect::<TrainResult<_>>()?;
+        let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
+        ndarray::stack(Axis(0), &views)
+            .map_err(|e| fanaroff_core::input("predict_ensemble", e.to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -208,5 +229,31 @@ mod tests {
         let _pass = fanaroff_nn::draw::WeightDraw::begin_group(&[1, 2], 2);
         let err = net.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap_err();
         assert!(err.to_string().contains("prediction"), "{err}");
+    }
+
+    #[test]
+    fn an_ensemble_is_a_classifier_with_one_draw_per_member() {
+        use crate::{Ensemble, predict_ensemble};
+        use fanaroff_train::{Classifier, ModuleClassifier};
+        let members: Vec<Linear> = (0..3)
+            .map(|k| Linear::new(LinearConfig::new(3, 2), &mut StdRng::seed_from_u64(k)).unwrap())
+            .collect();
+        let ens = Ensemble::new(members).unwrap();
+        let x = ArrayD::from_shape_fn(IxDyn(&[5, 3]), |i| i[0] as f32 - 0.5 * i[1] as f32);
+        // one sample per member, whatever the asked number
+        let cfg = PredictConfig::with_samples(50).batch_size(2).seed(4);
+        let p = ens.predict(x.view(), &cfg).unwrap();
+        assert_eq!(p.shape(), &[3, 5, 2]);
+        assert_eq!(p, predict_ensemble(&ens, x.view(), 2, 4).unwrap());
+        // draw `seed` is member `seed mod 3`
+        for seed in [0u64, 4, 8] {
+            let member = &ens.members[(seed % 3) as usize];
+            let want = ModuleClassifier::new(member, false)
+                .probabilities(x.view(), 0)
+                .unwrap();
+            assert_eq!(ens.probabilities(x.view(), seed).unwrap(), want);
+            assert_eq!(p.index_axis(Axis(0), (seed % 3) as usize), want);
+        }
+        assert!(ens.stochastic());
     }
 }

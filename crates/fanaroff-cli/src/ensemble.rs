@@ -2,11 +2,10 @@
 //! different initialisations, evaluated as one predictive.
 
 use crate::error::{Result, invalid};
-use crate::evaluate::evaluate_sampler;
+use crate::evaluate::evaluate_classifier;
 use crate::experiment::Experiment;
+use fanaroff_bayes::Ensemble;
 use fanaroff_nn::Module;
-use fanaroff_train::{PredictConfig, one_draw};
-use ndarray::{Array2, Array3, ArrayD, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::BTreeMap;
@@ -38,27 +37,13 @@ pub fn evaluate_ensemble(run_dirs: &[PathBuf]) -> Result<BTreeMap<String, f64>> 
         .collect::<Result<_>>()?;
     let first = &exps[0];
     let data = first.data.load(first.seed)?;
-    let cfg = PredictConfig::with_samples(1).batch_size(first.evaluation.batch_size);
-    let sample = |x: &ArrayD<f32>, _draws: usize, seed: u64| -> Result<Array3<f32>> {
-        let p: Vec<Array2<f32>> = members
-            .iter()
-            .map(|m| one_draw(m, &x.view(), &cfg, seed))
-            .collect::<fanaroff_train::Result<_>>()?;
-        let views: Vec<_> = p.iter().map(|a| a.view()).collect();
-        ndarray::stack(Axis(0), &views).map_err(|e| invalid("ensemble", e.to_string()))
-    };
-    let m = members.len();
-    evaluate_sampler(
-        &sample,
-        (m, m),
-        &first.data,
-        &data,
-        &first.evaluation,
-        first.seed,
-    )
+    let ensemble = Ensemble::new(members)?;
+    let mut eval = first.evaluation.clone();
+    eval.samples = ensemble.members.len();
+    eval.entropy_samples = ensemble.members.len();
+    evaluate_classifier(&ensemble, &first.data, &data, &eval, first.seed)
 }
 
-/// Members must be deterministic and share data, split and evaluation.
 fn check_members(exps: &[Experiment], dirs: &[PathBuf]) -> Result<()> {
     let split = |e: &Experiment| e.data.split_seed.unwrap_or(e.seed);
     let first = &exps[0];

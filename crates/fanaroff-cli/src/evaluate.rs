@@ -10,7 +10,7 @@ use fanaroff_calibrate::{
 };
 use fanaroff_nn::Module;
 use fanaroff_train::{
-    PredictConfig, error_rate, per_sample_error, predict_samples, predictive_mean,
+    Classifier, ModuleClassifier, PredictConfig, error_rate, per_sample_error, predictive_mean,
 };
 use ndarray::{Array3, ArrayD};
 use std::collections::BTreeMap;
@@ -46,46 +46,31 @@ pub fn evaluate<M: Module + ?Sized>(
     eval: &EvalSpec,
     seed: u64,
 ) -> Result<BTreeMap<String, f64>> {
-    let sample = |x: &ArrayD<f32>, draws: usize, seed: u64| -> Result<Array3<f32>> {
-        let cfg = PredictConfig::with_samples(draws)
-            .batch_size(eval.batch_size)
-            .weight_sampling(eval.weight_sampling)
-            .seed(seed);
-        Ok(predict_samples(model, x.view(), &cfg)?)
-    };
-    let draws = |n: usize| if stochastic { n } else { 1 };
-    evaluate_sampler(
-        &sample,
-        (draws(eval.samples), draws(eval.entropy_samples)),
-        spec,
-        data,
-        eval,
-        seed,
-    )
+    let classifier = ModuleClassifier::new(model, stochastic);
+    evaluate_classifier(&classifier, spec, data, eval, seed)
 }
 
-/// Draws `[S, N, K]` probability samples of `x`: `(x, S, seed)`.
-pub(crate) type Sampler<'a> = dyn Fn(&ArrayD<f32>, usize, u64) -> Result<Array3<f32>> + 'a;
-
-/// [`evaluate`] for any source of probability samples (a model, an
-/// ensemble), with `draws.0` samples for the test metrics and `draws.1`
-/// for the uncertainty comparison.
-pub(crate) fn evaluate_sampler(
-    sample: &Sampler<'_>,
-    draws: (usize, usize),
+/// [`evaluate`] for any [`Classifier`] (a model, a deep ensemble): it
+/// decides how many of the asked draws it gives (one for a deterministic
+/// model, one per member for an ensemble).
+///
+/// # Errors
+/// Prediction or metric failures (e.g. non-finite outputs).
+pub fn evaluate_classifier(
+    classifier: &dyn Classifier,
     spec: &DataSpec,
     data: &RunData,
     eval: &EvalSpec,
     seed: u64,
 ) -> Result<BTreeMap<String, f64>> {
     let pass = Pass {
-        sample,
+        classifier,
         eval,
-        draws: draws.0,
+        draws: eval.samples,
     };
     let mut metrics = test_metrics(&pass, spec, data, seed)?;
     let pass = Pass {
-        draws: draws.1,
+        draws: eval.entropy_samples,
         ..pass
     };
     metrics.extend(uncertainty_metrics(&pass, spec, data, seed)?);
@@ -96,14 +81,18 @@ pub(crate) fn evaluate_sampler(
 /// A source of samples with the evaluation settings and the number of
 /// draws to take.
 struct Pass<'a> {
-    sample: &'a Sampler<'a>,
+    classifier: &'a dyn Classifier,
     eval: &'a EvalSpec,
     draws: usize,
 }
 
 impl Pass<'_> {
     fn samples(&self, x: &ArrayD<f32>, seed: u64) -> Result<Array3<f32>> {
-        (self.sample)(x, self.draws, seed)
+        let cfg = PredictConfig::with_samples(self.draws)
+            .batch_size(self.eval.batch_size)
+            .weight_sampling(self.eval.weight_sampling)
+            .seed(seed);
+        Ok(self.classifier.predict(x.view(), &cfg)?)
     }
 }
 

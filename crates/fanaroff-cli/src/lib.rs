@@ -58,7 +58,7 @@ pub use collect::{Collected, collect};
 pub use data::{DataSpec, RunData, ScalingSpec};
 pub use ensemble::evaluate_ensemble;
 pub use error::{Error, Result};
-pub use evaluate::{evaluate, evaluate_experiment, evaluate_saved};
+pub use evaluate::{evaluate, evaluate_classifier, evaluate_experiment, evaluate_saved};
 pub use experiment::{EvalSpec, Experiment};
 pub use grid::{Grid, PlannedRun};
 pub use heatmaps::MetricTable;

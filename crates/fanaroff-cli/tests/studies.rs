@@ -455,7 +455,7 @@ fn reevaluate_runs_a_study_again_and_rewrites_its_rows() {
     let path = tmp.join("grid.toml");
     std::fs::write(&path, grid).unwrap();
     let sweep = fanaroff_cli::Sweep::open(&path, &tmp.join("out")).unwrap();
-    sweep.run_index(0, Some(1), false).unwrap();
+    sweep.run_index(0, None, false).unwrap();
     let file = sweep.run_dir(0).join("record.json");
     let done = RunRecord::read(&file).unwrap();
     assert_eq!(done.rows.len(), 1);

@@ -1,25 +1,22 @@
-//! The small trait attacks and measures need from a model: probabilities
-//! out, and the gradient of a loss with respect to the input.
+//! What attacks and measures need from a model: probabilities out (the
+//! workspace's [`Classifier`] of `fanaroff-train`), and for gradient
+//! attacks the gradient of a loss with respect to the input
+//! ([`GradientClassifier`]).
 
 use crate::error::{Error, Result, check_images, input};
 use fanaroff_nn::{Module, Reduction, cross_entropy};
 use fanaroff_tensor::Tensor;
-use ndarray::{Array2, Array4, ArrayView4, Ix2, Ix4};
+use ndarray::{Array2, Array4, ArrayView4, Ix4};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-/// What a perturbation study needs from a model. `seed` picks the weight
-/// draw (or dropout mask) of a stochastic model; a deterministic model
-/// ignores it.
-pub trait Classifier: Sync {
-    /// Class probabilities `[N, K]` of inputs `[N, C, H, W]` for one draw.
-    ///
-    /// # Errors
-    /// Model failures; invalid input.
-    fn probabilities(&self, x: ArrayView4<'_, f32>, seed: u64) -> Result<Array2<f32>>;
+pub use fanaroff_train::{Classifier, ModuleClassifier};
 
+/// What a gradient attack needs beyond [`Classifier`]: the gradient of
+/// a loss with respect to the input, for one draw.
+pub trait GradientClassifier: Classifier {
     /// The mean cross-entropy of `labels` and its gradient with respect to
-    /// the input, for one draw.
+    /// the input `[N, C, H, W]`, for the draw `seed`.
     ///
     /// # Errors
     /// Model failures; labels that do not match the batch.
@@ -29,39 +26,9 @@ pub trait Classifier: Sync {
         labels: &[usize],
         seed: u64,
     ) -> Result<(f64, Array4<f32>)>;
-
-    /// Whether outputs differ between draws (Bayesian, MC dropout).
-    fn stochastic(&self) -> bool {
-        false
-    }
 }
 
-/// Any model of the workspace as a [`Classifier`].
-pub struct ModuleClassifier<'a, M: ?Sized> {
-    model: &'a M,
-    stochastic: bool,
-}
-
-impl<'a, M: Module + ?Sized> ModuleClassifier<'a, M> {
-    /// Wraps `model`; `stochastic` says whether its outputs vary by draw.
-    pub fn new(model: &'a M, stochastic: bool) -> Self {
-        ModuleClassifier { model, stochastic }
-    }
-}
-
-impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
-    fn probabilities(&self, x: ArrayView4<'_, f32>, seed: u64) -> Result<Array2<f32>> {
-        check_images("probabilities", &x)?;
-        let t = Tensor::new(x.to_owned().into_dyn());
-        let logits =
-            fanaroff_tensor::no_grad(|| self.model.forward(&t, &mut StdRng::seed_from_u64(seed)))?;
-        let p = logits.softmax(1)?;
-        p.data()
-            .clone()
-            .into_dimensionality::<Ix2>()
-            .map_err(|e| input("probabilities", e.to_string()))
-    }
-
+impl<M: Module + Sync + ?Sized> GradientClassifier for ModuleClassifier<'_, M> {
     fn loss_gradient(
         &self,
         x: ArrayView4<'_, f32>,
@@ -77,7 +44,7 @@ impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
         }
         let leaf = Tensor::new(x.to_owned().into_dyn()).requires_grad(true);
         let logits = self
-            .model
+            .model()
             .forward(&leaf, &mut StdRng::seed_from_u64(seed))?;
         let loss = cross_entropy(&logits, labels, Reduction::Mean)?;
         let value = f64::from(loss.item()?);
@@ -92,10 +59,6 @@ impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
                 .map_err(|e| input::<Error>("loss_gradient", e.to_string()))?,
         ))
     }
-
-    fn stochastic(&self) -> bool {
-        self.stochastic
-    }
 }
 
 /// The gradient averaged over `draws` weight draws (expectation over
@@ -103,8 +66,8 @@ impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
 /// stochastic model. One draw for a deterministic model.
 ///
 /// # Errors
-/// `draws == 0`; as [`Classifier::loss_gradient`].
-pub fn expected_gradient<C: Classifier + ?Sized>(
+/// `draws == 0`; as [`GradientClassifier::loss_gradient`].
+pub fn expected_gradient<C: GradientClassifier + ?Sized>(
     model: &C,
     x: ArrayView4<'_, f32>,
     labels: &[usize],
@@ -139,9 +102,9 @@ pub fn mean_probabilities<C: Classifier + ?Sized>(
     seed: u64,
 ) -> Result<Array2<f32>> {
     let n = if model.stochastic() { draws.max(1) } else { 1 };
-    let mut total = model.probabilities(x, seed)?;
+    let mut total = model.probabilities(x.into_dyn(), seed)?;
     for d in 1..n {
-        total += &model.probabilities(x, seed.wrapping_add(d as u64))?;
+        total += &model.probabilities(x.into_dyn(), seed.wrapping_add(d as u64))?;
     }
     Ok(total / n as f32)
 }

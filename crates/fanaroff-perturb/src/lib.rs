@@ -6,8 +6,9 @@
 //!   to valid pixel values: [`Poisson`] noise at a counts scale,
 //!   [`GaussianSnr`] noise at a peak signal-to-noise ratio, [`PsfBlur`] by
 //!   a Gaussian beam, random [`Shift`]s and [`Rotation`]s.
-//! - Attacks on the model's inputs through the small [`Classifier`] trait
-//!   (probabilities, and the loss gradient with respect to the input):
+//! - Attacks on the model's inputs through the workspace's [`Classifier`]
+//!   (probabilities per draw) and [`GradientClassifier`] (the loss
+//!   gradient with respect to the input):
 //!   [`attack::Fgsm`], [`attack::Pgd`] (L-inf and L2, random start), both
 //!   averaging gradients over weight draws for Bayesian models (EOT), and
 //!   the black-box [`attack::OnePixel`] by differential evolution.
@@ -17,7 +18,7 @@
 //!   wrap a model's own training step; [`latent_distance`] measures how far
 //!   a perturbation moves an image in the penultimate layer.
 //!
-//! Every model of the workspace is a [`Classifier`] through
+//! Every model of the workspace is a [`GradientClassifier`] through
 //! [`ModuleClassifier`].
 //!
 //! ```
@@ -43,7 +44,9 @@ mod steps;
 mod study;
 
 pub use blur::PsfBlur;
-pub use classifier::{Classifier, ModuleClassifier, expected_gradient, mean_probabilities};
+pub use classifier::{
+    Classifier, GradientClassifier, ModuleClassifier, expected_gradient, mean_probabilities,
+};
 pub use error::{Error, Result};
 pub use geometry::{Rotation, Shift};
 pub use mmd::{DEFAULT_SIGMAS, Mmd};

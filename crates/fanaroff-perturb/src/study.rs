@@ -22,7 +22,7 @@
 
 use crate::attack::Bounds;
 use crate::attack::{Goal, Norm, OnePixel, Pgd};
-use crate::classifier::{Classifier, ModuleClassifier, mean_probabilities};
+use crate::classifier::{GradientClassifier, ModuleClassifier, mean_probabilities};
 use crate::error::{Result, config};
 use crate::noise::GaussianSnr;
 use crate::perturbation::perturb_batch;
@@ -244,7 +244,7 @@ impl RobustnessStudy {
     /// PGD per budget and the one-pixel attack on the correctly classified images.
     fn attacks(
         &self,
-        cls: &dyn Classifier,
+        cls: &dyn GradientClassifier,
         clean: &Array4<f32>,
         labels: &[usize],
         scaling: Scaling,

@@ -2,8 +2,10 @@
 
 use fanaroff_nn::{Flatten, Linear, LinearConfig, Sequential};
 use fanaroff_perturb::attack::{Bounds, Fgsm, Goal, Norm, OnePixel, Pgd, perturbation_size};
-use fanaroff_perturb::{Classifier, ModuleClassifier, Result, expected_gradient};
-use ndarray::{Array2, Array4, ArrayView4};
+use fanaroff_perturb::{
+    Classifier, GradientClassifier, ModuleClassifier, Result, expected_gradient,
+};
+use ndarray::{Array2, Array4, ArrayView4, ArrayViewD};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -22,7 +24,7 @@ fn inputs() -> Array4<f32> {
 }
 
 fn cross_entropy(m: &dyn Classifier, x: &Array4<f32>, labels: &[usize]) -> f64 {
-    let p = m.probabilities(x.view(), 0).unwrap();
+    let p = m.probabilities(x.view().into_dyn(), 0).unwrap();
     labels
         .iter()
         .enumerate()
@@ -126,9 +128,19 @@ fn pgd_stays_in_its_ball_and_beats_fgsm() {
 struct SeedGradient;
 
 impl Classifier for SeedGradient {
-    fn probabilities(&self, x: ArrayView4<'_, f32>, _seed: u64) -> Result<Array2<f32>> {
+    fn probabilities(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        _seed: u64,
+    ) -> fanaroff_train::Result<Array2<f32>> {
         Ok(Array2::from_elem((x.shape()[0], 2), 0.5))
     }
+    fn stochastic(&self) -> bool {
+        true
+    }
+}
+
+impl GradientClassifier for SeedGradient {
     fn loss_gradient(
         &self,
         x: ArrayView4<'_, f32>,
@@ -136,9 +148,6 @@ impl Classifier for SeedGradient {
         seed: u64,
     ) -> Result<(f64, Array4<f32>)> {
         Ok((seed as f64, Array4::from_elem(x.raw_dim(), seed as f32)))
-    }
-    fn stochastic(&self) -> bool {
-        true
     }
 }
 
@@ -164,12 +173,19 @@ fn eot_averages_the_gradient_over_draws() {
 struct OneHotPixel;
 
 impl Classifier for OneHotPixel {
-    fn probabilities(&self, x: ArrayView4<'_, f32>, _seed: u64) -> Result<Array2<f32>> {
+    fn probabilities(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        _seed: u64,
+    ) -> fanaroff_train::Result<Array2<f32>> {
         Ok(Array2::from_shape_fn((x.shape()[0], 2), |(n, k)| {
             let p1 = 0.99 * x[[n, 0, 2, 3]] / 255.0;
             if k == 1 { p1 } else { 1.0 - p1 }
         }))
     }
+}
+
+impl GradientClassifier for OneHotPixel {
     fn loss_gradient(
         &self,
         x: ArrayView4<'_, f32>,

@@ -170,7 +170,7 @@ impl fanaroff_perturb::attack::Attack for BoxedAttack {
     }
     fn attack_batch(
         &self,
-        model: &dyn fanaroff_perturb::Classifier,
+        model: &dyn fanaroff_perturb::GradientClassifier,
         x: ndarray::ArrayView4<'_, f32>,
         labels: &[usize],
         seed: u64,

@@ -42,6 +42,7 @@ mod augmented_validation;
 mod callback;
 mod callbacks;
 mod checkpoint;
+mod classifier;
 mod config;
 mod error;
 mod history;
@@ -60,6 +61,7 @@ pub use callback::{BatchInfo, Callback, EpochContext};
 pub use callbacks::{
     BestCheckpoint, EarlyStopping, EpochLog, LrSchedule, Progress, ScheduleConfig,
 };
+pub use classifier::{Classifier, ModuleClassifier};
 pub use config::{OptimizerConfig, TrainConfig};
 pub use error::{Error, Result};
 pub use history::{EpochRecord, History, write_atomic};

@@ -1,7 +1,7 @@
 //! The fast gradient sign method (Goodfellow et al. 2015).
 
 use super::{Bounds, check_budget};
-use crate::classifier::{Classifier, expected_gradient};
+use crate::classifier::{GradientClassifier, expected_gradient};
 use crate::error::{Result, config};
 use ndarray::{Array4, ArrayView4};
 
@@ -46,7 +46,7 @@ impl Fgsm {
     ///
     /// # Errors
     /// Invalid input; model failures.
-    pub fn attack<C: Classifier + ?Sized>(
+    pub fn attack<C: GradientClassifier + ?Sized>(
         &self,
         model: &C,
         x: ArrayView4<'_, f32>,

@@ -2,7 +2,7 @@
 
 use super::fgsm::sign;
 use super::{Bounds, check_budget};
-use crate::classifier::{Classifier, expected_gradient};
+use crate::classifier::{GradientClassifier, expected_gradient};
 use crate::error::{Result, config};
 use ndarray::{Array4, ArrayView4, Axis};
 use rand::SeedableRng;
@@ -90,7 +90,7 @@ impl Pgd {
     ///
     /// # Errors
     /// Invalid input; model failures.
-    pub fn attack<C: Classifier + ?Sized>(
+    pub fn attack<C: GradientClassifier + ?Sized>(
         &self,
         model: &C,
         x: ArrayView4<'_, f32>,

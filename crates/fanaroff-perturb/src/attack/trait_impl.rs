@@ -2,7 +2,7 @@
 //! training, robustness studies) takes any of them.
 
 use super::{Fgsm, OnePixel, Pgd};
-use crate::classifier::Classifier;
+use crate::classifier::GradientClassifier;
 use crate::error::{Result, input};
 use ndarray::{Array4, ArrayView4, Axis};
 
@@ -28,7 +28,7 @@ pub trait Attack: Send + Sync + std::fmt::Debug {
     /// Invalid input (shapes, labels); model failures.
     fn attack_batch(
         &self,
-        model: &dyn Classifier,
+        model: &dyn GradientClassifier,
         x: ArrayView4<'_, f32>,
         labels: &[usize],
         seed: u64,
@@ -44,7 +44,7 @@ macro_rules! batch_attack {
             }
             fn attack_batch(
                 &self,
-                model: &dyn Classifier,
+                model: &dyn GradientClassifier,
                 x: ArrayView4<'_, f32>,
                 labels: &[usize],
                 seed: u64,
@@ -66,7 +66,7 @@ impl Attack for OnePixel {
     }
     fn attack_batch(
         &self,
-        model: &dyn Classifier,
+        model: &dyn GradientClassifier,
         x: ArrayView4<'_, f32>,
         labels: &[usize],
         seed: u64,
