@@ -51,6 +51,33 @@ impl FinishedRun {
         })
     }
 
+    /// The model as an attention net.
+    ///
+    /// # Errors
+    /// A run of another model kind.
+    pub fn attention_net(&self) -> Res<&AttentionNet> {
+        let net = self
+            .model
+            .as_any()
+            .and_then(|a| a.downcast_ref::<AttentionNet>());
+        Ok(net.ok_or("not an attention_net run")?)
+    }
+
+    /// `per_kind` test images the model classifies right, then `per_kind`
+    /// it gets wrong (fewer where there are fewer).
+    ///
+    /// # Errors
+    /// Prediction failures.
+    pub fn right_then_wrong(&self, per_kind: usize) -> Res<(Vec<usize>, Vec<bool>)> {
+        let right = self.right()?;
+        let mut rows: Vec<usize> = (0..right.len())
+            .filter(|&i| right[i])
+            .take(per_kind)
+            .collect();
+        rows.extend((0..right.len()).filter(|&i| !right[i]).take(per_kind));
+        Ok((rows, right))
+    }
+
     /// Whether each test image is classified right (one forward pass).
     ///
     /// # Errors
@@ -76,16 +103,9 @@ impl FinishedRun {
 pub fn attention_maps_figure(dir: &Path, per_kind: usize, path: &Path) -> Res<()> {
     let run = FinishedRun::load(dir)?;
     let net = run
-        .model
-        .as_any()
-        .and_then(|a| a.downcast_ref::<AttentionNet>())
-        .ok_or_else(|| format!("{}: not an attention_net run", dir.display()))?;
-    let right = run.right()?;
-    let mut rows: Vec<usize> = (0..right.len())
-        .filter(|&i| right[i])
-        .take(per_kind)
-        .collect();
-    rows.extend((0..right.len()).filter(|&i| !right[i]).take(per_kind));
+        .attention_net()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (rows, _) = run.right_then_wrong(per_kind)?;
     let x = run.test.inputs();
     let raw = run.test.examples().mapv(f32::from);
     let mut grid = ImageGrid::new(1 + net.num_gates());
@@ -120,13 +140,8 @@ pub fn saliency_figure(dirs: &[PathBuf], per_kind: usize, path: &Path) -> Res<()
         .map(|d| FinishedRun::load(d))
         .collect::<Res<_>>()?;
     let first = runs.first().ok_or("saliency_figure: no run")?;
-    let right = first.right()?;
+    let (rows, right) = first.right_then_wrong(per_kind)?;
     let labels = first.test.labels().to_vec();
-    let mut rows: Vec<usize> = (0..right.len())
-        .filter(|&i| right[i])
-        .take(per_kind)
-        .collect();
-    rows.extend((0..right.len()).filter(|&i| !right[i]).take(per_kind));
     let x = first.test.inputs();
     let raw = first.test.examples().mapv(f32::from);
     let mut tiles: Vec<Vec<Array2<f32>>> = Vec::new();
@@ -187,18 +202,11 @@ fn explanations(model: &mut dyn Module, x: &Tensor, class: usize) -> Res<Vec<Arr
 pub fn spread_figure(dir: &Path, per_kind: usize, draws: usize, path: &Path) -> Res<()> {
     let run = FinishedRun::load(dir)?;
     let net = run
-        .model
-        .as_any()
-        .and_then(|a| a.downcast_ref::<AttentionNet>())
-        .ok_or_else(|| format!("{}: not an attention_net run", dir.display()))?;
-    let right = run.right()?;
-    let mut rows: Vec<(&ArrayLoader<u8>, usize)> = Vec::new();
-    for want in [true, false] {
-        let picked = (0..right.len())
-            .filter(|&i| right[i] == want)
-            .take(per_kind);
-        rows.extend(picked.map(|i| (&run.test, i)));
-    }
+        .attention_net()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (picked, _) = run.right_then_wrong(per_kind)?;
+    let mut rows: Vec<(&ArrayLoader<u8>, usize)> =
+        picked.into_iter().map(|i| (&run.test, i)).collect();
     if let Some(u) = &run.uncertain {
         rows.extend((0..u.len().min(per_kind)).map(|i| (u, i)));
     }

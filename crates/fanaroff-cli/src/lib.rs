@@ -71,7 +71,7 @@ pub use registry::{
 };
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
-pub use step::{StepSettings, StepSetup, StepSpec, Wrapped};
+pub use step::{StepInput, StepSettings, StepSetup, StepSpec, Wrapped};
 pub use steps::MmdAdaptation;
 pub use studies::{
     AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,

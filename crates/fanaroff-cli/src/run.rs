@@ -6,6 +6,7 @@ use crate::error::{Result, invalid, io};
 use crate::evaluate::evaluate_experiment;
 use crate::experiment::Experiment;
 use crate::record::{RECORD_FILE, RunRecord, unix_now, versions};
+use crate::step::StepInput;
 use crate::study::{ROWS_FILE, StudyContext, fresh_model};
 use fanaroff_nn::{Module, save_model};
 use fanaroff_train::{
@@ -180,9 +181,13 @@ impl Trained {
             .resume(true)
             .progress(opts.progress);
         let mut model = built.model;
-        let (step, train) = exp
-            .step
-            .wrap(built.step, model.as_ref(), train, exp, &data)?;
+        let input = StepInput {
+            model: model.as_ref(),
+            train,
+            experiment: exp,
+            data: &data,
+        };
+        let (step, train) = exp.step.wrap(built.step, input)?;
         let history = Trainer::new(tcfg.clone())?
             .step(step)
             .validation(validation(exp, &val, &val_augmented, samples)?)

@@ -17,6 +17,19 @@ use std::fmt::Debug;
 /// draws batches from.
 pub type Wrapped = (Step, Box<dyn Loader>);
 
+/// What a step wrapper sees: the freshly built model, the training
+/// loader the loop would use, and the experiment and images it comes from.
+pub struct StepInput<'a> {
+    /// The model about to be trained.
+    pub model: &'a dyn Module,
+    /// The training loader (scaling and augmentation applied).
+    pub train: ArrayLoader<u8>,
+    /// The experiment.
+    pub experiment: &'a Experiment,
+    /// Its images.
+    pub data: &'a RunData,
+}
+
 /// The settings of one step wrapper: a TOML table (without `kind`).
 /// Implement it for a `#[serde(deny_unknown_fields)]` struct and register
 /// the struct with [`register_step`](crate::register_step).
@@ -34,19 +47,11 @@ pub trait StepSettings:
         Ok(())
     }
 
-    /// Wraps the model kind's step `inner` for `model`, whose training
-    /// images `train` come from `exp` and `data`.
+    /// Wraps the model kind's step `inner` (see [`StepInput`]).
     ///
     /// # Errors
     /// A model or data the wrapper cannot use.
-    fn wrap(
-        &self,
-        inner: Step,
-        model: &dyn Module,
-        train: ArrayLoader<u8>,
-        exp: &Experiment,
-        data: &RunData,
-    ) -> Result<Wrapped>;
+    fn wrap(&self, inner: Step, input: StepInput<'_>) -> Result<Wrapped>;
 }
 
 /// Object-safe face of [`StepSettings`].
@@ -62,14 +67,7 @@ pub trait StepSetup: Debug + Send + Sync {
     ///
     /// # Errors
     /// As the wrapper's.
-    fn wrap(
-        &self,
-        inner: Step,
-        model: &dyn Module,
-        train: ArrayLoader<u8>,
-        exp: &Experiment,
-        data: &RunData,
-    ) -> Result<Wrapped>;
+    fn wrap(&self, inner: Step, input: StepInput<'_>) -> Result<Wrapped>;
     /// The settings as a TOML table, without `kind`.
     ///
     /// # Errors
@@ -86,15 +84,8 @@ impl<T: StepSettings> StepSetup for T {
     fn check(&self) -> Result<()> {
         StepSettings::check(self)
     }
-    fn wrap(
-        &self,
-        inner: Step,
-        model: &dyn Module,
-        train: ArrayLoader<u8>,
-        exp: &Experiment,
-        data: &RunData,
-    ) -> Result<Wrapped> {
-        StepSettings::wrap(self, inner, model, train, exp, data)
+    fn wrap(&self, inner: Step, input: StepInput<'_>) -> Result<Wrapped> {
+        StepSettings::wrap(self, inner, input)
     }
     fn to_table(&self) -> Result<toml::Table> {
         toml::Table::try_from(self).map_err(|e| crate::error::invalid("step", e.to_string()))
@@ -136,22 +127,15 @@ impl StepSpec {
         self.0.as_ref().map_or(Ok(()), |s| s.check())
     }
 
-    /// The step and loader of the training loop: `inner` and `train`
-    /// as they are without a wrapper.
+    /// The step and loader of the training loop: `inner` and the input's
+    /// loader as they are without a wrapper.
     ///
     /// # Errors
     /// As the wrapper's.
-    pub fn wrap(
-        &self,
-        inner: Step,
-        model: &dyn Module,
-        train: ArrayLoader<u8>,
-        exp: &Experiment,
-        data: &RunData,
-    ) -> Result<Wrapped> {
+    pub fn wrap(&self, inner: Step, input: StepInput<'_>) -> Result<Wrapped> {
         match &self.0 {
-            None => Ok((inner, Box::new(train))),
-            Some(s) => s.wrap(inner, model, train, exp, data),
+            None => Ok((inner, Box::new(input.train))),
+            Some(s) => s.wrap(inner, input),
         }
     }
 }

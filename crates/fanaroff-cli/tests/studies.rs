@@ -29,6 +29,16 @@ fn base(kind: &str) -> String {
     )
 }
 
+/// Runs the experiment `text` in `dir`.
+fn run_text(text: &str, dir: PathBuf) -> RunRecord {
+    run(&Experiment::from_toml(text).unwrap(), &RunOptions::new(dir)).unwrap()
+}
+
+/// The string column `key` of a record's rows.
+fn column<'a>(rec: &'a RunRecord, key: &str) -> Vec<&'a str> {
+    rec.rows.iter().map(|r| r[key].as_str().unwrap()).collect()
+}
+
 /// A finished BBB LeNet run in `dir`.
 fn trained(dir: &Path, kind: &str) {
     let exp = Experiment::from_toml(&base(kind)).unwrap();
@@ -223,11 +233,7 @@ fn the_attention_study_measures_gates_and_saliency_of_any_model() {
         [study]
         kind = "attention"
     "#;
-    let rec = run(
-        &Experiment::from_toml(gated).unwrap(),
-        &RunOptions::new(tmp.join("gated")),
-    )
-    .unwrap();
+    let rec = run_text(gated, tmp.join("gated"));
     assert_eq!(rec.rows.len(), 1);
     let row = &rec.rows[0];
     for k in [
@@ -248,11 +254,7 @@ fn the_attention_study_measures_gates_and_saliency_of_any_model() {
 
     // a plain LeNet: no gates, plain LRP
     let lenet = base("lenet") + "[study]\nkind = \"attention\"\n";
-    let rec = run(
-        &Experiment::from_toml(&lenet).unwrap(),
-        &RunOptions::new(tmp.join("lenet")),
-    )
-    .unwrap();
+    let rec = run_text(&lenet, tmp.join("lenet"));
     assert!(rec.rows[0].get("attention_mass_gate1").is_none());
     assert!(
         rec.rows[0]["lrp_mass"].as_f64().is_some(),
@@ -266,16 +268,8 @@ fn the_robustness_study_reports_noise_and_attacks() {
     let tmp = temp_dir("robust");
     let text = base("lenet")
         + "[study]\nkind = \"robustness\"\nsnr = [5.0]\npgd_eps = [8.0]\npgd_steps = 2\none_pixel = 0\n";
-    let rec = run(
-        &Experiment::from_toml(&text).unwrap(),
-        &RunOptions::new(tmp.join("run")),
-    )
-    .unwrap();
-    let tests: Vec<&str> = rec
-        .rows
-        .iter()
-        .map(|r| r["test"].as_str().unwrap())
-        .collect();
+    let rec = run_text(&text, tmp.join("run"));
+    let tests: Vec<&str> = column(&rec, "test");
     assert_eq!(tests, ["clean", "gaussian_snr", "pgd_linf"]);
     assert_eq!(rec.row_keys, ["test", "level"]);
     let clean_acc = rec.rows[0]["accuracy"].as_f64().unwrap();
@@ -297,11 +291,7 @@ fn the_robustness_study_reports_noise_and_attacks() {
 fn the_ensemble_study_trains_members_on_one_split_and_averages_them() {
     let tmp = temp_dir("ensemble");
     let text = base("lenet") + "[study]\nkind = \"ensemble\"\nmembers = 3\n";
-    let rec = run(
-        &Experiment::from_toml(&text).unwrap(),
-        &RunOptions::new(tmp.join("run")),
-    )
-    .unwrap();
+    let rec = run_text(&text, tmp.join("run"));
     let row = &rec.rows[0];
     let member =
         |k: usize| RunRecord::read(&tmp.join(format!("run/member{k}/record.json"))).unwrap();
@@ -417,16 +407,8 @@ fn the_map_spread_study_groups_images_of_a_bayesian_attention_net() {
         kind = "map_spread"
         draws = 3
     "#;
-    let rec = run(
-        &Experiment::from_toml(text).unwrap(),
-        &RunOptions::new(tmp.join("run")),
-    )
-    .unwrap();
-    let groups: Vec<&str> = rec
-        .rows
-        .iter()
-        .map(|r| r["group"].as_str().unwrap())
-        .collect();
+    let rec = run_text(text, tmp.join("run"));
+    let groups: Vec<&str> = column(&rec, "group");
     assert_eq!(groups, ["test_right", "test_wrong", "uncertain"]);
     let n = |i: usize| rec.rows[i]["images"].as_u64().unwrap();
     assert_eq!((n(0) + n(1)) as usize, rec.counts[2]);

@@ -2,12 +2,10 @@
 //! Ciprijanović et al. 2022), the model's step plus an MMD term between
 //! the latent features of clean and of unlabelled noisy training images.
 
-use crate::data::RunData;
 use crate::error::{Result, invalid};
-use crate::experiment::Experiment;
 use crate::model::Step;
-use crate::step::{StepSettings, Wrapped};
-use fanaroff_nn::{Module, Sequential};
+use crate::step::{StepInput, StepSettings, Wrapped};
+use fanaroff_nn::Sequential;
 use fanaroff_perturb::{GaussianSnr, Mmd, MmdStep, perturb_batch};
 use fanaroff_train::{ArrayLoader, TwoStream};
 use ndarray::Ix4;
@@ -54,14 +52,13 @@ impl StepSettings for MmdAdaptation {
         Ok(())
     }
 
-    fn wrap(
-        &self,
-        inner: Step,
-        model: &dyn Module,
-        train: ArrayLoader<u8>,
-        exp: &Experiment,
-        _data: &RunData,
-    ) -> Result<Wrapped> {
+    fn wrap(&self, inner: Step, input: StepInput<'_>) -> Result<Wrapped> {
+        let StepInput {
+            model,
+            train,
+            experiment: exp,
+            ..
+        } = input;
         if self.lambda == 0.0 {
             return Ok((inner, Box::new(train)));
         }
