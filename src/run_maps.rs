@@ -106,20 +106,12 @@ pub fn attention_maps_figure(dir: &Path, per_kind: usize, path: &Path) -> Res<()
         .attention_net()
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let (rows, _) = run.right_then_wrong(per_kind)?;
-    let x = run.test.inputs();
-    let raw = run.test.examples().mapv(f32::from);
     let mut grid = ImageGrid::new(1 + net.num_gates());
     for &i in &rows {
-        let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
-        let img = raw.index_axis(Axis(0), i).index_axis(Axis(0), 0).to_owned();
-        let img = img.into_dimensionality::<Ix2>()?;
+        let (xi, img) = one_image(&run.test, i)?;
         grid.push(img.view(), None)?;
         for m in attention_maps(net, &xi, 0)? {
-            let m = m
-                .index_axis(Axis(0), 0)
-                .to_owned()
-                .into_dimensionality::<Ix2>()?;
-            grid.push(img.view(), Some(m.view()))?;
+            grid.push(img.view(), Some(first(&m)?.view()))?;
         }
     }
     grid.save(path)?;
@@ -139,16 +131,13 @@ pub fn saliency_figure(dirs: &[PathBuf], per_kind: usize, path: &Path) -> Res<()
         .iter()
         .map(|d| FinishedRun::load(d))
         .collect::<Res<_>>()?;
-    let first = runs.first().ok_or("saliency_figure: no run")?;
-    let (rows, right) = first.right_then_wrong(per_kind)?;
-    let labels = first.test.labels().to_vec();
-    let x = first.test.inputs();
-    let raw = first.test.examples().mapv(f32::from);
+    let lead = runs.first().ok_or("saliency_figure: no run")?;
+    let (rows, right) = lead.right_then_wrong(per_kind)?;
+    let labels = lead.test.labels().to_vec();
     let mut tiles: Vec<Vec<Array2<f32>>> = Vec::new();
     for &i in &rows {
-        let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
-        let img = raw.index_axis(Axis(0), i).index_axis(Axis(0), 0).to_owned();
-        let mut row = vec![img.into_dimensionality::<Ix2>()?];
+        let (xi, img) = one_image(&runs[0].test, i)?;
+        let mut row = vec![img];
         for run in &mut runs {
             // the first run's predicted class (two classes)
             let class = if right[i] { labels[i] } else { 1 - labels[i] };
@@ -169,12 +158,7 @@ pub fn saliency_figure(dirs: &[PathBuf], per_kind: usize, path: &Path) -> Res<()
 
 /// One image's maps from `model`: gates, |gradient|, |LRP|, each `[H, W]`.
 fn explanations(model: &mut dyn Module, x: &Tensor, class: usize) -> Res<Vec<Array2<f32>>> {
-    let tile = |m: &ArrayD<f32>| -> Res<Array2<f32>> {
-        let m = per_pixel(m).mapv(f32::abs);
-        Ok(m.index_axis(Axis(0), 0)
-            .to_owned()
-            .into_dimensionality::<Ix2>()?)
-    };
+    let tile = |m: &ArrayD<f32>| first(&per_pixel(m).mapv(f32::abs));
     let mut maps = Vec::new();
     if let Some(net) = model
         .as_any()
@@ -212,22 +196,29 @@ pub fn spread_figure(dir: &Path, per_kind: usize, draws: usize, path: &Path) -> 
     }
     let mut grid = ImageGrid::new(5);
     for (loader, i) in rows {
-        let x = loader.inputs();
-        let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
-        let img = loader.examples().mapv(f32::from);
-        let img = img.index_axis(Axis(0), i).index_axis(Axis(0), 0).to_owned();
-        let img = img.into_dimensionality::<Ix2>()?;
+        let (xi, img) = one_image(loader, i)?;
         grid.push(img.view(), None)?;
         for (mean, std) in attention_map_stats(net, &xi, draws, 0)?.iter().take(2) {
-            for m in [mean, std] {
-                let m = m
-                    .index_axis(Axis(0), 0)
-                    .to_owned()
-                    .into_dimensionality::<Ix2>()?;
-                grid.push(img.view(), Some(m.view()))?;
-            }
+            grid.push(img.view(), Some(first(mean)?.view()))?;
+            grid.push(img.view(), Some(first(std)?.view()))?;
         }
     }
     grid.save(path)?;
     Ok(())
+}
+
+/// Image `i` of `loader`: the network input `[1, C, H, W]` and its raw
+/// first channel `[H, W]`.
+fn one_image(loader: &ArrayLoader<u8>, i: usize) -> Res<(Tensor, Array2<f32>)> {
+    let x = loader.inputs();
+    let xi = Tensor::new(x.slice_axis(Axis(0), (i..i + 1).into()).to_owned());
+    let raw = loader.examples().index_axis(Axis(0), i).mapv(f32::from);
+    Ok((xi, first(&raw)?))
+}
+
+/// The first `[H, W]` plane of a map or image stack.
+fn first(m: &ArrayD<f32>) -> Res<Array2<f32>> {
+    Ok(m.index_axis(Axis(0), 0)
+        .to_owned()
+        .into_dimensionality::<Ix2>()?)
 }
