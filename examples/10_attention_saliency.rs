@@ -95,6 +95,9 @@ fn lenet_grid(a: &Args) -> String {
 fn main() {
     let a = Args::parse();
     exit_on_error((|| {
+        if a.runs.is_empty() && a.lenet_epochs == 0 {
+            return Err("nothing to explain: give --runs DIR or --lenet-epochs N".into());
+        }
         let mut shown: Vec<PathBuf> = a.runs.first().cloned().into_iter().collect();
         if !a.runs.is_empty() {
             let (_, c) = run_grid(&gated_grid(&a), &a.out.join("gated"), a.threads)?;

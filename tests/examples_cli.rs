@@ -157,11 +157,16 @@ fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
     );
     let bad = std::env::temp_dir().join(format!("fanaroff_bad_run_{}", std::process::id()));
     std::fs::create_dir_all(&bad).unwrap();
-    std::fs::write(bad.join("result.json"), "{ not json").unwrap();
+    std::fs::write(bad.join("record.json"), "{ not json").unwrap();
     fails_with(
         "10_attention_saliency",
-        &["--runs", &bad.to_string_lossy()],
-        "result.json",
+        &[
+            "--runs",
+            &bad.to_string_lossy(),
+            "--out",
+            &bad.join("out").to_string_lossy(),
+        ],
+        "record.json",
     );
     let _ = std::fs::remove_dir_all(&bad);
     let missing = "/nonexistent/MiraBest_full_batches.tar.gz";
@@ -172,51 +177,59 @@ fn attention_saliency_needs_something_to_explain_and_an_existing_release() {
     );
 }
 
-/// An (untrained) attention network saved as a finished run, and a LeNet
-/// trained for one epoch, explained: every mass is a fraction, and the
-/// table and figure are written.
+/// A small attention run of the runner and a LeNet trained for one epoch,
+/// explained: every mass is a fraction, and the tables and figure are
+/// written.
 #[test]
 fn attention_saliency_explains_an_attention_run_and_a_lenet() {
-    use fanaroff::attention::AttentionNetConfig;
-    use fanaroff::nn::models::PlainLayers;
-    use rand::SeedableRng;
+    use fanaroff::cli::{Experiment, RunOptions, run};
     let dir = std::env::temp_dir().join(format!("fanaroff_saliency_{}", std::process::id()));
-    let run = dir.join("runs/softmax_concat_s0");
-    std::fs::create_dir_all(&run).unwrap();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let net = AttentionNetConfig::default()
-        .build(&mut PlainLayers::new(&mut rng))
-        .unwrap();
-    fanaroff::nn::save_model(&net, run.join("model.safetensors")).unwrap();
-    let info = r#"{"norm": "softmax", "agg": "concat", "seed": 0}"#;
-    std::fs::write(run.join("result.json"), info).unwrap();
-    let out = dir.join("sal").to_string_lossy().to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    let gated = Experiment::from_toml(
+        r#"
+        name = "gated"
+        data = { synthetic = 16, scaling = "symmetric" }
+        model = { kind = "attention_net", net = { blocks = [[4], [4], [8]], inter_channels = 4 } }
+        training = { epochs = 1, batch_size = 8, progress = false, log_epochs = false }
+        evaluation = { samples = 1, entropy_samples = 1 }
+        "#,
+    )
+    .unwrap();
+    let run_dir = dir.join("gated_run");
+    run(&gated, &RunOptions::new(&run_dir)).unwrap();
+    let out = dir.join("sal");
     let res = Command::new(example("10_attention_saliency"))
-        .args(["--runs", &run.to_string_lossy(), "--synthetic", "16"])
-        .args(["--lenet-epochs", "1", "--lenet-seeds", "0", "--out", &out])
+        .args(["--runs", &run_dir.to_string_lossy(), "--synthetic", "16"])
+        .args([
+            "--lenet-epochs",
+            "1",
+            "--lenet-seeds",
+            "0",
+            "--figure-rows",
+            "1",
+        ])
+        .args(["--out", &out.to_string_lossy()])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&res.stdout).to_string();
     assert!(
         res.status.success(),
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let rows: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("| softmax_concat |") || l.starts_with("| lenet_e1 |"))
-        .collect();
-    assert_eq!(rows.len(), 2, "{text}");
-    for row in rows {
-        let numbers: Vec<f64> = row
-            .split(['|', ','])
-            .skip(3)
-            .filter_map(|c| c.trim().parse().ok())
+    for table in ["gated/rows.csv", "lenet/rows.csv"] {
+        let text = std::fs::read_to_string(out.join(table)).unwrap();
+        let mut lines = text.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let masses: Vec<f64> = head
+            .iter()
+            .zip(&row)
+            .filter(|(h, _)| h.ends_with("_mass") || h.starts_with("attention_mass"))
+            .map(|(_, v)| v.parse().unwrap())
             .collect();
-        assert!(numbers.len() >= 4, "{row}");
-        assert!(numbers.iter().all(|m| (0.0..=1.0).contains(m)), "{row}");
+        assert!(masses.len() >= 3, "{table}: {text}");
+        assert!(masses.iter().all(|m| (0.0..=1.0).contains(m)), "{text}");
     }
-    assert!(dir.join("sal/attention_saliency.png").exists());
-    assert!(dir.join("sal/attention_saliency.md").exists());
+    assert!(out.join("attention_saliency.png").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
