@@ -2,7 +2,7 @@
 
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
-use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
+use fanaroff_nn::{Conv2d, Conv2dConfig, Error, Module, Result, join};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -127,15 +127,42 @@ impl AttentionGate {
                 ),
             ));
         }
-        let theta = self.theta.forward(x, rng)?;
-        let phi = self
-            .phi
-            .forward(g, rng)?
-            .resize_bilinear(xs[2], xs[3], false)?;
-        let score = self.psi.forward(&theta.add(&phi)?.relu(), rng)?;
+        let score = match (pointwise(&*self.theta), pointwise(&*self.psi)) {
+            (Some(theta), Some(psi)) => {
+                let phi = self.phi.forward(g, rng)?;
+                let (tw, pw) = (
+                    theta.mask.apply(&theta.weight)?,
+                    psi.mask.apply(&psi.weight)?,
+                );
+                x.attention_gate_score(&phi, &tw, theta.bias.as_ref(), &pw, psi.bias.as_ref())?
+            }
+            _ => self.score_unfused(x, g, rng)?,
+        };
         let alpha = self.normalisation.apply(&score)?;
         Ok((alpha.mul(x)?, alpha))
     }
+
+    /// The score map `psi(relu(theta(x) + resize(phi(g))))` through the
+    /// layers' own forward passes: the path for layers other than plain
+    /// 1x1 convolutions (variational, MC dropout), which keeps the
+    /// `[N, inter_channels, H, W]` intermediates.
+    ///
+    /// # Errors
+    /// As [`gate`](Self::gate).
+    pub fn score_unfused(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let (h, w) = (x.shape()[2], x.shape()[3]);
+        let theta = self.theta.forward(x, rng)?;
+        let phi = self.phi.forward(g, rng)?.resize_bilinear(h, w, false)?;
+        self.psi.forward(&theta.add(&phi)?.relu(), rng)
+    }
+}
+
+/// `m` as a plain 1x1 convolution (stride 1, no padding), which the fused
+/// score op ([`Tensor::attention_gate_score`]) can take the weights of.
+fn pointwise(m: &dyn Module) -> Option<&Conv2d> {
+    let c = m.as_any()?.downcast_ref::<Conv2d>()?;
+    let square = c.weight.shape().get(2..) == Some(&[1, 1][..]);
+    (square && c.stride == 1 && c.padding == 0).then_some(c)
 }
 
 impl Module for AttentionGate {

@@ -202,3 +202,45 @@ fn attention_sums_to_one_under_softmax_and_gates_shapes_are_checked() {
         "theta, phi (no bias), psi weight and bias"
     );
 }
+
+/// Plain gates take the fused score op; it gives the values and gradients
+/// of the layer-by-layer path (the one variational and MC-dropout gates
+/// take) for every normalisation, with and without theta/phi biases.
+#[test]
+fn fused_gate_equals_the_layer_by_layer_path() {
+    for bias in [false, true] {
+        for norm in Normalisation::ALL {
+            let cfg = GateConfig {
+                normalisation: norm,
+                gating_channels: 5,
+                inter_channels: 17,
+                bias,
+                // a score near 0, not 10: std_mean divides the centred
+                // scores by their spread, so rounding at 10 would dominate
+                psi_bias: 0.0,
+                ..GateConfig::new(3)
+            };
+            let mut rng = StdRng::seed_from_u64(4);
+            let gate = AttentionGate::build(&cfg, &mut PlainLayers::new(&mut rng)).unwrap();
+            let x = Tensor::randn(&[2, 3, 9, 7], &mut rng).requires_grad(true);
+            let g = Tensor::randn(&[2, 5, 3, 3], &mut rng).requires_grad(true);
+            let up = Tensor::randn(&[2, 3, 9, 7], &mut rng);
+            let fused = gate.gate(&x, &g, &mut rng).unwrap().0;
+            let score = gate.score_unfused(&x, &g, &mut rng).unwrap();
+            let layered = norm.apply(&score).unwrap().mul(&x).unwrap();
+            let name = format!("{norm:?} bias {bias}");
+            assert_close(&name, fused.data(), layered.data(), 1e-4, 1e-6);
+            let gf = fused.mul(&up).unwrap().sum().backward().unwrap();
+            let gl = layered.mul(&up).unwrap().sum().backward().unwrap();
+            for t in [&x, &g] {
+                assert_close(&name, gf.get(t).unwrap(), gl.get(t).unwrap(), 1e-3, 1e-5);
+            }
+            let (pf, pl) = (gate.named_gradients(&gf), gate.named_gradients(&gl));
+            assert_eq!(pf.len(), if bias { 6 } else { 4 });
+            // (std_mean's psi bias gradient is 0 up to rounding: atol 1e-4)
+            for ((n, a), (_, b)) in pf.iter().zip(&pl) {
+                assert_close(&format!("{name} {n}"), a, b, 1e-3, 1e-4);
+            }
+        }
+    }
+}

@@ -410,7 +410,8 @@ fn conv2d_stride_padding_corners() {
         (1, 3, 8, 8, 2, 5, 5, (1, 1), (1, 1), false),
         (2, 2, 7, 7, 2, 3, 3, (2, 2), (1, 1), true),
         (1, 2, 9, 6, 2, 2, 3, (2, 1), (2, 1), true),
-        (3, 4, 5, 5, 3, 1, 1, (1, 1), (0, 0), true), // 1x1 kernel
+        (3, 4, 5, 5, 3, 1, 1, (1, 1), (0, 0), true), // 1x1 kernel: pointwise path
+        (2, 5, 3, 7, 18, 1, 1, (1, 1), (0, 0), false), // pointwise, >= 16 outputs, odd HW
         (1, 2, 5, 5, 2, 1, 1, (2, 2), (1, 1), false), // 1x1 but strided and padded
         (1, 1, 4, 4, 1, 4, 4, (1, 1), (0, 0), true), // kernel = input
         (3, 1, 5, 5, 2, 3, 3, (3, 3), (2, 2), true), // more threads than chunks of work

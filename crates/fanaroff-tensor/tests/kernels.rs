@@ -24,15 +24,20 @@ fn run(kernel: Kernel) -> Vec<Vec<f32>> {
             let w2 = Tensor::randn(&[18, 2, 3, 3], &mut r).requires_grad(true);
             // a linear layer on the flattened conv output: matmul_t's kernels
             let wl = Tensor::randn(&[20, 5 * 19 * 17], &mut r).requires_grad(true);
+            // a 1x1 convolution (the pointwise strategy) with 20 outputs
+            let w3 = Tensor::randn(&[20, 2, 1, 1], &mut r).requires_grad(true);
+            let b3 = Tensor::randn(&[20], &mut r).requires_grad(true);
             let y = x.conv2d(&w, Some(&b), (1, 1), (1, 1)).unwrap();
             let y2 = x.conv2d(&w2, None, (1, 1), (1, 1)).unwrap();
             let z = y.flatten(1).unwrap().matmul(&m).unwrap();
             let h = y.flatten(1).unwrap().matmul_t(&wl).unwrap();
             let loss = z.square().sum().add(&y2.square().sum()).unwrap();
             let loss = loss.add(&h.square().sum()).unwrap();
+            let y3 = x.conv2d(&w3, Some(&b3), (1, 1), (0, 0)).unwrap();
+            let loss = loss.add(&y3.square().sum()).unwrap();
             let g = loss.backward().unwrap();
-            let mut out = vec![z.to_vec(), y2.to_vec(), h.to_vec()];
-            for t in [&x, &w, &b, &m, &w2, &wl] {
+            let mut out = vec![z.to_vec(), y2.to_vec(), h.to_vec(), y3.to_vec()];
+            for t in [&x, &w, &b, &m, &w2, &wl, &w3, &b3] {
                 out.push(g.get(t).unwrap().iter().copied().collect());
             }
             out
@@ -63,4 +68,53 @@ fn every_supported_kernel_gives_the_same_conv_and_matmul() {
         assert_eq!(w[0], w[1], "the vector kernels differ");
     }
     println!("kernels tested: {kernels:?}");
+}
+
+/// The pointwise (1x1) strategy computes `W X_i + b` per image: its output
+/// and gradients equal those of the same product written with `matmul`.
+#[test]
+fn pointwise_conv_is_a_matrix_product() {
+    let mut r = StdRng::seed_from_u64(3);
+    let (n, c, h, w, o) = (3, 6, 7, 9, 20);
+    let x = Tensor::randn(&[n, c, h, w], &mut r).requires_grad(true);
+    let wt = Tensor::randn(&[o, c, 1, 1], &mut r).requires_grad(true);
+    let b = Tensor::randn(&[o], &mut r).requires_grad(true);
+    let y = x.conv2d(&wt, Some(&b), (1, 1), (0, 0)).unwrap();
+    let target = Tensor::randn(&[n, o, h, w], &mut r);
+    let g = y.mul(&target).unwrap().sum().backward().unwrap();
+    // the same sums as matrices: Y[n] = W [o, c] X[n] [c, hw] + b
+    let wm = wt.reshape(&[o, c]).unwrap();
+    let mut loss = Tensor::zeros(&[]);
+    let mut ys = Vec::new();
+    for i in 0..n {
+        let xi = x.slice(0, i, i + 1).unwrap().reshape(&[c, h * w]).unwrap();
+        let yi = wm
+            .matmul(&xi)
+            .unwrap()
+            .add(&b.reshape(&[o, 1]).unwrap())
+            .unwrap();
+        let ti = target
+            .slice(0, i, i + 1)
+            .unwrap()
+            .reshape(&[o, h * w])
+            .unwrap();
+        loss = loss.add(&yi.mul(&ti).unwrap().sum()).unwrap();
+        ys.extend(yi.to_vec());
+    }
+    let g2 = loss.backward().unwrap();
+    let close = |a: &[f32], e: &[f32], what: &str| {
+        assert_eq!(a.len(), e.len(), "{what}");
+        for (u, v) in a.iter().zip(e) {
+            assert!(
+                (u - v).abs() <= 1e-4 * (1.0 + v.abs()),
+                "{what}: {u} vs {v}"
+            );
+        }
+    };
+    close(&y.to_vec(), &ys, "output");
+    for (t, what) in [(&x, "input grad"), (&wt, "weight grad"), (&b, "bias grad")] {
+        let a: Vec<f32> = g.get(t).unwrap().iter().copied().collect();
+        let e: Vec<f32> = g2.get(t).unwrap().iter().copied().collect();
+        close(&a, &e, what);
+    }
 }

@@ -187,6 +187,9 @@ macro_rules! weight_bias_visitors {
         fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
             Some(self)
         }
+        fn as_any(&self) -> Option<&dyn Any> {
+            Some(self)
+        }
     };
 }
 pub(crate) use weight_bias_visitors;

@@ -4,6 +4,7 @@
 mod batchnorm;
 pub(crate) mod binary;
 mod conv;
+mod gate;
 mod matmul;
 mod matmul_t;
 mod pool;

@@ -69,12 +69,60 @@ fn spread_rows(ty: &[Tap], g: &[f32], wo: usize, rows: &mut [f32]) {
     }
 }
 
-struct ResizeOp {
+/// The bilinear resize of one `[h, w]` plane to `[ho, wo]` and its
+/// adjoint, for ops that resize inside their own loops (the fused
+/// attention gate).
+pub(crate) struct Resizer {
     ty: Vec<Tap>,
     tx: Vec<Tap>,
     h: usize,
     w: usize,
 }
+
+impl Resizer {
+    pub(crate) fn new(h: usize, w: usize, ho: usize, wo: usize, align_corners: bool) -> Self {
+        Resizer {
+            ty: taps(h, ho, align_corners),
+            tx: taps(w, wo, align_corners),
+            h,
+            w,
+        }
+    }
+
+    /// Scratch length the two passes need (`h wo`).
+    pub(crate) fn scratch_len(&self) -> usize {
+        self.h * self.tx.len()
+    }
+
+    /// `out [ho wo] = resize(x [h w])`; `rows` is scratch of
+    /// [`scratch_len`](Self::scratch_len).
+    pub(crate) fn plane(&self, x: &[f32], rows: &mut [f32], out: &mut [f32]) {
+        let wo = self.tx.len();
+        for (r, x) in rows.chunks_exact_mut(wo).zip(x.chunks_exact(self.w)) {
+            for (r, u) in r.iter_mut().zip(&self.tx) {
+                *r = x[u.i0] * (1.0 - u.frac) + x[u.i1] * u.frac;
+            }
+        }
+        blend_rows(&self.ty, rows, wo, out);
+    }
+
+    /// `d [h w] = resize^T(g [ho wo])` (overwrites `d`); `rows` as for
+    /// [`plane`](Self::plane).
+    pub(crate) fn adjoint(&self, g: &[f32], rows: &mut [f32], d: &mut [f32]) {
+        let wo = self.tx.len();
+        rows.fill(0.0);
+        spread_rows(&self.ty, g, wo, rows);
+        d.fill(0.0);
+        for (d, r) in d.chunks_exact_mut(self.w).zip(rows.chunks_exact(wo)) {
+            for (u, &v) in self.tx.iter().zip(r) {
+                d[u.i0] += v * (1.0 - u.frac);
+                d[u.i1] += v * u.frac;
+            }
+        }
+    }
+}
+
+struct ResizeOp(Resizer);
 
 impl Backward for ResizeOp {
     fn name(&self) -> &'static str {
@@ -86,26 +134,15 @@ impl Backward for ResizeOp {
         parents: &[Tensor],
         _: &ArrayD<f32>,
     ) -> Vec<Option<ArrayD<f32>>> {
-        let wo = self.tx.len();
+        let r = &self.0;
         let gs = grad.as_standard_layout();
         let gs = gs.as_slice().expect("standard layout");
         let mut dx = crate::pool::take_dirty(parents[0].len());
-        let (h, w) = (self.h, self.w);
-        dx.par_chunks_mut(h * w)
-            .zip(gs.par_chunks(self.ty.len() * wo))
+        dx.par_chunks_mut(r.h * r.w)
+            .zip(gs.par_chunks(r.ty.len() * r.tx.len()))
             .for_each_init(
-                || vec![0.0f32; h * wo],
-                |rows, (d, g)| {
-                    rows.fill(0.0);
-                    spread_rows(&self.ty, g, wo, rows);
-                    d.fill(0.0);
-                    for (d, r) in d.chunks_exact_mut(w).zip(rows.chunks_exact(wo)) {
-                        for (u, &v) in self.tx.iter().zip(r) {
-                            d[u.i0] += v * (1.0 - u.frac);
-                            d[u.i1] += v * u.frac;
-                        }
-                    }
-                },
+                || vec![0.0f32; r.scratch_len()],
+                |rows, (d, g)| r.adjoint(g, rows, d),
             );
         vec![Some(
             ArrayD::from_shape_vec(IxDyn(parents[0].shape()), dx).expect("input shape"),
@@ -145,32 +182,19 @@ impl Tensor {
                 "output size must be positive",
             ));
         }
-        let (h, w) = (s[2], s[3]);
-        let ty = taps(h, out_h, align_corners);
-        let tx = taps(w, out_w, align_corners);
+        let r = Resizer::new(s[2], s[3], out_h, out_w, align_corners);
         let xs = self.data().as_standard_layout();
         let xs = xs.as_slice().expect("standard layout");
         let mut y = crate::pool::take_dirty(s[0] * s[1] * out_h * out_w);
         y.par_chunks_mut(out_h * out_w)
-            .zip(xs.par_chunks(h * w))
+            .zip(xs.par_chunks(r.h * r.w))
             .for_each_init(
-                || vec![0.0f32; h * out_w],
-                |rows, (yp, xp)| {
-                    for (r, x) in rows.chunks_exact_mut(out_w).zip(xp.chunks_exact(w)) {
-                        for (r, u) in r.iter_mut().zip(&tx) {
-                            *r = x[u.i0] * (1.0 - u.frac) + x[u.i1] * u.frac;
-                        }
-                    }
-                    blend_rows(&ty, rows, out_w, yp);
-                },
+                || vec![0.0f32; r.scratch_len()],
+                |rows, (yp, xp)| r.plane(xp, rows, yp),
             );
         let y =
             ArrayD::from_shape_vec(IxDyn(&[s[0], s[1], out_h, out_w]), y).expect("output shape");
-        Ok(Tensor::from_op(
-            y,
-            vec![self.clone()],
-            ResizeOp { ty, tx, h, w },
-        ))
+        Ok(Tensor::from_op(y, vec![self.clone()], ResizeOp(r)))
     }
 }
 

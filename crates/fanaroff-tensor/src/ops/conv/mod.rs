@@ -4,7 +4,9 @@
 //! Layouts: input `[N, C, H, W]`, weight `[O, C, kh, kw]`, bias `[O]`,
 //! output `[N, O, Ho, Wo]` with `Ho = (H + 2 ph - kh) / sh + 1`.
 //!
-//! Two strategies compute the same sums:
+//! Three strategies compute the same sums:
+//! * [`pointwise`] (1x1 kernels, stride 1, no padding: the attention gates'
+//!   convolutions): one matrix product per image, in place;
 //! * [`implicit`] (stride 1, padding below the kernel size — the models'
 //!   case): the GEMM reads shifted rows of one zero-padded copy of each image,
 //!   so no unfolded (im2col) matrix is written; the input gradient is the
@@ -15,6 +17,7 @@
 
 mod explicit;
 mod implicit;
+mod pointwise;
 
 use crate::error::{Error, Result, invalid_arg, invalid_shape};
 use crate::graph::Backward;
@@ -56,6 +59,10 @@ impl Geometry {
     /// Output values per image.
     pub fn ohw(&self) -> usize {
         self.o * self.ho * self.wo
+    }
+    /// Whether the pointwise strategy applies.
+    fn pointwise(&self) -> bool {
+        (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw) == (1, 1, 1, 1, 0, 0)
     }
     /// Whether the implicit strategy applies.
     fn implicit(&self) -> bool {
@@ -191,7 +198,9 @@ impl Backward for Conv2dOp {
             dys.as_slice().expect("standard layout"),
         );
         let (need_x, need_w) = (x.is_requires_grad(), w.is_requires_grad());
-        let (dx, dw) = if g.implicit() {
+        let (dx, dw) = if g.pointwise() {
+            pointwise::backward(&g, xs, ws, dys, need_x, need_w)
+        } else if g.implicit() {
             implicit::backward(&g, xs, ws, dys, need_x, need_w)
         } else {
             explicit::backward(&g, xs, ws, dys, need_x, need_w)
@@ -344,7 +353,9 @@ fn forward_values(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> V
     }
     // Every element is written on the regular path.
     let mut out = crate::pool::take_dirty(g.n * g.ohw());
-    if g.implicit() {
+    if g.pointwise() {
+        pointwise::forward(g, x, w, bias, &mut out);
+    } else if g.implicit() {
         implicit::forward(g, x, w, bias, &mut out);
     } else {
         explicit::forward(g, x, w, bias, &mut out);
