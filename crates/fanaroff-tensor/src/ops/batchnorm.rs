@@ -21,16 +21,39 @@ fn dims(s: &[usize]) -> (usize, usize, usize) {
     (s[0], s[1], s[2] * s[3])
 }
 
-/// Per-channel sums of `f(value, channel)` over N, H and W (in f64).
-fn channel_sums(n: usize, c: usize, hw: usize, f: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f64> {
-    (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            (0..n)
-                .map(|i| (0..hw).map(|k| f((i * c + ch) * hw + k, ch)).sum::<f64>())
-                .sum()
-        })
-        .collect()
+/// Sum of `f(i)` over a plane, in sixteen f32 lanes (so it vectorises),
+/// finished in f64.
+fn lane_sum(len: usize, f: impl Fn(usize) -> f32) -> f64 {
+    let mut lanes = [0.0f32; 16];
+    let whole = len - len % 16;
+    for base in (0..whole).step_by(16) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane += f(base + l);
+        }
+    }
+    let tail: f64 = (whole..len).map(|i| f64::from(f(i))).sum();
+    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
+}
+
+/// Per-channel totals of per-plane sums `plane(values, channel)` over the
+/// `N C` planes of `x`: each plane summed in parallel, the planes of a
+/// channel added in image order (the same result for any thread count).
+fn channel_sums(
+    x: &[f32],
+    c: usize,
+    hw: usize,
+    plane: impl Fn(usize, &[f32], usize) -> f64 + Sync,
+) -> Vec<f64> {
+    let per_plane: Vec<f64> = x
+        .par_chunks(hw)
+        .enumerate()
+        .map(|(j, v)| plane(j, v, j % c))
+        .collect();
+    let mut out = vec![0.0f64; c];
+    for (j, v) in per_plane.iter().enumerate() {
+        out[j % c] += v;
+    }
+    out
 }
 
 impl Backward for BatchNormOp {
@@ -45,29 +68,37 @@ impl Backward for BatchNormOp {
     ) -> Vec<Option<ArrayD<f32>>> {
         let (x, w) = (&parents[0], &parents[1]);
         let (n, c, hw) = dims(x.shape());
-        let xs = x.data().as_standard_layout().into_owned();
-        let xs = xs.as_slice().expect("standard layout");
-        let gs = grad.as_standard_layout();
-        let gs = gs.as_slice().expect("standard layout");
-        let xhat = |i: usize, ch: usize| (xs[i] - self.mean[ch]) * self.inv_std[ch];
-        let db = channel_sums(n, c, hw, |i, _| f64::from(gs[i]));
-        let dw = channel_sums(n, c, hw, |i, ch| f64::from(gs[i] * xhat(i, ch)));
-        let gamma = w.data().as_standard_layout().into_owned();
-        let gamma = gamma.as_slice().expect("standard layout");
+        let xd = x.data().as_standard_layout();
+        let xs = xd.as_slice().expect("standard layout");
+        let gd = grad.as_standard_layout();
+        let gs = gd.as_slice().expect("standard layout");
+        let db = channel_sums(gs, c, hw, |_, g, _| lane_sum(g.len(), |k| g[k]));
+        // sum g xhat = inv_std (sum g x - mean sum g)
+        let gx = channel_sums(gs, c, hw, |j, g, _| {
+            let xp = &xs[j * hw..(j + 1) * hw];
+            lane_sum(g.len(), |k| g[k] * xp[k])
+        });
+        let dw: Vec<f64> = (0..c)
+            .map(|ch| f64::from(self.inv_std[ch]) * (gx[ch] - f64::from(self.mean[ch]) * db[ch]))
+            .collect();
+        let gamma = w.data().iter().copied().collect::<Vec<f32>>();
         let m = (n * hw) as f64;
         let dx = parents[0].is_requires_grad().then(|| {
-            let mut dx = vec![0.0f32; xs.len()];
+            let mut dx = crate::pool::take_dirty(xs.len());
             dx.par_chunks_mut(hw).enumerate().for_each(|(j, out)| {
                 let ch = j % c;
-                let scale = gamma[ch] * self.inv_std[ch];
+                let (mean, inv) = (self.mean[ch], self.inv_std[ch]);
+                let scale = gamma[ch] * inv;
                 let (mb, mw) = if self.batch_stats {
                     ((db[ch] / m) as f32, (dw[ch] / m) as f32)
                 } else {
                     (0.0, 0.0)
                 };
-                for (k, o) in out.iter_mut().enumerate() {
-                    let i = j * hw + k;
-                    *o = scale * (gs[i] - mb - xhat(i, ch) * mw);
+                // scale (g - mb - (x - mean) inv mw) = scale g + a x + b
+                let (a, b) = (-scale * inv * mw, scale * (mean * inv * mw - mb));
+                let (gp, xp) = (&gs[j * hw..(j + 1) * hw], &xs[j * hw..(j + 1) * hw]);
+                for ((o, &g), &v) in out.iter_mut().zip(gp).zip(xp) {
+                    *o = scale * g + a * v + b;
                 }
             });
             ArrayD::from_shape_vec(IxDyn(x.shape()), dx).expect("same size")
@@ -133,17 +164,20 @@ impl Tensor {
                 &s,
             ));
         }
-        let xs = self.data().as_standard_layout().into_owned();
-        let xs = xs.as_slice().expect("standard layout");
+        let xd = self.data().as_standard_layout();
+        let xs = xd.as_slice().expect("standard layout");
         let (mean, var) = match stats {
             Some((m, v)) => (m.to_vec(), v.to_vec()),
             None => {
                 let cnt = (n * hw) as f64;
-                let mean: Vec<f64> = channel_sums(n, c, hw, |i, _| f64::from(xs[i]))
+                let mean: Vec<f64> = channel_sums(xs, c, hw, |_, v, _| lane_sum(v.len(), |k| v[k]))
                     .into_iter()
                     .map(|v| v / cnt)
                     .collect();
-                let var = channel_sums(n, c, hw, |i, ch| (f64::from(xs[i]) - mean[ch]).powi(2));
+                let var = channel_sums(xs, c, hw, |_, v, ch| {
+                    let m = mean[ch] as f32;
+                    lane_sum(v.len(), |k| (v[k] - m) * (v[k] - m))
+                });
                 (
                     mean.iter().map(|&v| v as f32).collect(),
                     var.into_iter().map(|v| (v / cnt) as f32).collect(),
@@ -151,15 +185,9 @@ impl Tensor {
             }
         };
         let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-        let (g, b) = (
-            weight.data().as_standard_layout().into_owned(),
-            bias.data().as_standard_layout().into_owned(),
-        );
-        let (g, b) = (
-            g.as_slice().expect("standard"),
-            b.as_slice().expect("standard"),
-        );
-        let mut y = vec![0.0f32; xs.len()];
+        let g: Vec<f32> = weight.data().iter().copied().collect();
+        let b: Vec<f32> = bias.data().iter().copied().collect();
+        let mut y = crate::pool::take_dirty(xs.len());
         y.par_chunks_mut(hw)
             .zip(xs.par_chunks(hw))
             .enumerate()
