@@ -99,6 +99,8 @@ fn peak_rss_mib() -> Option<f64> {
     Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
 }
 
+/// Timed training epochs (after one warm-up epoch), with the buffer
+/// pool's fresh allocations per timed epoch: 0 in a steady state.
 fn epoch(bayes: bool, train: &dyn Loader, a: &Args) -> Res<Value> {
     let mut built = model(bayes)?;
     let cfg = TrainConfig::default()
@@ -110,11 +112,15 @@ fn epoch(bayes: bool, train: &dyn Loader, a: &Args) -> Res<Value> {
         .progress(false)
         .log_epochs(false);
     let mut trainer = Trainer::new(cfg)?.step(built.step);
-    timed(
-        &mut || Ok(trainer.fit(&mut built.model, train).map(|_| ())?),
-        a.repeats,
-        1,
-    )
+    let mut run = || -> Res<()> { Ok(trainer.fit(&mut built.model, train).map(|_| ())?) };
+    run()?;
+    let before = fanaroff::tensor::pool::stats();
+    let mut v = timed(&mut run, a.repeats, 0)?;
+    let pool = fanaroff::tensor::pool::stats().since(&before);
+    let per = |x: u64| x as f64 / a.repeats as f64;
+    v["pool_misses_per_epoch"] = json!(per(pool.misses));
+    v["pool_missed_mib_per_epoch"] = json!(per(pool.missed_bytes) / 1048576.0);
+    Ok(v)
 }
 
 fn fwd_bwd(bayes: bool, batch: &Batch, a: &Args) -> Res<Value> {

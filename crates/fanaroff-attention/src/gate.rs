@@ -2,7 +2,7 @@
 
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
-use fanaroff_nn::{Conv2d, Conv2dConfig, Error, Module, Result, join};
+use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -127,25 +127,42 @@ impl AttentionGate {
                 ),
             ));
         }
-        let score = match (pointwise(&*self.theta), pointwise(&*self.psi)) {
-            (Some(theta), Some(psi)) => {
-                let phi = self.phi.forward(g, rng)?;
-                let (tw, pw) = (
-                    theta.mask.apply(&theta.weight)?,
-                    psi.mask.apply(&psi.weight)?,
-                );
-                x.attention_gate_score(&phi, &tw, theta.bias.as_ref(), &pw, psi.bias.as_ref())?
-            }
-            _ => self.score_unfused(x, g, rng)?,
-        };
+        let score = self.score(x, g, rng)?;
         let alpha = self.normalisation.apply(&score)?;
         Ok((alpha.mul(x)?, alpha))
     }
 
-    /// The score map `psi(relu(theta(x) + resize(phi(g))))` through the
-    /// layers' own forward passes: the path for layers other than plain
-    /// 1x1 convolutions (variational, MC dropout), which keeps the
-    /// `[N, inter_channels, H, W]` intermediates.
+    /// The score map `psi(relu(theta(x) + resize(phi(g))))`. When theta
+    /// and psi hand out their weights for the pass
+    /// ([`Module::pointwise_weights`]: plain 1x1 convolutions, and
+    /// variational ones with one draw per pass), the fused op
+    /// [`Tensor::attention_gate_score`] computes it without storing the
+    /// `[N, inter_channels, H, W]` intermediates. The layers are drawn in
+    /// the order theta, phi, psi either way, so both paths consume the
+    /// random stream alike.
+    fn score(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let Some(theta) = self.theta.pointwise_weights(rng) else {
+            return self.score_unfused(x, g, rng);
+        };
+        let (tw, tb) = theta?;
+        let (h, w) = (x.shape()[2], x.shape()[3]);
+        let phi = self.phi.forward(g, rng)?;
+        match self.psi.pointwise_weights(rng) {
+            Some(psi) => {
+                let (pw, pb) = psi?;
+                Ok(x.attention_gate_score(&phi, &tw, tb.as_ref(), &pw, pb.as_ref())?)
+            }
+            None => {
+                let theta = x.conv2d(&tw, tb.as_ref(), (1, 1), (0, 0))?;
+                let a = theta.add(&phi.resize_bilinear(h, w, false)?)?.relu();
+                self.psi.forward(&a, rng)
+            }
+        }
+    }
+
+    /// The score map through the layers' own forward passes, keeping the
+    /// `[N, inter_channels, H, W]` intermediates: the path for layers that
+    /// have no weights to hand out (MC dropout, per-example noise).
     ///
     /// # Errors
     /// As [`gate`](Self::gate).
@@ -155,14 +172,6 @@ impl AttentionGate {
         let phi = self.phi.forward(g, rng)?.resize_bilinear(h, w, false)?;
         self.psi.forward(&theta.add(&phi)?.relu(), rng)
     }
-}
-
-/// `m` as a plain 1x1 convolution (stride 1, no padding), which the fused
-/// score op ([`Tensor::attention_gate_score`]) can take the weights of.
-fn pointwise(m: &dyn Module) -> Option<&Conv2d> {
-    let c = m.as_any()?.downcast_ref::<Conv2d>()?;
-    let square = c.weight.shape().get(2..) == Some(&[1, 1][..]);
-    (square && c.stride == 1 && c.padding == 0).then_some(c)
 }
 
 impl Module for AttentionGate {

@@ -244,3 +244,62 @@ fn fused_gate_equals_the_layer_by_layer_path() {
         }
     }
 }
+
+/// Variational gates hand out one weight draw per pass, so they take the
+/// fused op too: with the same random stream it gives the layer-by-layer
+/// path's gated features, KL and gradients of every mu and rho.
+#[test]
+fn variational_gates_take_the_fused_op_with_the_same_draws() {
+    use fanaroff_bayes::{BayesLayers, VariationalConfig};
+    use fanaroff_nn::kl::collect_kl;
+    let cfg = GateConfig {
+        gating_channels: 4,
+        inter_channels: 16,
+        bias: true,
+        psi_bias: 0.0,
+        ..GateConfig::new(3)
+    };
+    let mut rng = StdRng::seed_from_u64(5);
+    let vcfg = VariationalConfig::default();
+    let gate = AttentionGate::build(&cfg, &mut BayesLayers::new(&vcfg, &mut rng).unwrap()).unwrap();
+    let x = Tensor::randn(&[2, 3, 8, 6], &mut rng);
+    let g = Tensor::randn(&[2, 4, 3, 2], &mut rng);
+    let up = Tensor::randn(&[2, 3, 8, 6], &mut rng);
+    let (fused, kl_f) = collect_kl(|| {
+        gate.gate(&x, &g, &mut StdRng::seed_from_u64(7))
+            .map(|(gated, _)| gated)
+    })
+    .unwrap();
+    let (layered, kl_l) = collect_kl(|| {
+        let score = gate.score_unfused(&x, &g, &mut StdRng::seed_from_u64(7))?;
+        Ok::<_, fanaroff_nn::Error>(Normalisation::Softmax.apply(&score)?.mul(&x)?)
+    })
+    .unwrap();
+    assert_close("gated", fused.data(), layered.data(), 1e-4, 1e-6);
+    let (kf, kl) = (
+        kl_f.weighted(1.0, 1.0).unwrap(),
+        kl_l.weighted(1.0, 1.0).unwrap(),
+    );
+    assert_close("kl", kf.data(), kl.data(), 1e-5, 1e-5);
+    let gf = fused
+        .mul(&up)
+        .unwrap()
+        .sum()
+        .add(&kf)
+        .unwrap()
+        .backward()
+        .unwrap();
+    let gl = layered
+        .mul(&up)
+        .unwrap()
+        .sum()
+        .add(&kl)
+        .unwrap()
+        .backward()
+        .unwrap();
+    let (pf, pl) = (gate.named_gradients(&gf), gate.named_gradients(&gl));
+    assert_eq!(pf.len(), 12, "mu and rho of three weights and three biases");
+    for ((n, a), (_, b)) in pf.iter().zip(&pl) {
+        assert_close(n, a, b, 1e-3, 1e-4);
+    }
+}

@@ -191,6 +191,52 @@ impl Core {
         }
     }
 
+    /// The masked weight and the bias of one pass of a 1x1 convolution
+    /// (stride 1, no padding) with one draw for the batch, drawn and
+    /// recorded as [`forward`](Self::forward) does; `None` for other
+    /// layers, the local-reparameterisation and flipout estimators, and
+    /// draw groups.
+    pub fn pass_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Tensor)>> {
+        let pointwise = self.kind
+            == (Kind::Conv {
+                stride: 1,
+                padding: 0,
+            })
+            && self.params.weight_mu.shape().get(2..) == Some(&[1, 1][..]);
+        let p = &self.params;
+        match self.mode {
+            _ if !pointwise => None,
+            SampleMode::Mean => Some(self.masked(p.weight_mu.clone(), p.bias_mu.clone())),
+            SampleMode::Fixed(seed) => {
+                let _own_seed = draw::WeightDraw::suspend();
+                self.sampled_weights(&mut StdRng::seed_from_u64(seed))
+            }
+            SampleMode::Sample => self.sampled_weights(rng),
+        }
+    }
+
+    fn masked(&self, w: Tensor, b: Tensor) -> Result<(Tensor, Tensor)> {
+        Ok((self.mask.apply(&w)?, b))
+    }
+
+    /// [`forward_noise`](Self::forward_noise) without the operation.
+    fn sampled_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Tensor)>> {
+        let reparam = draw::weight_sampling() || self.cfg.estimator == Estimator::Reparam;
+        if !reparam || draw::group().is_some() {
+            return None;
+        }
+        let noise = self.draw(rng);
+        let p = &self.params;
+        let mut sample = || -> Result<(Tensor, Tensor)> {
+            let sig = self.cfg.sigma;
+            let w = sample_weight(&p.weight_mu, &p.weight_rho, &noise.weight_eps, sig)?;
+            let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, sig)?;
+            self.record(Some(&noise), rng)?;
+            self.masked(w, b)
+        };
+        Some(sample())
+    }
+
     /// Weight noise: from the prediction pass's draw when one is active
     /// (the same in every batch of the draw), else from `rng`.
     fn draw(&self, rng: &mut dyn RngCore) -> WeightNoise {

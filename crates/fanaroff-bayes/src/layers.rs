@@ -152,6 +152,13 @@ macro_rules! layer_common {
             fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
                 Some(self)
             }
+            fn pointwise_weights(
+                &self,
+                rng: &mut dyn RngCore,
+            ) -> Option<fanaroff_nn::Result<(Tensor, Option<Tensor>)>> {
+                let pass = self.core.pass_weights(rng)?;
+                Some(pass.map(|(w, b)| (w, Some(b))).map_err(to_nn))
+            }
         }
     };
 }

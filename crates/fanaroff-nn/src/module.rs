@@ -163,6 +163,23 @@ pub trait Module: Send + Sync {
         None
     }
 
+    /// For a layer whose forward pass is `x.conv2d(w, b)` with one 1x1
+    /// kernel (stride 1, no padding) for the whole batch: that `w` and `b`
+    /// for one pass, drawn exactly as [`forward`](Module::forward) would
+    /// draw them, with the same side effects (a variational layer records
+    /// its KL). Kernels that fuse such a layer into a larger op (the
+    /// attention gate's score, `fanaroff-attention`) call this instead of
+    /// `forward`. `None`, the default, when the layer has no such weights
+    /// for this pass (another kind, per-example noise, draw groups): the
+    /// caller then calls `forward`. Layers defined in other crates opt in
+    /// by implementing it.
+    fn pointwise_weights(
+        &self,
+        _rng: &mut dyn RngCore,
+    ) -> Option<Result<(Tensor, Option<Tensor>)>> {
+        None
+    }
+
     /// This module as [`Any`], so that code holding a `dyn Module` can reach
     /// a concrete model (a training step that needs the attention net's
     /// per-gate outputs, say).
@@ -375,5 +392,8 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn as_any(&self) -> Option<&dyn Any> {
         (**self).as_any()
+    }
+    fn pointwise_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Option<Tensor>)>> {
+        (**self).pointwise_weights(rng)
     }
 }

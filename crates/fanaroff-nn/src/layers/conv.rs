@@ -159,5 +159,15 @@ impl Module for Conv2d {
         let w = self.mask.apply(&self.weight)?;
         Ok(x.conv2d(&w, self.bias.as_ref(), (s, s), (p, p))?)
     }
+    fn pointwise_weights(
+        &self,
+        _rng: &mut dyn RngCore,
+    ) -> Option<Result<(Tensor, Option<Tensor>)>> {
+        let one = self.weight.shape().get(2..) == Some(&[1, 1][..]);
+        (one && self.stride == 1 && self.padding == 0).then(|| {
+            let w = self.mask.apply(&self.weight)?;
+            Ok((w, self.bias.clone()))
+        })
+    }
     weight_bias_visitors!();
 }
