@@ -65,10 +65,10 @@ struct Args {
     /// Threads of the numeric pool [all]
     #[arg(long)]
     threads: Option<usize>,
-    /// Memory the buffer pool may hold, MiB (a training step of this network
-    /// cycles through more than 1 GiB; a smaller pool re-faults pages)
-    #[arg(long, default_value_t = 3072)]
-    pool_mib: usize,
+    /// Memory the buffer pool may hold, MiB (default: the library's, 512;
+    /// enough for a training step of this network since the fused gate)
+    #[arg(long)]
+    pool_mib: Option<usize>,
     /// Sweep folder: runs, tables, figures
     #[arg(long, default_value = "target/attention_gating")]
     out: PathBuf,
@@ -114,7 +114,9 @@ fn grid(a: &Args) -> String {
 fn main() {
     let a = Args::parse();
     exit_on_error((|| {
-        fanaroff::tensor::pool::set_max_bytes(a.pool_mib << 20);
+        if let Some(mib) = a.pool_mib {
+            fanaroff::tensor::pool::set_max_bytes(mib << 20);
+        }
         let (sweep, c) = run_grid(&grid(&a), &a.out, a.threads)?;
         // one maps figure per setting, from its first seed's run
         let first_seed = a.seeds[0].to_string();

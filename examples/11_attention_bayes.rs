@@ -47,9 +47,9 @@ struct Args {
     /// Threads of the numeric pool [all]
     #[arg(long)]
     threads: Option<usize>,
-    /// Memory the buffer pool may hold, MiB (see 09_attention_gating)
-    #[arg(long, default_value_t = 3072)]
-    pool_mib: usize,
+    /// Memory the buffer pool may hold, MiB (default: the library's, 512)
+    #[arg(long)]
+    pool_mib: Option<usize>,
     /// Sweep folder: runs, tables, figure
     #[arg(long, default_value = "target/attention_bayes")]
     out: PathBuf,
@@ -80,7 +80,9 @@ fn grid(a: &Args) -> String {
 fn main() {
     let a = Args::parse();
     exit_on_error((|| {
-        fanaroff::tensor::pool::set_max_bytes(a.pool_mib << 20);
+        if let Some(mib) = a.pool_mib {
+            fanaroff::tensor::pool::set_max_bytes(mib << 20);
+        }
         let (sweep, c) = run_grid(&grid(&a), &a.out, a.threads)?;
         if a.figure_rows > 0 {
             let path = a.out.join("attention_bayes.png");

@@ -11,18 +11,11 @@
 use fanaroff::nn::models::{LeNetConfig, lenet};
 use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, nll_loss};
 use fanaroff::tensor::{Tensor, no_grad};
+use fanaroff_examples::timing::peak_rss_mib;
 use fanaroff_examples::{Flags, argv, median};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Instant;
-
-/// Peak resident memory of this process (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let help = "13_bench_lenet [--repeats 20] [--threads 2] [--batch 50]";

@@ -4,11 +4,14 @@
 
 pub use fanaroff;
 
+pub mod alloc_count;
+pub mod attention_bench;
 mod confident;
 mod data_flags;
 mod flags;
 mod run_maps;
 mod study_front;
+pub mod timing;
 pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};
 pub use data_flags::data_source;
 pub use flags::Flags;

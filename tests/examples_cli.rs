@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const ALL: [&str; 16] = [
+const ALL: [&str; 17] = [
     "01_tensor_autodiff",
     "02_train_lenet",
     "03_mirabest_stats",
@@ -21,14 +21,16 @@ const ALL: [&str; 16] = [
     "13_bench_lenet",
     "14_layer_profile",
     "15_bench_vs_reference",
+    "bench_attention",
     "quickstart",
 ];
 
 /// Examples with a `--data PATH` option.
-const WITH_DATA: [&str; 8] = [
+const WITH_DATA: [&str; 9] = [
     "11_attention_bayes",
     "09_attention_gating",
     "15_bench_vs_reference",
+    "bench_attention",
     "05_mirabest_bbb",
     "08_pruning_sweep",
     "12_robustness_study",
@@ -232,4 +234,60 @@ fn attention_saliency_explains_an_attention_run_and_a_lenet() {
     }
     assert!(out.join("attention_saliency.png").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `bench_attention` writes the JSON keys of its PyTorch twin
+/// (`bench/torch_attention_reference.py`), for the same network: the
+/// parameter count is the twin's, and every key the twin writes is one the
+/// Rust side writes.
+#[test]
+fn bench_attention_writes_the_keys_of_its_pytorch_twin() {
+    let data = "../shared/data/mirabest/MiraBest_full_batches.tar.gz";
+    if !std::path::Path::new(data).exists() {
+        eprintln!("skipped: no MiraBest release at {data}");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("bench_attention_{}.json", std::process::id()));
+    let args = [
+        "--threads",
+        "1",
+        "--repeats",
+        "1",
+        "--mb-repeats",
+        "1",
+        "--no-epoch",
+    ];
+    let status = Command::new(example("bench_attention"))
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(json["params_det"], 101_429, "the twin's parameter count");
+    assert_eq!(json["params_bayes"], 118_136);
+    assert_eq!(json["train_images"], 728);
+    assert_eq!(json["test_images"], 104);
+    for key in [
+        "fwd_bwd_det",
+        "inference_det",
+        "fwd_bwd_bayes",
+        "inference_bayes",
+    ] {
+        assert!(json[key]["median"].as_f64().unwrap() > 0.0, "{key}");
+    }
+    let twin = std::fs::read_to_string("bench/torch_attention_reference.py").unwrap();
+    for key in [
+        "\"fwd_bwd_\"",
+        "\"inference_\"",
+        "\"epoch_\"",
+        "\"params_\"",
+        "\"peak_rss_mib\"",
+        "\"train_images\"",
+    ] {
+        assert!(twin.contains(key), "the twin writes {key}");
+    }
 }
