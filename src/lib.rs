@@ -10,6 +10,7 @@ mod confident;
 mod data_flags;
 mod flags;
 mod run_maps;
+pub mod scaling;
 mod study_front;
 pub mod timing;
 pub use confident::{Confident, DEFAULT_DATA, bowles_augment, load_confident};

@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// Smallest buffer worth keeping (256 KiB of f32).
 pub const MIN_LEN: usize = 1 << 16;
 /// Default upper bound on the memory the pool holds (512 MiB): enough for a
-/// training step of the LeNet at batch 50 (which never comes near it) and
-/// of the attention-gated CNN at batch 16 (which missed 190 buffers, 1.27
-/// GB, per epoch at 256 MiB and none at 512), while keeping both peaks far
-/// below PyTorch's; see [`set_max_bytes`].
+/// training step of the LeNet at batch 50 and of the attention-gated CNN at
+/// batch 16 (which missed 190 buffers, 1.27 GB, per epoch at 256 MiB and
+/// none at 512), with both peaks below PyTorch's (`docs/performance.md`,
+/// sitting 8); see [`set_max_bytes`].
 pub const MAX_BYTES: usize = 1 << 29;
 
 static LIMIT: AtomicUsize = AtomicUsize::new(MAX_BYTES);
