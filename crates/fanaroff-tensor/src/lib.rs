@@ -2,8 +2,10 @@
 //!
 //! N-dimensional `f32` tensors on [`ndarray`] with reverse-mode automatic
 //! differentiation, written for CNNs on radio-galaxy images: convolutions by
-//! im2col + GEMM parallel over the batch, pooling, bilinear resizing,
-//! softmax, and the elementwise functions Bayesian layers need.
+//! GEMM parallel over the batch (1x1 kernels as plain matrix products),
+//! batch norm, pooling, bilinear resizing, softmax, the fused score of an
+//! additive attention gate ([`Tensor::attention_gate_score`]), and the
+//! elementwise functions Bayesian layers need.
 //!
 //! Every operation records how to differentiate itself when one of its inputs
 //! requires gradients; [`Tensor::backward`] returns a [`Gradients`] store.
