@@ -244,6 +244,11 @@ fn attention_saliency_explains_an_attention_run_and_a_lenet() {
 fn bench_attention_writes_the_keys_of_its_pytorch_twin() {
     let data = "../shared/data/mirabest/MiraBest_full_batches.tar.gz";
     if !std::path::Path::new(data).exists() {
+        let require = std::env::var("FANAROFF_REQUIRE_DATA").is_ok_and(|v| v == "1");
+        assert!(
+            !require,
+            "FANAROFF_REQUIRE_DATA=1: no MiraBest release at {data}"
+        );
         eprintln!("skipped: no MiraBest release at {data}");
         return;
     }
