@@ -30,6 +30,9 @@ struct Args {
     /// A Python with torch and numpy.
     #[arg(long, default_value = "python3")]
     python: PathBuf,
+    /// Also the attention net with Bayesian gates.
+    #[arg(long)]
+    bayes_gates: bool,
     /// Folder of the CSV and figures.
     #[arg(long, default_value = "target/scaling")]
     out: PathBuf,
@@ -48,6 +51,7 @@ fn main() -> BenchResult<()> {
         python: a.python,
         examples: exe.parent().ok_or("no examples folder")?.to_path_buf(),
         scratch: a.out.join("json"),
+        bayes_gates: a.bayes_gates,
     };
     std::fs::create_dir_all(&sitting.scratch)?;
     let points = measure(&sitting)?;

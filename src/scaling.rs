@@ -25,6 +25,8 @@ pub struct Sitting {
     pub examples: PathBuf,
     /// Scratch folder for the programs' JSON.
     pub scratch: PathBuf,
+    /// Also the attention net with Bayesian gates (twice the time).
+    pub bayes_gates: bool,
 }
 
 /// One measured point.
@@ -76,6 +78,10 @@ fn programs(s: &Sitting, network: &str, t: usize, b: usize) -> [(&'static str, C
         theirs.args(["--repeats", &s.repeats.to_string()]);
     } else {
         args(&mut theirs);
+        if !s.bayes_gates {
+            ours.arg("--det-only");
+            theirs.arg("--det-only");
+        }
     }
     [("fanaroff", ours), ("pytorch", theirs)]
 }
@@ -87,10 +93,10 @@ fn programs(s: &Sitting, network: &str, t: usize, b: usize) -> [(&'static str, C
 pub fn measure(s: &Sitting) -> BenchResult<Vec<Point>> {
     let mut points = Vec::new();
     for network in ["lenet", "attention"] {
-        let variants: [&'static str; 2] = if network == "lenet" {
-            ["bbb", "det"]
-        } else {
-            ["det", "bayes"]
+        let variants: &[&'static str] = match network {
+            "lenet" => &["bbb", "det"],
+            _ if s.bayes_gates => &["det", "bayes"],
+            _ => &["det"],
         };
         for &t in &s.threads {
             for &b in &s.batches {
@@ -99,7 +105,7 @@ pub fn measure(s: &Sitting) -> BenchResult<Vec<Point>> {
                         .scratch
                         .join(format!("{network}_{framework}_t{t}_b{b}.json"));
                     let v = json_of(cmd, &out)?;
-                    for variant in variants {
+                    for &variant in variants {
                         let seconds = v[format!("epoch_{variant}")]["median"]
                             .as_f64()
                             .ok_or("no epoch")?;
