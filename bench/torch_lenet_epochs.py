@@ -9,25 +9,14 @@ scaling figure of docs/performance.md:
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "shared", "bench"))
 import torch_bbb_reference as R  # noqa: E402
-
-
-def timed(f, repeats):
-    f()  # warm-up
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return {"median": statistics.median(ts), "min": min(ts), "n": len(ts), "all": ts}
+from torch_attention_reference import timed  # noqa: E402
 
 
 def main():
@@ -43,8 +32,8 @@ def main():
     out = {"framework": "pytorch " + torch.__version__, "threads": a.threads, "batch": a.batch}
     bbb, det = R.BBBConvNet("exp"), R.DetConvNet()
     ob, od = (torch.optim.Adam(m.parameters(), lr=R.LR) for m in (bbb, det))
-    out["epoch_bbb"] = timed(lambda: R.bbb_epoch(bbb, ob, xtr, ytr, batch=a.batch), a.repeats)
-    out["epoch_det"] = timed(lambda: R.det_epoch(det, od, xtr, ytr, batch=a.batch), a.repeats)
+    out["epoch_bbb"] = timed(lambda: R.bbb_epoch(bbb, ob, xtr, ytr, batch=a.batch), a.repeats, 1)
+    out["epoch_det"] = timed(lambda: R.det_epoch(det, od, xtr, ytr, batch=a.batch), a.repeats, 1)
     text = json.dumps(out, indent=2)
     if a.out:
         with open(a.out, "w") as f:
