@@ -44,6 +44,7 @@ impl ScalingSpec {
 /// | `split_seed` | the experiment's `seed` | seeds the validation split (and synthetic images) alone, so the split and the initialisation can be varied separately |
 /// | `scaling` | `standardize` | `standardize`, `symmetric` or `unit` |
 /// | `augment` | rotations ±180° | an [`Augment`] table applied to training batches; `{}` for none (the only augmentation setting) |
+/// | `train_snr` | none | peak SNR of Gaussian noise put once on every training and validation image (rounded to 0-255), seeded by the split seed: a model trained and selected on the noisy domain with its labels, the oracle of domain adaptation. Test images stay clean (studies add their own noise) |
 ///
 /// Exactly one of `mirabest` and `synthetic` must be given: there is no
 /// silent fall-back from a missing release to synthetic images.
@@ -63,6 +64,9 @@ pub struct DataSpec {
     pub scaling: ScalingSpec,
     /// Training-time augmentation.
     pub augment: Augment,
+    /// Noise on the training and validation images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_snr: Option<f64>,
 }
 
 impl Default for DataSpec {
@@ -74,6 +78,7 @@ impl Default for DataSpec {
             split_seed: None,
             scaling: ScalingSpec::Standardize,
             augment: Augment::default().with_rotation(180.0),
+            train_snr: None,
         }
     }
 }
@@ -118,6 +123,10 @@ impl DataSpec {
                 "data.val_fraction",
                 format!("{} is outside (0, 1)", self.val_fraction),
             )),
+            _ if self.train_snr.is_some_and(|s| !(s.is_finite() && s > 0.0)) => Err(invalid(
+                "data.train_snr",
+                format!("{:?}; must be > 0", self.train_snr),
+            )),
             _ => {
                 self.augment.clone().check()?;
                 Ok(())
@@ -159,7 +168,13 @@ impl DataSpec {
             }
             (None, None) => unreachable!("checked above"),
         };
-        let (train, val) = trainval.stratified_split(self.val_fraction, &mut rng)?;
+        let (mut train, mut val) = trainval.stratified_split(self.val_fraction, &mut rng)?;
+        let mut source = source;
+        if let Some(snr) = self.train_snr {
+            train = noisy(&train, snr, seed ^ 0x7a17)?;
+            val = noisy(&val, snr, seed ^ 0x7a1d)?;
+            source = format!("{source}, training and validation images at peak SNR {snr}");
+        }
         Ok(RunData {
             source,
             train,
@@ -192,6 +207,20 @@ impl DataSpec {
             loader.with_augment(augment)
         })
     }
+}
+
+/// `ds` with seeded Gaussian noise at peak SNR `snr`, rounded back to bytes.
+fn noisy(ds: &Dataset, snr: f64, seed: u64) -> Result<Dataset> {
+    let raw = ds.images().mapv(f32::from);
+    let noise = fanaroff_perturb::GaussianSnr::new(snr)?;
+    let out = fanaroff_perturb::perturb_batch(&noise, raw.view(), seed)?;
+    let (_, labels, names, samples) = ds.clone().into_parts();
+    Ok(Dataset::with_samples(
+        out.mapv(|v| v.round().clamp(0.0, 255.0) as u8),
+        labels,
+        names,
+        samples,
+    )?)
 }
 
 #[cfg(test)]
@@ -235,6 +264,32 @@ mod tests {
             ..d
         };
         assert!(bad.check().is_err());
+    }
+
+    #[test]
+    fn train_snr_puts_seeded_noise_on_training_and_validation_images_only() {
+        let clean = DataSpec {
+            synthetic: Some(64),
+            ..DataSpec::default()
+        };
+        let noisy = DataSpec {
+            train_snr: Some(5.0),
+            ..clean.clone()
+        };
+        let (c, n) = (clean.load(3).unwrap(), noisy.load(3).unwrap());
+        assert_eq!(c.train.labels(), n.train.labels());
+        assert_ne!(c.train.images(), n.train.images());
+        assert_ne!(c.val.images(), n.val.images());
+        assert_eq!(c.test.images(), n.test.images());
+        assert_eq!(n.train.images(), noisy.load(3).unwrap().train.images());
+        assert!(n.source.contains("peak SNR 5"));
+        for bad in [0.0, -1.0, f64::NAN] {
+            let d = DataSpec {
+                train_snr: Some(bad),
+                ..clean.clone()
+            };
+            assert!(d.check().is_err(), "{bad}");
+        }
     }
 
     #[test]

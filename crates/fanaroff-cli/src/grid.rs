@@ -24,7 +24,13 @@ use toml::{Table, Value};
 ///
 /// Runs are the Cartesian product of the axes, numbered from 0 with the
 /// axes in the order the file lists them and the last axis varying
-/// fastest. Every run is parsed and checked when the grid is expanded, so a
+/// fastest.
+///
+/// The axis `variant` holds named settings that change several keys at
+/// once, or none: each value is a table with a `name` (the run's label)
+/// and dotted keys, e.g. `variant = [{ name = "clean" }, { name =
+/// "oracle", "data.train_snr" = 10.0 }, { name = "mmd", step = { kind =
+/// "mmd" } }]`. Every run is parsed and checked when the grid is expanded, so a
 /// mistyped key or a bad value is an error before anything is submitted.
 ///
 /// # Example
@@ -79,10 +85,34 @@ fn label<'a>(s: impl Iterator<Item = &'a (String, Value)>) -> String {
         .join(", ")
 }
 
-/// A value as a table cell: strings without quotes.
+/// The axis of named variants.
+const VARIANT: &str = "variant";
+
+/// Variants are tables with distinct string names.
+fn check_variants(vs: &[Value]) -> Result<()> {
+    let mut names = Vec::new();
+    for v in vs {
+        match v.get("name") {
+            Some(Value::String(n)) if v.is_table() && !names.contains(n) => names.push(n.clone()),
+            _ => {
+                return Err(invalid(
+                    "grid.variant",
+                    format!("{v}: each variant is a table with its own `name`"),
+                ));
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(invalid("grid.variant", "needs a non-empty list of values"));
+    }
+    Ok(())
+}
+
+/// A value as a table cell: strings without quotes, variants by name.
 pub(crate) fn show(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Table(t) if t.contains_key("name") => show(&t["name"]),
         other => other.to_string(),
     }
 }
@@ -124,6 +154,10 @@ impl Grid {
         let mut list = Vec::new();
         for (k, v) in axes {
             match v {
+                Value::Array(vs) if k == VARIANT => {
+                    check_variants(&vs)?;
+                    list.push((k, vs))
+                }
                 Value::Array(vs) if !vs.is_empty() => list.push((k, vs)),
                 _ => {
                     return Err(invalid(
@@ -182,7 +216,14 @@ impl Grid {
         settings.reverse();
         let mut doc = self.base.clone();
         for (k, v) in &settings {
-            set_dotted(&mut doc, k, v.clone())?;
+            match (k.as_str(), v) {
+                (VARIANT, Value::Table(t)) => {
+                    for (vk, vv) in t.iter().filter(|(vk, _)| *vk != "name") {
+                        set_dotted(&mut doc, vk, vv.clone())?;
+                    }
+                }
+                _ => set_dotted(&mut doc, k, v.clone())?,
+            }
         }
         let text = toml::to_string(&doc).map_err(|e| invalid("grid", e.to_string()))?;
         let experiment = Experiment::from_toml(&text).map_err(|e| {
@@ -270,5 +311,36 @@ mod tests {
         }
         assert!(Grid::from_toml("[grid]\nseed = [0]\n").is_err());
         assert!(Grid::from_toml(&format!("{BASE}[grid]\nseed = [0]\n[extra]\n")).is_err());
+    }
+
+    #[test]
+    fn variants_set_several_keys_under_one_name() {
+        let g = Grid::from_toml(&format!(
+            "{BASE}[grid]\nvariant = [{{ name = \"clean\" }}, {{ name = \"oracle\", \"data.train_snr\" = 10.0 }}, {{ name = \"mmd\", step = {{ kind = \"mmd\", lambda = 5.0, kernel = \"paper\" }} }}]\nseed = [0, 1]\n"
+        ))
+        .unwrap();
+        assert_eq!(g.len(), 6);
+        let clean = g.run(1).unwrap();
+        assert_eq!(clean.label(), "variant=clean, seed=1");
+        assert_eq!(clean.experiment.data.train_snr, None);
+        assert!(clean.experiment.step.is_none());
+        let oracle = g.run(2).unwrap();
+        assert_eq!(oracle.setting_label(), "variant=oracle");
+        assert_eq!(oracle.experiment.data.train_snr, Some(10.0));
+        let mmd = g.run(5).unwrap();
+        assert_eq!(mmd.setting_label(), "variant=mmd");
+        assert!(!mmd.experiment.step.is_none());
+        for bad in [
+            "variant = [{ step = { kind = \"mmd\" } }]",
+            "variant = [{ name = \"a\" }, { name = \"a\" }]",
+            "variant = [\"a\"]",
+            "variant = []",
+            "variant = [{ name = \"a\", \"data.train_snr\" = -1.0 }]",
+        ] {
+            assert!(
+                Grid::from_toml(&format!("{BASE}[grid]\n{bad}\n")).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -72,7 +72,7 @@ pub use registry::{
 pub use run::{RunOptions, run};
 pub use slurm::SlurmOptions;
 pub use step::{StepInput, StepSettings, StepSetup, StepSpec, Wrapped};
-pub use steps::MmdAdaptation;
+pub use steps::{MmdAdaptation, MmdKernel};
 pub use studies::{
     AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
     TrainStudy,

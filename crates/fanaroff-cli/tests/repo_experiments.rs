@@ -45,6 +45,7 @@ fn every_shipped_file_is_valid() {
         ("attention/small.toml", "attention", 12),
         ("robustness/small.toml", "robustness", 6),
         ("robustness/mmd.toml", "robustness", 6),
+        ("robustness/da_oracle.toml", "robustness", 12),
         ("baselines/small.toml", "ensemble", 3),
     ] {
         let g = Grid::from_file(&dir.join(file)).unwrap();

@@ -43,6 +43,41 @@ fn mmd_adaptation_trains_on_two_streams_and_weight_zero_is_the_plain_run() {
     // the section survives the round trip through the run's experiment.toml
     let again = Experiment::from_toml(&adapted.to_toml().unwrap()).unwrap();
     assert_eq!(again.step, adapted.step);
+
+    // the paper's kernel is another loss: other MMD values, same data
+    let paper = with("[step]\nkind = \"mmd\"\nsnr = 5.0\nlambda = 0.5\nkernel = \"paper\"\n");
+    run(&paper, &RunOptions::new(tmp.join("paper"))).unwrap();
+    let mmd2 = |dir: &str| -> f64 {
+        let h = std::fs::read_to_string(tmp.join(dir).join("ckpt/history.csv")).unwrap();
+        let mut lines = h.lines();
+        let col = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "mmd2")
+            .unwrap();
+        lines
+            .next()
+            .unwrap()
+            .split(',')
+            .nth(col)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (std_k, paper_k) = (mmd2("adapted"), mmd2("paper"));
+    assert!(
+        std_k.is_finite() && paper_k >= 1e-4 && paper_k != std_k,
+        "{std_k} {paper_k}"
+    );
+    let again = Experiment::from_toml(&paper.to_toml().unwrap()).unwrap();
+    assert_eq!(again.step, paper.step);
+    assert!(
+        Experiment::from_toml(&format!(
+            "{BASE}[step]\nkind = \"mmd\"\nkernel = \"gauss\"\n"
+        ))
+        .is_err()
+    );
 }
 
 #[test]

@@ -270,14 +270,34 @@ fn the_robustness_study_reports_noise_and_attacks() {
         + "[study]\nkind = \"robustness\"\nsnr = [5.0]\npgd_eps = [8.0]\npgd_steps = 2\none_pixel = 0\n";
     let rec = run_text(&text, tmp.join("run"));
     let tests: Vec<&str> = column(&rec, "test");
-    assert_eq!(tests, ["clean", "gaussian_snr", "pgd_linf"]);
-    assert_eq!(rec.row_keys, ["test", "level"]);
+    let splits: Vec<&str> = column(&rec, "split");
+    let flipped = rec.rows[2]["attack_success"].as_f64().unwrap() > 0.0;
+    let mut want = vec!["clean", "gaussian_snr", "pgd_linf"];
+    if flipped {
+        want.push("flip_distance");
+    }
+    let n = want.len();
+    want.extend(["clean", "gaussian_snr"]);
+    assert_eq!(tests, want);
+    assert!(splits[..n].iter().all(|s| *s == "test") && splits[n..].iter().all(|s| *s == "val"));
+    assert_eq!(rec.row_keys, ["split", "test", "level"]);
     let clean_acc = rec.rows[0]["accuracy"].as_f64().unwrap();
     assert!((clean_acc - (1.0 - rec.metrics["test_error_mean"])).abs() < 1e-9);
     assert_eq!(rec.rows[0]["latent_distance"].as_f64(), Some(0.0));
     assert!(rec.rows[1]["latent_distance"].as_f64().unwrap() > 0.0);
     let s = rec.rows[2]["attack_success"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&s));
+    if flipped {
+        let f = &rec.rows[3];
+        let ratio =
+            f["normalised_distance"].as_f64().unwrap() / f["latent_distance"].as_f64().unwrap();
+        assert!(ratio > 0.0 && ratio.is_finite(), "{f}");
+    }
+    // the validation rows measure the validation images
+    let val_clean = rec.rows[n]["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&val_clean));
+    assert!(rec.rows[n + 1]["latent_distance"].as_f64().unwrap() > 0.0);
+    assert_eq!(rec.rows[n + 1]["level"].as_f64(), Some(5.0));
     let bad = base("lenet") + "[study]\nkind = \"robustness\"\nsnr = [-1.0]\n";
     assert!(
         Experiment::from_toml(&bad)

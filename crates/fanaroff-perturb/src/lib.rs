@@ -36,6 +36,7 @@ pub mod attack;
 mod blur;
 mod classifier;
 mod error;
+mod flip_distance;
 mod geometry;
 mod mmd;
 mod noise;
@@ -48,8 +49,9 @@ pub use classifier::{
     Classifier, GradientClassifier, ModuleClassifier, expected_gradient, mean_probabilities,
 };
 pub use error::{Error, Result};
+pub use flip_distance::{FlipDistance, flip_distance};
 pub use geometry::{Rotation, Shift};
-pub use mmd::{DEFAULT_SIGMAS, Mmd};
+pub use mmd::{Bandwidth, DEFAULT_SIGMAS, Mmd};
 pub use noise::{GaussianSnr, Poisson};
 pub use perturbation::{Perturbation, example_seed, perturb_batch};
 pub use steps::{AdversarialStep, MmdStep, latent, latent_distance};

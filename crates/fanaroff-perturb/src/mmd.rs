@@ -11,9 +11,24 @@ pub const DEFAULT_SIGMAS: [f64; 19] = [
     1e4, 1e5, 1e6,
 ];
 
+/// How a bandwidth `s` enters the Gaussian kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bandwidth {
+    /// `exp(-d^2 / (2 s^2))`: `s` is a standard deviation (our default).
+    #[default]
+    StdDev,
+    /// `exp(-d^2 / (2 s))`: `s` is a variance, as in the DeepAdversaries
+    /// training code.
+    Variance,
+}
+
 /// `MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y)` (the biased
 /// V-statistic, all pairs including i = j) with the kernel
-/// `k(a, b) = sum_s exp(-|a - b|^2 / (2 s^2))` over the bandwidths `s`.
+/// `k(a, b) = sum_s exp(-|a - b|^2 / (2 s^2))` over the bandwidths `s`
+/// ([`Bandwidth::StdDev`]), or with `2 s` in the denominator
+/// ([`Bandwidth::Variance`]). [`Mmd::paper`] is the DeepAdversaries
+/// convention: bandwidths as variances and the result floored at 1e-4
+/// (below the floor the loss is constant and has no gradient).
 ///
 /// # Example
 /// ```
@@ -26,12 +41,16 @@ pub const DEFAULT_SIGMAS: [f64; 19] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mmd {
     sigmas: Vec<f64>,
+    bandwidth: Bandwidth,
+    floor: Option<f64>,
 }
 
 impl Default for Mmd {
     fn default() -> Self {
         Mmd {
             sigmas: DEFAULT_SIGMAS.to_vec(),
+            bandwidth: Bandwidth::StdDev,
+            floor: None,
         }
     }
 }
@@ -48,7 +67,46 @@ impl Mmd {
                 format!("bandwidths {sigmas:?} must be finite, > 0, and at least one"),
             ));
         }
-        Ok(Mmd { sigmas })
+        Ok(Mmd {
+            sigmas,
+            ..Mmd::default()
+        })
+    }
+
+    /// The DeepAdversaries kernel: the default bandwidths used as
+    /// variances, MMD² floored at 1e-4.
+    pub fn paper() -> Self {
+        Mmd {
+            bandwidth: Bandwidth::Variance,
+            floor: Some(1e-4),
+            ..Mmd::default()
+        }
+    }
+
+    /// The same bandwidths used as `b`.
+    pub fn with_bandwidth(mut self, b: Bandwidth) -> Self {
+        self.bandwidth = b;
+        self
+    }
+
+    /// MMD² is `max(MMD², floor)` (no gradient below the floor).
+    ///
+    /// # Errors
+    /// A floor that is not finite and >= 0.
+    pub fn with_floor(mut self, floor: f64) -> Result<Self> {
+        if !(floor.is_finite() && floor >= 0.0) {
+            return Err(config(
+                "Mmd",
+                format!("floor {floor} must be finite and >= 0"),
+            ));
+        }
+        self.floor = Some(floor);
+        Ok(self)
+    }
+
+    /// How the bandwidths enter the kernel.
+    pub fn bandwidth(&self) -> Bandwidth {
+        self.bandwidth
     }
 
     /// The bandwidths.
@@ -80,7 +138,12 @@ impl Mmd {
         let kxx = self.kernel_mean(x, x)?;
         let kyy = self.kernel_mean(y, y)?;
         let kxy = self.kernel_mean(x, y)?;
-        Ok(kxx.add(&kyy)?.sub(&kxy.mul_scalar(2.0))?)
+        let m = kxx.add(&kyy)?.sub(&kxy.mul_scalar(2.0))?;
+        Ok(match self.floor {
+            // max(m, f) = relu(m - f) + f
+            Some(f) => m.add_scalar(-f as f32).relu().add_scalar(f as f32),
+            None => m,
+        })
     }
 
     /// Mean over all pairs of the summed Gaussian kernels.
@@ -88,7 +151,11 @@ impl Mmd {
         let d2 = sq_distances(a, b)?;
         let mut total: Option<Tensor> = None;
         for s in &self.sigmas {
-            let k = d2.mul_scalar((-1.0 / (2.0 * s * s)) as f32).exp().mean();
+            let width = match self.bandwidth {
+                Bandwidth::StdDev => s * s,
+                Bandwidth::Variance => *s,
+            };
+            let k = d2.mul_scalar((-1.0 / (2.0 * width)) as f32).exp().mean();
             total = Some(match total {
                 None => k,
                 Some(t) => t.add(&k)?,

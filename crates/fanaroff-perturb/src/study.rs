@@ -23,7 +23,8 @@
 use crate::attack::Bounds;
 use crate::attack::{Goal, Norm, OnePixel, Pgd};
 use crate::classifier::{GradientClassifier, ModuleClassifier, mean_probabilities};
-use crate::error::{Result, config};
+use crate::error::{Result, config, input};
+use crate::flip_distance::flip_distance;
 use crate::noise::GaussianSnr;
 use crate::perturbation::perturb_batch;
 use crate::steps::latent_distance;
@@ -32,7 +33,7 @@ use fanaroff_data::Scaling;
 use fanaroff_nn::{Module, Sequential};
 use fanaroff_tensor::Tensor;
 use fanaroff_train::{PredictConfig, predict_samples};
-use ndarray::{Array4, Axis};
+use ndarray::{Array3, Array4, Axis};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the robustness study.
@@ -75,8 +76,9 @@ impl Default for RobustnessStudy {
     }
 }
 
-/// One test of the study: `test` is `clean`, `gaussian_snr`, `pgd_linf` or
-/// `one_pixel`, `level` its SNR or budget (0 for clean and one pixel).
+/// One test of the study: `test` is `clean`, `gaussian_snr`, `pgd_linf`,
+/// `one_pixel` or `flip_distance`, `level` its SNR or budget (0 for the
+/// others).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RobustnessRow {
     /// Which test.
@@ -89,8 +91,12 @@ pub struct RobustnessRow {
     pub entropy: Option<f64>,
     /// Mean mutual information (noise tests, stochastic models).
     pub mutual_information: Option<f64>,
-    /// Mean latent distance to the clean image (noise tests, Sequential models).
+    /// Mean latent distance to the clean image (noise tests and
+    /// `flip_distance`, Sequential models).
     pub latent_distance: Option<f64>,
+    /// `flip_distance`: the latent distance divided by the distance between
+    /// the class centroids of the clean images.
+    pub normalised_distance: Option<f64>,
     /// AUROC of entropy telling noisy from clean copies (noise tests).
     pub auroc_noisy_vs_clean: Option<f64>,
     /// Share of correctly classified images the attack flips (attacks).
@@ -108,6 +114,7 @@ impl RobustnessRow {
             entropy: None,
             mutual_information: None,
             latent_distance: None,
+            normalised_distance: None,
             auroc_noisy_vs_clean: None,
             attack_success: None,
             attacked: None,
@@ -151,7 +158,12 @@ impl RobustnessStudy {
 
     /// Runs every test on `model` with the raw test pixels `raw [N, 1, H,
     /// W]` (0-255), their labels and the model's input scaling; `seed`
-    /// seeds the noise, the draws and the attacks.
+    /// seeds the noise, the draws and the attacks: the rows of
+    /// [`noise`](Self::noise), one per PGD budget, `one_pixel`, and for a
+    /// [`Sequential`] model `flip_distance` (the distance in the
+    /// penultimate layer between each attacked image and its misclassified
+    /// copy, a one-pixel success or else PGD at the smallest flipping
+    /// budget; absent when no attack flipped anything).
     ///
     /// # Errors
     /// Invalid settings or inputs; prediction and attack failures.
@@ -159,6 +171,26 @@ impl RobustnessStudy {
         &self,
         model: &dyn Module,
         stochastic: bool,
+        raw: &Array4<f32>,
+        labels: &[usize],
+        scaling: Scaling,
+        seed: u64,
+    ) -> Result<Vec<RobustnessRow>> {
+        let mut rows = self.noise(model, raw, labels, scaling, seed)?;
+        let clean = raw.mapv(|v| scaling.apply_value(v));
+        let cls = ModuleClassifier::new(model, stochastic);
+        rows.extend(self.attacks(model, &cls, &clean, labels, scaling, seed)?);
+        Ok(rows)
+    }
+
+    /// The noise tests alone: `clean`, then one `gaussian_snr` row per
+    /// level, on `raw [N, 1, H, W]` (0-255) with `labels`.
+    ///
+    /// # Errors
+    /// Invalid settings or inputs; prediction failures.
+    pub fn noise(
+        &self,
+        model: &dyn Module,
         raw: &Array4<f32>,
         labels: &[usize],
         scaling: Scaling,
@@ -194,8 +226,6 @@ impl RobustnessStudy {
             m.row.auroc_noisy_vs_clean = auroc(&scores, &noisy_flag).ok();
             rows.push(m.row);
         }
-        let cls = ModuleClassifier::new(model, stochastic);
-        rows.extend(self.attacks(&cls, &clean, labels, scaling, seed)?);
         Ok(rows)
     }
 
@@ -241,17 +271,17 @@ impl RobustnessStudy {
         })
     }
 
-    /// PGD per budget and the one-pixel attack on the correctly classified images.
+    /// PGD per budget and the one-pixel attack on the correctly classified
+    /// images, then the latent distance of each image to its first flip.
     fn attacks(
         &self,
+        model: &dyn Module,
         cls: &dyn GradientClassifier,
         clean: &Array4<f32>,
         labels: &[usize],
         scaling: Scaling,
         seed: u64,
     ) -> Result<Vec<RobustnessRow>> {
-        let bounds = Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?;
-        let unit = scaling.apply_value(1.0) - scaling.apply_value(0.0);
         let predict = |x: &Array4<f32>| -> Result<Vec<usize>> {
             let p = mean_probabilities(cls, x.view(), self.draws, 11)?;
             Ok(p.outer_iter().map(|r| usize::from(r[1] > r[0])).collect())
@@ -262,40 +292,122 @@ impl RobustnessStudy {
             clean.select(Axis(0), &right),
             right.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
         );
+        let mut flips = Flips::new(ys.len());
+        let mut rows = self.pgd(cls, &xs, &ys, scaling, seed, &predict, &mut flips)?;
+        if self.one_pixel > 0 {
+            rows.push(self.one_pixel(cls, &xs, &ys, scaling, seed, &mut flips)?);
+        }
+        if let Some(seq) = model.as_any().and_then(|a| a.downcast_ref::<Sequential>()) {
+            rows.extend(flips.row(seq, &xs, clean, labels)?);
+        }
+        Ok(rows)
+    }
+
+    /// One row per PGD budget; records each image's flip at its smallest budget.
+    #[allow(clippy::too_many_arguments)]
+    fn pgd(
+        &self,
+        cls: &dyn GradientClassifier,
+        xs: &Array4<f32>,
+        ys: &[usize],
+        scaling: Scaling,
+        seed: u64,
+        predict: &dyn Fn(&Array4<f32>) -> Result<Vec<usize>>,
+        flips: &mut Flips,
+    ) -> Result<Vec<RobustnessRow>> {
+        let bounds = Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?;
+        let unit = scaling.apply_value(1.0) - scaling.apply_value(0.0);
         let mut rows = Vec::new();
         for &eps in &self.pgd_eps {
             let pgd = Pgd::new(Norm::LInf, eps * unit, bounds)?
                 .steps(self.pgd_steps, 0.25 * eps * unit)?
                 .eot(self.eot)?;
-            let adv = pgd.attack(cls, xs.view(), &ys, seed)?;
-            let flipped = predict(&adv)?
-                .iter()
-                .zip(&ys)
-                .filter(|(a, b)| a != b)
-                .count();
+            let adv = pgd.attack(cls, xs.view(), ys, seed)?;
+            let pred = predict(&adv)?;
+            let mut flipped = 0;
+            for (j, (a, b)) in pred.iter().zip(ys).enumerate() {
+                if a != b {
+                    flipped += 1;
+                    flips.offer(j, f64::from(eps), || adv.index_axis(Axis(0), j).to_owned());
+                }
+            }
             let mut row = RobustnessRow::new("pgd_linf", f64::from(eps));
             row.attack_success = Some(flipped as f64 / ys.len().max(1) as f64);
             row.attacked = Some(ys.len());
             rows.push(row);
         }
-        if self.one_pixel > 0 {
-            let de = OnePixel::new(Goal::PAPER_UNTARGETED, bounds);
-            let n = self.one_pixel.min(right.len());
-            let mut wins = 0;
-            for (k, &i) in right.iter().take(n).enumerate() {
-                let r = de.attack(
-                    cls,
-                    clean.index_axis(Axis(0), i),
-                    labels[i],
-                    seed + k as u64,
-                )?;
-                wins += usize::from(r.success);
-            }
-            let mut row = RobustnessRow::new("one_pixel", 0.0);
-            row.attack_success = Some(wins as f64 / n.max(1) as f64);
-            row.attacked = Some(n);
-            rows.push(row);
-        }
         Ok(rows)
+    }
+
+    /// The one-pixel attack on the first `one_pixel` images; a success is
+    /// each image's preferred flip.
+    fn one_pixel(
+        &self,
+        cls: &dyn GradientClassifier,
+        xs: &Array4<f32>,
+        ys: &[usize],
+        scaling: Scaling,
+        seed: u64,
+        flips: &mut Flips,
+    ) -> Result<RobustnessRow> {
+        let bounds = Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?;
+        let de = OnePixel::new(Goal::PAPER_UNTARGETED, bounds);
+        let n = self.one_pixel.min(ys.len());
+        let mut wins = 0;
+        for (j, &y) in ys.iter().enumerate().take(n) {
+            let r = de.attack(cls, xs.index_axis(Axis(0), j), y, seed + j as u64)?;
+            if r.success {
+                wins += 1;
+                flips.offer(j, 0.0, || r.image.clone());
+            }
+        }
+        let mut row = RobustnessRow::new("one_pixel", 0.0);
+        row.attack_success = Some(wins as f64 / n.max(1) as f64);
+        row.attacked = Some(n);
+        Ok(row)
+    }
+}
+
+/// Per attacked image, its misclassified copy of lowest cost: a successful
+/// one pixel (cost 0) before PGD at the smallest flipping budget.
+struct Flips(Vec<Option<(f64, Array3<f32>)>>);
+
+impl Flips {
+    fn new(n: usize) -> Self {
+        Flips(vec![None; n])
+    }
+
+    fn offer(&mut self, j: usize, cost: f64, image: impl FnOnce() -> Array3<f32>) {
+        if self.0[j].as_ref().is_none_or(|(c, _)| cost < *c) {
+            self.0[j] = Some((cost, image()));
+        }
+    }
+
+    /// The `flip_distance` row: the mean latent distance of each flipped
+    /// image to its clean original, normalised by the distance between the
+    /// class centroids of all clean images; none when nothing flipped.
+    fn row(
+        &self,
+        seq: &Sequential,
+        xs: &Array4<f32>,
+        clean: &Array4<f32>,
+        labels: &[usize],
+    ) -> Result<Option<RobustnessRow>> {
+        let found: Vec<usize> = (0..self.0.len()).filter(|&j| self.0[j].is_some()).collect();
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let views: Vec<_> = found
+            .iter()
+            .filter_map(|&j| self.0[j].as_ref().map(|(_, im)| im.view()))
+            .collect();
+        let flipped = ndarray::stack(Axis(0), &views)
+            .map_err(|e| input::<crate::Error>("flip_distance", e.to_string()))?;
+        let d = flip_distance(seq, &xs.select(Axis(0), &found), &flipped, clean, labels, 7)?;
+        let mut row = RobustnessRow::new("flip_distance", 0.0);
+        row.latent_distance = Some(d.mean);
+        row.normalised_distance = Some(d.normalised());
+        row.attacked = Some(d.pairs);
+        Ok(Some(row))
     }
 }

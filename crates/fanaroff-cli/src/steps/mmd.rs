@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 /// |---|---|---|
 /// | `snr` | 5 | peak SNR of the Gaussian noise on the target domain: one noisy copy of every training image, labels unused |
 /// | `lambda` | 0.5 | weight of MMD²; the paper's 0.01 times the batch of 50, because the ELBO sums the NLL over the batch where the paper averages. `0` trains without adaptation on the same data and seed: the paired baseline of a grid |
+/// | `kernel` | `std` | `std`: [`Mmd::default`], the 19 bandwidths as standard deviations; `paper`: [`Mmd::paper`], the DeepAdversaries code's convention (bandwidths as variances, MMD² floored at 1e-4) |
 ///
-/// The kernel is [`Mmd::default`]'s mixture of Gaussians. The features are the output of the layer before the last (the model
+/// The features are the output of the layer before the last (the model
 /// must be sequential, e.g. `bbb_lenet`). The noisy copies are drawn from
 /// the experiment's seed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +29,30 @@ pub struct MmdAdaptation {
     /// Weight of MMD².
     #[serde(default = "half")]
     pub lambda: f64,
+    /// The kernel's convention.
+    #[serde(default)]
+    pub kernel: MmdKernel,
+}
+
+/// `kernel`: how the bandwidths enter the Gaussian kernel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MmdKernel {
+    /// Bandwidths as standard deviations, no floor.
+    #[default]
+    Std,
+    /// The DeepAdversaries code: bandwidths as variances, floor 1e-4.
+    Paper,
+}
+
+impl MmdKernel {
+    /// The MMD it names.
+    pub fn mmd(self) -> Mmd {
+        match self {
+            MmdKernel::Std => Mmd::default(),
+            MmdKernel::Paper => Mmd::paper(),
+        }
+    }
 }
 
 fn five() -> f64 {
@@ -79,7 +104,7 @@ impl StepSettings for MmdAdaptation {
             train.labels().to_vec(),
             2,
         )?;
-        let step = MmdStep::new(inner, Mmd::default(), self.lambda, layers - 1);
+        let step = MmdStep::new(inner, self.kernel.mmd(), self.lambda, layers - 1);
         Ok((Box::new(step), Box::new(TwoStream::new(train, target)?)))
     }
 }

@@ -2,4 +2,4 @@
 
 mod mmd;
 
-pub use mmd::MmdAdaptation;
+pub use mmd::{MmdAdaptation, MmdKernel};
