@@ -4,14 +4,16 @@ use fanaroff_nn::Result;
 use fanaroff_tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-/// Normalisation of the gate's score map `psi` `[N, 1, H, W]`, per image.
+/// Normalisation of the gate's score map `psi` `[N, 1, H, W]`, per image
+/// except `RangeBatch`.
 ///
 /// | variant | alpha | range |
 /// |---|---|---|
 /// | `Softmax` | `exp(psi) / sum exp(psi)` over the H x W positions | sums to 1 (the paper's best) |
 /// | `Sigmoid` | `1 / (1 + exp(-psi))` | (0, 1) per position |
-/// | `Range` | `(psi - min) / (max - min + eps)` | [0, 1] |
+/// | `Range` | `(psi - min) / (max - min + eps)` over the image | [0, 1] |
 /// | `StdMean` | `(psi - mean) / sqrt(var + eps^2)` | zero mean, unit std (the paper's worst) |
+/// | `RangeBatch` | as `Range` with min and max over the whole batch | [0, 1] over the batch (the study code's range: one image's attention depends on the others in its batch and on the batch size) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalisation {
@@ -24,27 +26,32 @@ pub enum Normalisation {
     Range,
     /// Standardisation to zero mean and unit standard deviation.
     StdMean,
+    /// Min-max scaling over the whole batch (the study code's `range_norm`).
+    RangeBatch,
 }
 
 /// Added to denominators of `Range` and `StdMean`.
 const EPS: f32 = 1e-6;
 
 impl Normalisation {
-    /// All four, in the paper's order.
-    pub const ALL: [Normalisation; 4] = [
+    /// The paper's four in its order, then the study code's batch range.
+    pub const ALL: [Normalisation; 5] = [
         Normalisation::Softmax,
         Normalisation::Sigmoid,
         Normalisation::Range,
         Normalisation::StdMean,
+        Normalisation::RangeBatch,
     ];
 
-    /// Short name for tables (`softmax`, `sigmoid`, `range`, `std_mean`).
+    /// Short name for tables (`softmax`, `sigmoid`, `range`, `std_mean`,
+    /// `range_batch`).
     pub fn name(self) -> &'static str {
         match self {
             Normalisation::Softmax => "softmax",
             Normalisation::Sigmoid => "sigmoid",
             Normalisation::Range => "range",
             Normalisation::StdMean => "std_mean",
+            Normalisation::RangeBatch => "range_batch",
         }
     }
 
@@ -58,11 +65,8 @@ impl Normalisation {
         let out = match self {
             Normalisation::Softmax => flat.softmax(1)?,
             Normalisation::Sigmoid => flat.sigmoid(),
-            Normalisation::Range => {
-                let max = flat.max_axis(1, true)?;
-                let min = flat.neg().max_axis(1, true)?.neg();
-                flat.sub(&min)?.div(&max.sub(&min)?.add_scalar(EPS))?
-            }
+            Normalisation::Range => min_max(&flat)?,
+            Normalisation::RangeBatch => min_max(&flat.reshape(&[1, flat.len()])?)?,
             Normalisation::StdMean => {
                 let centred = flat.sub(&flat.mean_axes(&[1], true)?)?;
                 let var = centred.square().mean_axes(&[1], true)?;
@@ -71,4 +75,11 @@ impl Normalisation {
         };
         Ok(out.reshape(&s)?)
     }
+}
+
+/// `(x - min) / (max - min + eps)` with min and max along axis 1 of `[R, L]`.
+fn min_max(flat: &Tensor) -> Result<Tensor> {
+    let max = flat.max_axis(1, true)?;
+    let min = flat.neg().max_axis(1, true)?.neg();
+    Ok(flat.sub(&min)?.div(&max.sub(&min)?.add_scalar(EPS))?)
 }

@@ -303,3 +303,18 @@ fn variational_gates_take_the_fused_op_with_the_same_draws() {
         assert_close(n, a, b, 1e-3, 1e-4);
     }
 }
+
+#[test]
+fn batch_range_scales_by_the_whole_batch() {
+    // image 0 spans 0..1, image 1 spans 2..6: per image both become 0..1;
+    // over the batch the minimum is 0 and the maximum 6
+    let psi = Tensor::from_vec(vec![0.0, 1.0, 2.0, 6.0], &[2, 1, 1, 2]).unwrap();
+    let per_image = Normalisation::Range.apply(&psi).unwrap();
+    let batch = Normalisation::RangeBatch.apply(&psi).unwrap();
+    let close =
+        |a: &Tensor, want: [f32; 4]| a.data().iter().zip(want).all(|(x, w)| (x - w).abs() < 1e-5);
+    assert!(close(&per_image, [0.0, 1.0, 0.0, 1.0]), "{per_image:?}");
+    assert!(close(&batch, [0.0, 1.0 / 6.0, 2.0 / 6.0, 1.0]), "{batch:?}");
+    assert_eq!(batch.shape(), &[2, 1, 1, 2]);
+    assert_eq!(Normalisation::RangeBatch.name(), "range_batch");
+}

@@ -20,6 +20,7 @@ use std::path::Path;
 /// | `batch_size` | 50 | images per forward pass |
 /// | `weight_sampling` | true | variational layers sample weights at test time whatever their training estimator; `false` keeps local reparameterisation / Flipout noise |
 /// | `val_tta` | 0 | select the model on `val_nll` / `val_acc` / `val_err` averaged over this many augmented copies of the validation images (the data section's augmentation; the attention study code's selection); 0: the images as they are |
+/// | `test_at_epochs` | none | epochs (1-based) after which the test images are also measured (`test_nll`, `test_acc`, `test_err` in the history, `val_samples` draws): a learning curve. Never used to select the model |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSpec {
@@ -39,6 +40,9 @@ pub struct EvalSpec {
     /// Augmented copies of the validation images per epoch (0: none).
     #[serde(skip_serializing_if = "is_zero")]
     pub val_tta: usize,
+    /// Epochs after which the test images are measured too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub test_at_epochs: Vec<usize>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -59,6 +63,7 @@ impl Default for EvalSpec {
             batch_size: 50,
             weight_sampling: true,
             val_tta: 0,
+            test_at_epochs: Vec::new(),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::step::StepInput;
 use crate::study::{ROWS_FILE, StudyContext, fresh_model};
 use fanaroff_nn::{Module, save_model};
 use fanaroff_train::{
-    ArrayLoader, AugmentedValidation, Evaluate, Trainer, Validation, has_checkpoint,
+    ArrayLoader, AugmentedValidation, Evaluate, Probe, Trainer, Validation, has_checkpoint,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -165,6 +165,7 @@ impl Trained {
         let train = exp.data.train_loader(&data.train)?;
         let val = exp.data.loader(&data.val)?;
         let val_augmented = exp.data.train_loader(&data.val)?;
+        let test = exp.data.loader(&data.test)?;
         let built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
         let ckpt = opts.dir.join("ckpt");
         let resumed_after = resumed_epochs(&ckpt);
@@ -188,10 +189,18 @@ impl Trained {
             data: &data,
         };
         let (step, train) = exp.step.wrap(built.step, input)?;
-        let history = Trainer::new(tcfg.clone())?
+        let mut trainer = Trainer::new(tcfg.clone())?
             .step(step)
-            .validation(validation(exp, &val, &val_augmented, samples)?)
-            .fit(&mut model, train.as_ref())?;
+            .validation(validation(exp, &val, &val_augmented, samples)?);
+        if !exp.evaluation.test_at_epochs.is_empty() {
+            let probe = Validation::new(&test).samples(samples)?.with_prefix("test");
+            trainer = trainer.callback(
+                Probe::new(probe, exp.evaluation.test_at_epochs.iter().copied())
+                    .seed(exp.seed)
+                    .batch_size(exp.evaluation.batch_size),
+            );
+        }
+        let history = trainer.fit(&mut model, train.as_ref())?;
         let mut seconds: f64 = history.records.iter().map(|r| r.seconds).sum();
         if let Some(stage) = built.second_stage {
             (stage.prepare)(model.as_mut())?;

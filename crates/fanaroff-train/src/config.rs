@@ -37,6 +37,7 @@ impl OptimizerConfig {
 /// |---|---|---|---|
 /// | `epochs` | 100 | epochs in total (a resumed run counts the finished ones) | >= 1 |
 /// | `batch_size` | 50 | minibatch size (last partial batch kept) | >= 1 |
+/// | `passes_per_epoch` | 1 | shuffled passes over the training set per epoch, each with fresh augmentation, before one validation (the attention study code's epoch is 72 passes); an ELBO's KL weights sum to one per pass | >= 1 |
 /// | `seed` | 0 | seeds shuffling, augmentation, noise and validation draws | |
 /// | `optimizer` | Adam, lr 1e-4 | any [`OptimizerConfig`] (or [`Trainer::optimizer`](crate::Trainer::optimizer)) | |
 /// | `schedule` | plateau 0.95 / 3 | [`ScheduleConfig`] on the monitored value, `None` = constant rate | |
@@ -67,6 +68,9 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Minibatch size.
     pub batch_size: usize,
+    /// Passes over the training set per epoch.
+    #[serde(skip_serializing_if = "is_one")]
+    pub passes_per_epoch: usize,
     /// Seed of everything random in the loop.
     pub seed: u64,
     /// The optimiser.
@@ -88,6 +92,10 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Log a line per epoch.
     pub log_epochs: bool,
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
 }
 
 /// `schedule = "none"` in a file for a constant rate, so that a file
@@ -129,6 +137,7 @@ impl Default for TrainConfig {
         TrainConfig {
             epochs: 100,
             batch_size: 50,
+            passes_per_epoch: 1,
             seed: 0,
             optimizer: OptimizerConfig::Adam(AdamConfig::with_lr(1e-4)),
             schedule: Some(ScheduleConfig::paper_plateau()),
@@ -161,6 +170,8 @@ impl TrainConfig {
         epochs: usize,
         /// Sets the batch size.
         batch_size: usize,
+        /// Sets the passes over the training set per epoch.
+        passes_per_epoch: usize,
         /// Sets the seed.
         seed: u64,
         /// Sets the optimiser.
@@ -207,8 +218,11 @@ impl TrainConfig {
     /// batch size / patience, an invalid optimiser or schedule, or resume
     /// without a folder.
     pub fn check(self) -> Result<Self> {
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(config("TrainConfig", "epochs and batch_size must be >= 1"));
+        if self.epochs == 0 || self.batch_size == 0 || self.passes_per_epoch == 0 {
+            return Err(config(
+                "TrainConfig",
+                "epochs, batch_size and passes_per_epoch must be >= 1",
+            ));
         }
         if self.early_stopping == Some(0) {
             return Err(config(

@@ -59,7 +59,7 @@ pub use array_loader::{ArrayLoader, AugmentFn};
 pub use augmented_validation::AugmentedValidation;
 pub use callback::{BatchInfo, Callback, EpochContext};
 pub use callbacks::{
-    BestCheckpoint, EarlyStopping, EpochLog, LrSchedule, Progress, ScheduleConfig,
+    BestCheckpoint, EarlyStopping, EpochLog, LrSchedule, Probe, Progress, ScheduleConfig,
 };
 pub use classifier::{Classifier, ModuleClassifier};
 pub use config::{OptimizerConfig, TrainConfig};

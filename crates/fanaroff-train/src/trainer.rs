@@ -294,55 +294,30 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
         cbs: &mut [Box<dyn Callback<M> + 'a>],
         epoch: usize,
     ) -> Result<BTreeMap<String, f64>> {
-        let (bs, epochs) = (self.cfg.batch_size, self.cfg.epochs);
+        let bs = self.cfg.batch_size;
         let epoch_seed = mix_seed(self.cfg.seed, epoch as u64);
         let mut rng = StdRng::seed_from_u64(epoch_seed);
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(&mut rng);
-        let steps = order.len().div_ceil(bs);
+        let per_pass = train.len().div_ceil(bs);
+        let steps = per_pass * self.cfg.passes_per_epoch;
         let mut sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-        for (i, idx) in order.chunks(bs).enumerate() {
-            let mut info = BatchInfo {
-                epoch,
-                epochs,
-                step: i,
-                steps,
-                loss: f64::NAN,
-            };
-            for c in cbs.iter_mut() {
-                c.on_batch_start(&info)?;
-            }
-            let batch = train.batch(idx, mix_seed(epoch_seed, i as u64), true)?;
-            let mut ctx = StepContext {
-                model: &*model,
-                rng: &mut rng,
-                epoch,
-                step: i,
-                steps_per_epoch: steps,
-            };
-            let out = self.step.step(&batch, &mut ctx)?;
-            let loss = out.loss.item()? as f64;
-            if !loss.is_finite() {
-                return Err(Error::Diverged {
+        for pass in 0..self.cfg.passes_per_epoch {
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            order.shuffle(&mut rng);
+            for (j, idx) in order.chunks(bs).enumerate() {
+                let at = BatchAt {
                     epoch,
-                    step: i,
-                    loss,
-                });
-            }
-            let grads = out.loss.backward()?;
-            // The graph holds the parameters: free it first, so the
-            // optimiser updates them in place instead of copying each one.
-            drop(out.loss);
-            opt.step(model, &grads)?;
-            model.enforce_masks();
-            for m in out.metrics {
-                let e = sums.entry(m.name).or_insert((0.0, 0.0));
-                e.0 += m.sum;
-                e.1 += m.count;
-            }
-            info.loss = loss;
-            for c in cbs.iter_mut() {
-                c.after_optimizer_step(model, &info)?;
+                    epoch_seed,
+                    step: pass * per_pass + j,
+                    steps,
+                    in_pass: j,
+                    per_pass,
+                };
+                let metrics = self.train_batch(model, train, opt, cbs, idx, &at, &mut rng)?;
+                for m in metrics {
+                    let e = sums.entry(m.name).or_insert((0.0, 0.0));
+                    e.0 += m.sum;
+                    e.1 += m.count;
+                }
             }
         }
         Ok(sums
@@ -350,6 +325,68 @@ impl<'a, M: Module + 'a> Trainer<'a, M> {
             .map(|(k, (s, c))| (k, s / c.max(f64::MIN_POSITIVE)))
             .collect())
     }
+
+    /// One optimiser step on the examples `idx`; returns the step's metrics.
+    #[allow(clippy::too_many_arguments)]
+    fn train_batch(
+        &mut self,
+        model: &mut M,
+        train: &dyn Loader,
+        opt: &mut dyn Optimizer,
+        cbs: &mut [Box<dyn Callback<M> + 'a>],
+        idx: &[usize],
+        at: &BatchAt,
+        rng: &mut StdRng,
+    ) -> Result<Vec<crate::Metric>> {
+        let mut info = BatchInfo {
+            epoch: at.epoch,
+            epochs: self.cfg.epochs,
+            step: at.step,
+            steps: at.steps,
+            loss: f64::NAN,
+        };
+        for c in cbs.iter_mut() {
+            c.on_batch_start(&info)?;
+        }
+        let batch = train.batch(idx, mix_seed(at.epoch_seed, at.step as u64), true)?;
+        let mut ctx = StepContext {
+            model: &*model,
+            rng,
+            epoch: at.epoch,
+            step: at.in_pass,
+            steps_per_epoch: at.per_pass,
+        };
+        let out = self.step.step(&batch, &mut ctx)?;
+        let loss = out.loss.item()? as f64;
+        if !loss.is_finite() {
+            return Err(Error::Diverged {
+                epoch: at.epoch,
+                step: at.step,
+                loss,
+            });
+        }
+        let grads = out.loss.backward()?;
+        // The graph holds the parameters: free it first, so the
+        // optimiser updates them in place instead of copying each one.
+        drop(out.loss);
+        opt.step(model, &grads)?;
+        model.enforce_masks();
+        info.loss = loss;
+        for c in cbs.iter_mut() {
+            c.after_optimizer_step(model, &info)?;
+        }
+        Ok(out.metrics)
+    }
+}
+
+/// Where a minibatch falls: its index in the epoch and in its pass.
+struct BatchAt {
+    epoch: usize,
+    epoch_seed: u64,
+    step: usize,
+    steps: usize,
+    in_pass: usize,
+    per_pass: usize,
 }
 
 /// Whether `path` holds a finished or resumable run (a `state.json`).

@@ -3,12 +3,14 @@
 mod best;
 mod early_stopping;
 mod log;
+mod probe;
 mod progress;
 mod schedule;
 
 pub use best::BestCheckpoint;
 pub use early_stopping::EarlyStopping;
 pub use log::EpochLog;
+pub use probe::Probe;
 pub use progress::Progress;
 pub use schedule::{LrSchedule, ScheduleConfig};
 

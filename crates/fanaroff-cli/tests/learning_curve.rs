@@ -1,0 +1,84 @@
+//! The attention study code's protocol through an experiment file: several
+//! passes per epoch, and test metrics logged along the way without
+//! touching training or selection.
+
+use fanaroff_cli::{Experiment, RunOptions, run};
+use std::path::PathBuf;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fanaroff-curve-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn experiment(training: &str, evaluation: &str) -> Experiment {
+    Experiment::from_toml(&format!(
+        r#"
+        name = "curve"
+        seed = 5
+        data = {{ synthetic = 32 }}
+        model = {{ kind = "lenet" }}
+        training = {{ epochs = 3, batch_size = 8, progress = false, log_epochs = false{training} }}
+        evaluation = {{ samples = 1, entropy_samples = 1{evaluation} }}
+        "#
+    ))
+    .unwrap()
+}
+
+/// Header and rows of a run's history.
+fn history(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(dir.join("ckpt/history.csv")).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (head, rows)
+}
+
+#[test]
+fn test_metrics_at_chosen_epochs_leave_training_alone() {
+    let tmp = temp_dir("probe");
+    let plain = run(&experiment("", ""), &RunOptions::new(tmp.join("plain"))).unwrap();
+    let probed_exp = experiment("", ", test_at_epochs = [1, 3]");
+    let probed = run(&probed_exp, &RunOptions::new(tmp.join("probed"))).unwrap();
+    assert_eq!(
+        plain.metrics, probed.metrics,
+        "same training, same selection"
+    );
+    let (head, rows) = history(&tmp.join("probed"));
+    let col = head
+        .iter()
+        .position(|c| c == "test_acc")
+        .expect("a test_acc column");
+    let acc: Vec<&str> = rows.iter().map(|r| r[col].as_str()).collect();
+    assert!(
+        acc[0].parse::<f64>().is_ok() && acc[2].parse::<f64>().is_ok(),
+        "{acc:?}"
+    );
+    assert!(
+        acc[1].parse::<f64>().is_err(),
+        "epoch 2 is not probed: {acc:?}"
+    );
+    // the key round-trips through the run's experiment.toml
+    let again = Experiment::from_toml(&probed_exp.to_toml().unwrap()).unwrap();
+    assert_eq!(again.evaluation.test_at_epochs, [1, 3]);
+}
+
+#[test]
+fn passes_per_epoch_trains_on_more_batches_per_epoch() {
+    let tmp = temp_dir("passes");
+    let one = run(&experiment("", ""), &RunOptions::new(tmp.join("one"))).unwrap();
+    let exp = experiment(", passes_per_epoch = 4", "");
+    let four = run(&exp, &RunOptions::new(tmp.join("four"))).unwrap();
+    let (_, rows) = history(&tmp.join("four"));
+    assert_eq!(rows.len(), 3, "still three epochs, one validation each");
+    assert_ne!(one.metrics, four.metrics);
+    let again = Experiment::from_toml(&exp.to_toml().unwrap()).unwrap();
+    assert_eq!(again.training.passes_per_epoch, 4);
+    assert!(
+        Experiment::from_toml("data = { synthetic = 32 }\ntraining = { passes_per_epoch = 0 }\n")
+            .is_err()
+    );
+}
