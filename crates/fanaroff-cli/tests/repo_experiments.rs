@@ -56,6 +56,24 @@ fn every_shipped_file_is_valid() {
             "{file}"
         );
     }
+    // both attention protocols log test accuracy after 100, 200, 500 and 1,000 passes
+    for file in ["attention/curve.toml", "attention/paper_cell.toml"] {
+        let g = Grid::from_file(&dir.join(file)).unwrap();
+        assert_eq!(g.len(), 3, "{file}");
+        let e = &g.runs().unwrap()[0].experiment;
+        let passes: Vec<usize> = e
+            .evaluation
+            .test_at_epochs
+            .iter()
+            .map(|k| k * e.training.passes_per_epoch)
+            .collect();
+        assert_eq!(passes, [100, 200, 500, 1000], "{file}");
+        assert_eq!(
+            e.training.epochs * e.training.passes_per_epoch,
+            1000,
+            "{file}"
+        );
+    }
     let recipe = Grid::from_file(&dir.join("recipe/bbb_2x2.toml")).unwrap();
     assert_eq!(recipe.len(), 20);
 }
