@@ -42,6 +42,7 @@ fn every_shipped_file_is_valid() {
     assert_eq!(cold.len(), 36);
     for (file, study, runs) in [
         ("prune/small.toml", "prune", 6),
+        ("prune/full.toml", "prune", 9),
         ("attention/small.toml", "attention", 12),
         ("robustness/small.toml", "robustness", 6),
         ("robustness/mmd.toml", "robustness", 6),
