@@ -1,6 +1,7 @@
 //! Times the attention-gated network of Bowles et al. (2021) exactly as
 //! `bench/torch_attention_reference.py bench` times its PyTorch twin, with
-//! the same JSON keys, so the two can be run alternately and compared:
+//! the same JSON keys (softmax x concat, inputs in [-1, 1]), so the two can be
+//! run alternately and compared:
 //!
 //! * `epoch_det`, `epoch_bayes`: one training epoch over the MBFRConfident
 //!   training images (all of them, no validation split), batch 16, the
@@ -9,9 +10,7 @@
 //!   gates (the 1x1 convolutions) trained with the ELBO;
 //! * `fwd_bwd_det`, `fwd_bwd_bayes`: forward + backward of one batch of 16;
 //! * `inference_det`, `inference_bayes`: a forward pass without a graph over
-//!   the MBFRConfident test images, in batches of 16.
-//!
-//! Softmax normalisation, concat aggregation, inputs scaled to [-1, 1].
+//!   the MBFRConfident test images, in batches of 16 (`--draws-per-pass`: see `predictives`).
 //!
 //! ```text
 //! cargo run --release --example bench_attention -- --threads 2 --out target/attention_ours.json
@@ -19,7 +18,7 @@
 
 use clap::Parser;
 use fanaroff::train::Loader;
-use fanaroff_examples::attention_bench::{AttentionData, Repeats, measure};
+use fanaroff_examples::attention_bench::{AttentionData, Repeats, measure, predictives};
 use fanaroff_examples::timing::{BenchResult, peak_rss_mib};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -51,6 +50,9 @@ struct Args {
     /// Upper bound of the buffer pool in MiB (default: the library's).
     #[arg(long)]
     pool_mib: Option<usize>,
+    /// Time the 20-draw predictive with these draws per pass.
+    #[arg(long, value_delimiter = ',')]
+    draws_per_pass: Vec<usize>,
     /// Write the JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -82,6 +84,7 @@ fn main() -> BenchResult<()> {
             measure(bayes, &data, r, !a.no_epoch, &mut out)?;
         }
     }
+    predictives(&data.test, r, &a.draws_per_pass, &mut out)?;
     out.insert("peak_rss_mib".into(), json!(peak_rss_mib()));
     let text = serde_json::to_string_pretty(&Value::Object(out))?;
     match &a.out {

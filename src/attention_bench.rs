@@ -7,7 +7,9 @@ use crate::timing::{BenchResult, summarize, timed};
 use fanaroff::data::{MiraBest, Scaling, Subset};
 use fanaroff::nn::{Module, ModuleExt};
 use fanaroff::tensor::NoGradGuard;
-use fanaroff::train::{ArrayLoader, Batch, Loader, StepContext, TrainConfig, Trainer};
+use fanaroff::train::{
+    ArrayLoader, Batch, Loader, PredictConfig, StepContext, TrainConfig, Trainer, predict_samples,
+};
 use fanaroff_cli::{Built, Experiment};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -139,6 +141,57 @@ pub fn inference(bayes: bool, test: &ArrayLoader<u8>, r: Repeats) -> BenchResult
         Ok(())
     };
     Ok(summarize(&timed(&mut pass, r.repeats, 1)?))
+}
+
+/// The MC predictive of the Bayesian-gate network over the test images:
+/// `draws` draws, `per_pass` of them in each forward pass (the backbone,
+/// deterministic, runs once per pass); prints and returns the timing.
+///
+/// # Errors
+/// Model errors; zero draws.
+pub fn predictive(
+    test: &ArrayLoader<u8>,
+    r: Repeats,
+    draws: usize,
+    per_pass: usize,
+) -> BenchResult<Value> {
+    let mut model = model(true)?.model;
+    model.set_training(false);
+    let x = test
+        .examples()
+        .mapv(|v| Scaling::Symmetric.apply_value(f32::from(v)));
+    let cfg = PredictConfig::with_samples(draws)
+        .batch_size(r.batch)
+        .draws_per_pass(per_pass);
+    let mut pass = || -> BenchResult<()> {
+        predict_samples(model.as_ref(), x.view(), &cfg)?;
+        Ok(())
+    };
+    let v = summarize(&timed(&mut pass, r.repeats, 1)?);
+    let median = v["median"].as_f64().unwrap_or(f64::NAN);
+    println!("predictive_bayes, {draws} draws, {per_pass} per pass: median {median:.3} s");
+    Ok(v)
+}
+
+/// `predictive_bayes_g<G>` for each G of `per_pass`: the 20-draw
+/// predictive of the Bayesian-gate network with G draws per pass (ours
+/// only; the twin has no grouped draws).
+///
+/// # Errors
+/// As [`predictive`].
+pub fn predictives(
+    test: &ArrayLoader<u8>,
+    r: Repeats,
+    per_pass: &[usize],
+    out: &mut Map<String, Value>,
+) -> BenchResult<()> {
+    for &g in per_pass {
+        out.insert(
+            format!("predictive_bayes_g{g}"),
+            predictive(test, r, 20, g)?,
+        );
+    }
+    Ok(())
 }
 
 /// Every measurement of one network into `out` (`params_<tag>`,

@@ -129,6 +129,14 @@ impl AttentionGate {
         }
         let score = self.score(x, g, rng)?;
         let alpha = self.normalisation.apply(&score)?;
+        let (n, rows) = (xs[0], alpha.shape()[0]);
+        if rows != n && n > 0 && rows % n == 0 {
+            // several weight draws in one pass (`fanaroff_nn::draw`): the
+            // first variational layer, theta, turned N features into one
+            // block of N per draw; x is shared by every draw
+            let blocks = Tensor::concat(&vec![x.clone(); rows / n], 0)?;
+            return Ok((alpha.mul(&blocks)?, alpha));
+        }
         Ok((alpha.mul(x)?, alpha))
     }
 
