@@ -173,7 +173,7 @@ pub fn predictive(
     Ok(v)
 }
 
-/// `predictive_bayes_g<G>` for each G of `per_pass`: the 20-draw
+/// `predictive_bayes_g<G>` (`_2`, `_3` for repeats) for each G of `per_pass`: the 20-draw
 /// predictive of the Bayesian-gate network with G draws per pass (ours
 /// only; the twin has no grouped draws).
 ///
@@ -186,10 +186,14 @@ pub fn predictives(
     out: &mut Map<String, Value>,
 ) -> BenchResult<()> {
     for &g in per_pass {
-        out.insert(
-            format!("predictive_bayes_g{g}"),
-            predictive(test, r, 20, g)?,
-        );
+        // a repeated G (alternating settings) gets `_2`, `_3`, ...
+        let base = format!("predictive_bayes_g{g}");
+        let key = (2..)
+            .map(|k| format!("{base}_{k}"))
+            .find(|k| !out.contains_key(k))
+            .filter(|_| out.contains_key(&base))
+            .unwrap_or(base);
+        out.insert(key, predictive(test, r, 20, g)?);
     }
     Ok(())
 }

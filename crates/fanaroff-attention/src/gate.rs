@@ -2,7 +2,7 @@
 
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
-use fanaroff_nn::{Conv2dConfig, Error, Module, Result, join};
+use fanaroff_nn::{Conv2dConfig, Error, Module, Result, draw, join};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -127,17 +127,34 @@ impl AttentionGate {
                 ),
             ));
         }
+        if let Some(group) = draw::group().filter(|d| d.batch == xs[0] && d.draws > 1) {
+            return self.gate_per_draw(x, g, group.draws, rng);
+        }
         let score = self.score(x, g, rng)?;
         let alpha = self.normalisation.apply(&score)?;
-        let (n, rows) = (xs[0], alpha.shape()[0]);
-        if rows != n && n > 0 && rows % n == 0 {
-            // several weight draws in one pass (`fanaroff_nn::draw`): the
-            // first variational layer, theta, turned N features into one
-            // block of N per draw; x is shared by every draw
-            let blocks = Tensor::concat(&vec![x.clone(); rows / n], 0)?;
-            return Ok((alpha.mul(&blocks)?, alpha));
-        }
         Ok((alpha.mul(x)?, alpha))
+    }
+
+    /// Several weight draws in one pass (`fanaroff_nn::draw`) on features
+    /// and a gating signal that every draw shares (a deterministic
+    /// backbone): each draw's attention map through the fused score, as in
+    /// a one-draw pass, and the gated features as one block of rows per draw.
+    fn gate_per_draw(
+        &self,
+        x: &Tensor,
+        g: &Tensor,
+        draws: usize,
+        rng: &mut dyn RngCore,
+    ) -> Result<(Tensor, Tensor)> {
+        let alphas = draw::per_draw(|_| {
+            self.score(x, g, rng)
+                .and_then(|s| self.normalisation.apply(&s))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        let alpha = Tensor::concat(&alphas, 0)?;
+        let blocks = Tensor::concat(&vec![x.clone(); draws], 0)?;
+        Ok((alpha.mul(&blocks)?, alpha))
     }
 
     /// The score map `psi(relu(theta(x) + resize(phi(g))))`. When theta

@@ -11,13 +11,15 @@ use ndarray::{ArrayD, IxDyn};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn net(agg: Aggregation, bayes_head: bool) -> Box<dyn Module> {
+fn net(agg: Aggregation, norm: Normalisation, bayes_head: bool) -> Box<dyn Module> {
     let cfg = AttentionNetConfig {
         blocks: vec![vec![2], vec![3], vec![4]],
         inter_channels: 5,
         aggregation: agg,
-        normalisation: Normalisation::Softmax,
+        normalisation: norm,
         gate_bias: true,
+        // not saturated: a sigmoid gate at psi bias 10 is 1 for every draw
+        psi_bias: 0.0,
         ..AttentionNetConfig::default()
     };
     let vcfg = VariationalConfig::default().rho_init(-1.0, -0.5);
@@ -54,12 +56,14 @@ fn grouped_draws_equal_single_draws_for_bayesian_gates() {
     let x = ArrayD::from_shape_fn(IxDyn(&[5, 1, 16, 16]), |i| {
         ((i[0] * 7 + i[2] * 3 + i[3]) % 13) as f32 / 6.0 - 1.0
     });
-    for (agg, bayes_head) in [
-        (Aggregation::Concat, false),
-        (Aggregation::Mean, false),
-        (Aggregation::Mean, true),
+    // range_batch: each draw's block is normalised over its own batch
+    for (agg, norm, bayes_head) in [
+        (Aggregation::Concat, Normalisation::Softmax, false),
+        (Aggregation::Concat, Normalisation::RangeBatch, false),
+        (Aggregation::Mean, Normalisation::Sigmoid, false),
+        (Aggregation::Mean, Normalisation::Softmax, true),
     ] {
-        let m = net(agg, bayes_head);
+        let m = net(agg, norm, bayes_head);
         let cfg = PredictConfig::with_samples(6).batch_size(2).seed(9);
         let one = predict_samples(m.as_ref(), x.view(), &cfg).unwrap();
         for g in [2, 3, 6] {

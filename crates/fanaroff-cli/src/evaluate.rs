@@ -91,6 +91,7 @@ impl Pass<'_> {
         let cfg = PredictConfig::with_samples(self.draws)
             .batch_size(self.eval.batch_size)
             .weight_sampling(self.eval.weight_sampling)
+            .draws_per_pass(self.eval.draws_per_pass)
             .seed(seed);
         Ok(self.classifier.predict(x.view(), &cfg)?)
     }

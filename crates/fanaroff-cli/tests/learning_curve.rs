@@ -1,6 +1,6 @@
 //! The attention study code's protocol through an experiment file: several
 //! passes per epoch, and test metrics logged along the way without
-//! touching training or selection.
+//! touching training or selection; grouped test draws change no metric.
 
 use fanaroff_cli::{Experiment, RunOptions, run};
 use std::path::PathBuf;
@@ -81,4 +81,26 @@ fn passes_per_epoch_trains_on_more_batches_per_epoch() {
         Experiment::from_toml("data = { synthetic = 32 }\ntraining = { passes_per_epoch = 0 }\n")
             .is_err()
     );
+}
+
+#[test]
+fn grouped_test_draws_give_the_same_metrics() {
+    let tmp = temp_dir("groups");
+    let bbb = |eval: &str| {
+        Experiment::from_toml(&format!(
+            "name = \"g\"\nseed = 2\ndata = {{ synthetic = 32 }}\nmodel = {{ kind = \"bbb_lenet\" }}\n\
+             training = {{ epochs = 1, batch_size = 8, progress = false, log_epochs = false }}\n\
+             evaluation = {{ samples = 6, entropy_samples = 4{eval} }}\n"
+        ))
+        .unwrap()
+    };
+    let one = run(&bbb(""), &RunOptions::new(tmp.join("one"))).unwrap();
+    let grouped_exp = bbb(", draws_per_pass = 3");
+    let three = run(&grouped_exp, &RunOptions::new(tmp.join("three"))).unwrap();
+    for (k, v) in &one.metrics {
+        let w = three.metrics[k];
+        assert!((v - w).abs() <= 1e-4 * v.abs().max(1.0), "{k}: {v} vs {w}");
+    }
+    let again = Experiment::from_toml(&grouped_exp.to_toml().unwrap()).unwrap();
+    assert_eq!(again.evaluation.draws_per_pass, 3);
 }

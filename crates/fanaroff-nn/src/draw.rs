@@ -175,6 +175,63 @@ fn with_streams<T>(
     out
 }
 
+/// Runs `f(g)` once per draw `g` of the active group with only that draw
+/// active, as in an ordinary one-draw pass on the group's stream `g`: for
+/// a layer that evaluates the draws of a group one at a time on an input
+/// they share. Outside a group, `f(0)` once. Each stream continues where
+/// `f` left it.
+///
+/// ```
+/// use fanaroff_nn::draw::{WeightDraw, group, per_draw, weight_noise};
+/// use rand::{RngCore, SeedableRng, rngs::StdRng};
+/// let mut fallback = StdRng::seed_from_u64(0);
+/// let _pass = WeightDraw::begin_group(&[4, 9], 50);
+/// let noise = per_draw(|_| {
+///     assert_eq!(group(), None); // one draw at a time
+///     weight_noise(&mut fallback, |r| r.next_u64())
+/// });
+/// assert_eq!(noise, vec![StdRng::seed_from_u64(4).next_u64(), StdRng::seed_from_u64(9).next_u64()]);
+/// assert_eq!(group().map(|g| g.draws), Some(2));
+/// ```
+pub fn per_draw<T>(mut f: impl FnMut(usize) -> T) -> Vec<T> {
+    let Some(active) = group_taken() else {
+        return vec![f(0)];
+    };
+    let (mut streams, sampling) = active;
+    let mut out = Vec::with_capacity(streams.len());
+    for (g, stream) in streams.iter_mut().enumerate() {
+        let one = std::mem::replace(stream, StdRng::seed_from_u64(0));
+        let guard = WeightDraw::install(Active {
+            weights: Some(vec![one]),
+            weight_sampling: sampling,
+            batch: None,
+        });
+        out.push(f(g));
+        let back = DRAW.with(|d| d.borrow_mut().as_mut().and_then(|a| a.weights.take()));
+        drop(guard);
+        if let Some(mut v) = back {
+            *stream = v.pop().expect("one stream");
+        }
+    }
+    DRAW.with(|d| {
+        if let Some(a) = d.borrow_mut().as_mut() {
+            a.weights = Some(streams);
+        }
+    });
+    out
+}
+
+/// The streams of an active group of several draws, taken out (the group
+/// stays installed without them), and its weight-sampling flag.
+fn group_taken() -> Option<(Vec<StdRng>, bool)> {
+    DRAW.with(|d| {
+        let mut d = d.borrow_mut();
+        let a = d.as_mut()?;
+        a.batch?;
+        Some((a.weights.take()?, a.weight_sampling))
+    })
+}
+
 /// The active group of several draws, if any (`None` outside a pass, in
 /// an ordinary one-draw pass and while [`WeightDraw::suspend`] holds).
 pub fn group() -> Option<DrawGroup> {
