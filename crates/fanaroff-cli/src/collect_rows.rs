@@ -34,19 +34,21 @@ impl Collected {
             .map_or_else(Vec::new, |(_, _, r)| r.row_keys.clone())
     }
 
-    /// Numeric fields of the study rows that are not row keys, in the
-    /// order of the first row.
+    /// Numeric fields of the study rows that are not row keys: every field
+    /// that is a number in some row (rows of different tests fill
+    /// different fields), in the order they are first seen.
     fn row_fields(&self) -> Vec<String> {
         let keys = self.row_keys();
-        let first = self.runs.iter().flat_map(|(_, _, r)| r.rows.first()).next();
-        first
-            .and_then(|r| r.as_object())
-            .map_or_else(Vec::new, |o| {
-                o.iter()
-                    .filter(|(k, v)| v.is_number() && !keys.contains(k))
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
+        let mut fields: Vec<String> = Vec::new();
+        let rows = self.runs.iter().flat_map(|(_, _, r)| r.rows.iter());
+        for o in rows.filter_map(|r| r.as_object()) {
+            for (k, v) in o {
+                if v.is_number() && !keys.contains(k) && !fields.contains(k) {
+                    fields.push(k.clone());
+                }
+            }
+        }
+        fields
     }
 
     fn flat_rows(&self) -> Vec<FlatRow<'_>> {
@@ -311,5 +313,41 @@ mod tests {
         );
         assert!(summary.contains("0.1,snr,2,0.25"), "{summary}");
         assert_eq!(c.rows_csv().lines().count(), 9);
+    }
+
+    #[test]
+    fn a_field_missing_from_the_first_row_still_gets_its_column() {
+        // the robustness study: the clean row has no attack success, the
+        // attack rows have no accuracy
+        let rows = |s: f64| {
+            vec![
+                json!({"criterion": "clean", "accuracy": 0.9, "success": null}),
+                json!({"criterion": "pgd", "accuracy": null, "success": s}),
+            ]
+        };
+        let c = Collected {
+            axes: vec!["seed".into()],
+            runs: vec![
+                (0, vec!["0".into()], record(0, 0.1, rows(0.2))),
+                (1, vec!["1".into()], record(1, 0.1, rows(0.4))),
+            ],
+            missing: vec![],
+            failed: vec![],
+        };
+        let summary = c.rows_summary_csv();
+        let head = summary.lines().next().unwrap();
+        assert!(head.contains("success_mean"), "{summary}");
+        let pgd = summary.lines().find(|l| l.starts_with("pgd")).unwrap();
+        assert!(
+            pgd.contains(",0.30000000000000004,") || pgd.contains(",0.3,"),
+            "{summary}"
+        );
+        assert!(
+            c.rows_csv()
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with("accuracy,success")
+        );
     }
 }
