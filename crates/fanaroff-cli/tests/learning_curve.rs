@@ -2,7 +2,7 @@
 //! passes per epoch, and test metrics logged along the way without
 //! touching training or selection; grouped test draws change no metric.
 
-use fanaroff_cli::{Experiment, RunOptions, run};
+use fanaroff_cli::{Experiment, RunOptions, RunRecord, run};
 use std::path::PathBuf;
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -37,17 +37,28 @@ fn history(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     (head, rows)
 }
 
+/// The plain run and one with `training` / `evaluation` additions, in
+/// `tmp/plain` and `tmp/other`.
+fn plain_and(
+    tmp: &std::path::Path,
+    training: &str,
+    evaluation: &str,
+) -> (RunRecord, RunRecord, Experiment) {
+    let plain = run(&experiment("", ""), &RunOptions::new(tmp.join("plain"))).unwrap();
+    let exp = experiment(training, evaluation);
+    let other = run(&exp, &RunOptions::new(tmp.join("other"))).unwrap();
+    (plain, other, exp)
+}
+
 #[test]
 fn test_metrics_at_chosen_epochs_leave_training_alone() {
     let tmp = temp_dir("probe");
-    let plain = run(&experiment("", ""), &RunOptions::new(tmp.join("plain"))).unwrap();
-    let probed_exp = experiment("", ", test_at_epochs = [1, 3]");
-    let probed = run(&probed_exp, &RunOptions::new(tmp.join("probed"))).unwrap();
+    let (plain, probed, probed_exp) = plain_and(&tmp, "", ", test_at_epochs = [1, 3]");
     assert_eq!(
         plain.metrics, probed.metrics,
         "same training, same selection"
     );
-    let (head, rows) = history(&tmp.join("probed"));
+    let (head, rows) = history(&tmp.join("other"));
     let col = head
         .iter()
         .position(|c| c == "test_acc")
@@ -69,10 +80,8 @@ fn test_metrics_at_chosen_epochs_leave_training_alone() {
 #[test]
 fn passes_per_epoch_trains_on_more_batches_per_epoch() {
     let tmp = temp_dir("passes");
-    let one = run(&experiment("", ""), &RunOptions::new(tmp.join("one"))).unwrap();
-    let exp = experiment(", passes_per_epoch = 4", "");
-    let four = run(&exp, &RunOptions::new(tmp.join("four"))).unwrap();
-    let (_, rows) = history(&tmp.join("four"));
+    let (one, four, exp) = plain_and(&tmp, ", passes_per_epoch = 4", "");
+    let (_, rows) = history(&tmp.join("other"));
     assert_eq!(rows.len(), 3, "still three epochs, one validation each");
     assert_ne!(one.metrics, four.metrics);
     let again = Experiment::from_toml(&exp.to_toml().unwrap()).unwrap();

@@ -293,9 +293,17 @@ impl RobustnessStudy {
             right.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
         );
         let mut flips = Flips::new(ys.len());
-        let mut rows = self.pgd(cls, &xs, &ys, scaling, seed, &predict, &mut flips)?;
+        let targets = Targets {
+            cls,
+            xs: &xs,
+            ys: &ys,
+            bounds: Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?,
+            unit: scaling.apply_value(1.0) - scaling.apply_value(0.0),
+            seed,
+        };
+        let mut rows = self.pgd(&targets, &predict, &mut flips)?;
         if self.one_pixel > 0 {
-            rows.push(self.one_pixel(cls, &xs, &ys, scaling, seed, &mut flips)?);
+            rows.push(self.one_pixel(&targets, &mut flips)?);
         }
         if let Some(seq) = model.as_any().and_then(|a| a.downcast_ref::<Sequential>()) {
             rows.extend(flips.row(seq, &xs, clean, labels)?);
@@ -304,25 +312,19 @@ impl RobustnessStudy {
     }
 
     /// One row per PGD budget; records each image's flip at its smallest budget.
-    #[allow(clippy::too_many_arguments)]
     fn pgd(
         &self,
-        cls: &dyn GradientClassifier,
-        xs: &Array4<f32>,
-        ys: &[usize],
-        scaling: Scaling,
-        seed: u64,
+        t: &Targets<'_>,
         predict: &dyn Fn(&Array4<f32>) -> Result<Vec<usize>>,
         flips: &mut Flips,
     ) -> Result<Vec<RobustnessRow>> {
-        let bounds = Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?;
-        let unit = scaling.apply_value(1.0) - scaling.apply_value(0.0);
+        let (xs, ys, unit) = (t.xs, t.ys, t.unit);
         let mut rows = Vec::new();
         for &eps in &self.pgd_eps {
-            let pgd = Pgd::new(Norm::LInf, eps * unit, bounds)?
+            let pgd = Pgd::new(Norm::LInf, eps * unit, t.bounds)?
                 .steps(self.pgd_steps, 0.25 * eps * unit)?
                 .eot(self.eot)?;
-            let adv = pgd.attack(cls, xs.view(), ys, seed)?;
+            let adv = pgd.attack(t.cls, xs.view(), ys, t.seed)?;
             let pred = predict(&adv)?;
             let mut flipped = 0;
             for (j, (a, b)) in pred.iter().zip(ys).enumerate() {
@@ -341,21 +343,12 @@ impl RobustnessStudy {
 
     /// The one-pixel attack on the first `one_pixel` images; a success is
     /// each image's preferred flip.
-    fn one_pixel(
-        &self,
-        cls: &dyn GradientClassifier,
-        xs: &Array4<f32>,
-        ys: &[usize],
-        scaling: Scaling,
-        seed: u64,
-        flips: &mut Flips,
-    ) -> Result<RobustnessRow> {
-        let bounds = Bounds::new(scaling.apply_value(0.0), scaling.apply_value(255.0))?;
-        let de = OnePixel::new(Goal::PAPER_UNTARGETED, bounds);
-        let n = self.one_pixel.min(ys.len());
+    fn one_pixel(&self, t: &Targets<'_>, flips: &mut Flips) -> Result<RobustnessRow> {
+        let de = OnePixel::new(Goal::PAPER_UNTARGETED, t.bounds);
+        let n = self.one_pixel.min(t.ys.len());
         let mut wins = 0;
-        for (j, &y) in ys.iter().enumerate().take(n) {
-            let r = de.attack(cls, xs.index_axis(Axis(0), j), y, seed + j as u64)?;
+        for (j, &y) in t.ys.iter().enumerate().take(n) {
+            let r = de.attack(t.cls, t.xs.index_axis(Axis(0), j), y, t.seed + j as u64)?;
             if r.success {
                 wins += 1;
                 flips.offer(j, 0.0, || r.image.clone());
@@ -366,6 +359,18 @@ impl RobustnessStudy {
         row.attacked = Some(n);
         Ok(row)
     }
+}
+
+/// The correctly classified images the attacks work on, and their setting.
+struct Targets<'a> {
+    cls: &'a dyn GradientClassifier,
+    xs: &'a Array4<f32>,
+    ys: &'a [usize],
+    /// Valid input range.
+    bounds: Bounds,
+    /// One pixel unit (of 0-255) in model input scale.
+    unit: f32,
+    seed: u64,
 }
 
 /// Per attacked image, its misclassified copy of lowest cost: a successful
