@@ -235,19 +235,23 @@ def bench(a):
     for tag, bayes in [("det", False), ("bayes", True)][: 1 if a.det_only else 2]:
         model = AttentionNet(bayes)
         out["params_" + tag] = sum(p.numel() for p in model.parameters())
-        model.train()
-        out["fwd_bwd_" + tag] = timed(lambda: loss_of(model, xb, yb, 1).backward(), a.mb_repeats, 2)
+        if a.only == "all":
+            model.train()
+            out["fwd_bwd_" + tag] = timed(lambda: loss_of(model, xb, yb, 1).backward(), a.mb_repeats, 2)
         model.eval()
 
         def infer():
             with torch.no_grad():
                 for i in range(0, len(yte), a.batch):
                     model(xte[i:i + a.batch])
-        out["inference_" + tag] = timed(infer, a.repeats, 1)
-        opt = torch.optim.Adam(model.parameters(), lr=LR)
-        out["epoch_" + tag] = timed(epoch_fn(model, opt, xtr, ytr, a.batch, gen), a.repeats, 1)
+        if a.only in ("all", "inference"):
+            out["inference_" + tag] = timed(infer, a.repeats, 1)
+        if a.only in ("all", "epoch"):
+            opt = torch.optim.Adam(model.parameters(), lr=LR)
+            out["epoch_" + tag] = timed(epoch_fn(model, opt, xtr, ytr, a.batch, gen), a.repeats, 1)
         for k in ("fwd_bwd", "inference", "epoch"):
-            print("%s_%-5s median %.3f s" % (k, tag, out[k + "_" + tag]["median"]), flush=True)
+            if k + "_" + tag in out:
+                print("%s_%-5s median %.3f s" % (k, tag, out[k + "_" + tag]["median"]), flush=True)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     text = json.dumps(out, indent=2)
     if a.out:
@@ -269,6 +273,8 @@ def main():
     b.add_argument("--mb-repeats", type=int, default=10)
     b.add_argument("--batch", type=int, default=16)
     b.add_argument("--det-only", action="store_true")
+    b.add_argument("--only", choices=["all", "epoch", "inference"], default="all",
+                   help="time only training epochs or only inference (peak memory of each alone)")
     b.add_argument("--out", default="")
     sub.add_parser("params", help="print the parameter counts")
     a = p.parse_args()

@@ -18,7 +18,7 @@
 
 use clap::Parser;
 use fanaroff::train::Loader;
-use fanaroff_examples::attention_bench::{AttentionData, Repeats, measure, predictives};
+use fanaroff_examples::attention_bench::{AttentionData, Parts, Repeats, measure, predictives};
 use fanaroff_examples::timing::{BenchResult, peak_rss_mib};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -47,6 +47,9 @@ struct Args {
     /// Skip the training epochs (forward + backward and inference only).
     #[arg(long)]
     no_epoch: bool,
+    /// `epoch` or `inference` alone (each with its own peak memory), or `all`.
+    #[arg(long, default_value = "all")]
+    only: String,
     /// Upper bound of the buffer pool in MiB (default: the library's).
     #[arg(long)]
     pool_mib: Option<usize>,
@@ -67,6 +70,7 @@ fn main() -> BenchResult<()> {
     if let Some(mib) = a.pool_mib {
         fanaroff::tensor::pool::set_max_bytes(mib << 20);
     }
+    let parts = Parts::from_flags(&a.only, a.no_epoch)?;
     let data = AttentionData::open(&a.data)?;
     let r = Repeats {
         repeats: a.repeats,
@@ -81,7 +85,7 @@ fn main() -> BenchResult<()> {
     out.insert("test_images".into(), json!(data.test.len()));
     for bayes in [false, true] {
         if !(bayes && a.det_only) {
-            measure(bayes, &data, r, !a.no_epoch, &mut out)?;
+            measure(bayes, &data, r, parts, &mut out)?;
         }
     }
     predictives(&data.test, r, &a.draws_per_pass, &mut out)?;

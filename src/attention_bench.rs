@@ -198,9 +198,42 @@ pub fn predictives(
     Ok(())
 }
 
-/// Every measurement of one network into `out` (`params_<tag>`,
-/// `fwd_bwd_<tag>`, `inference_<tag>` and, with `epochs`, `epoch_<tag>`;
-/// `tag` is `det` or `bayes`), printing the medians.
+/// Which measurements to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// Forward + backward of one batch.
+    pub fwd_bwd: bool,
+    /// Inference over the test images.
+    pub inference: bool,
+    /// Training epochs.
+    pub epoch: bool,
+}
+
+impl Parts {
+    /// `only` is `all`, `epoch` (a training run alone) or `inference`
+    /// (inference alone), so that each has its own peak memory;
+    /// `no_epoch` drops the epochs from `all`.
+    ///
+    /// # Errors
+    /// Another `only`.
+    pub fn from_flags(only: &str, no_epoch: bool) -> BenchResult<Self> {
+        let (f, i, e) = match only {
+            "all" => (true, true, !no_epoch),
+            "epoch" => (false, false, true),
+            "inference" => (false, true, false),
+            other => return Err(format!("--only {other}: all, epoch or inference").into()),
+        };
+        Ok(Parts {
+            fwd_bwd: f,
+            inference: i,
+            epoch: e,
+        })
+    }
+}
+
+/// The chosen measurements of one network into `out` (`params_<tag>`,
+/// `fwd_bwd_<tag>`, `inference_<tag>`, `epoch_<tag>`; `tag` is `det` or
+/// `bayes`), printing the medians.
 ///
 /// # Errors
 /// Model and training errors.
@@ -208,19 +241,22 @@ pub fn measure(
     bayes: bool,
     data: &AttentionData,
     r: Repeats,
-    epochs: bool,
+    which: Parts,
     out: &mut Map<String, Value>,
 ) -> BenchResult<()> {
     let tag = if bayes { "bayes" } else { "det" };
     let params = model(bayes)?.model.num_parameters();
     out.insert(format!("params_{tag}"), json!(params));
-    let first: Vec<usize> = (0..r.batch.min(data.train.len())).collect();
-    let batch = data.train.batch(&first, 0, true)?;
-    let mut parts = vec![
-        ("fwd_bwd", fwd_bwd(bayes, &batch, r)?),
-        ("inference", inference(bayes, &data.test, r)?),
-    ];
-    if epochs {
+    let mut parts = Vec::new();
+    if which.fwd_bwd {
+        let first: Vec<usize> = (0..r.batch.min(data.train.len())).collect();
+        let batch = data.train.batch(&first, 0, true)?;
+        parts.push(("fwd_bwd", fwd_bwd(bayes, &batch, r)?));
+    }
+    if which.inference {
+        parts.push(("inference", inference(bayes, &data.test, r)?));
+    }
+    if which.epoch {
         parts.push(("epoch", epoch(bayes, &data.train, r)?));
     }
     for (key, v) in parts {

@@ -284,7 +284,29 @@ fn bench_attention_writes_the_keys_of_its_pytorch_twin() {
     ] {
         assert!(json[key]["median"].as_f64().unwrap() > 0.0, "{key}");
     }
+    // `--only inference` times inference alone (its own peak memory)
+    let status = Command::new(example("bench_attention"))
+        .args([
+            "--threads",
+            "1",
+            "--repeats",
+            "1",
+            "--det-only",
+            "--only",
+            "inference",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let alone: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert!(alone["inference_det"]["median"].as_f64().unwrap() > 0.0);
+    assert!(alone.get("fwd_bwd_det").is_none() && alone.get("epoch_det").is_none());
     let twin = std::fs::read_to_string("bench/torch_attention_reference.py").unwrap();
+    assert!(twin.contains("\"--only\""), "the twin has --only too");
     for key in [
         "\"fwd_bwd_\"",
         "\"inference_\"",
