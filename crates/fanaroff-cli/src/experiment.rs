@@ -225,8 +225,29 @@ impl Experiment {
         self.training.clone().check()?;
         self.evaluation.check()?;
         self.check_val_tta()?;
+        self.check_test_epochs()?;
         self.step.check()?;
         self.study.check()
+    }
+
+    /// A learning-curve epoch that never comes (0, or past the last
+    /// epoch) would silently measure nothing.
+    fn check_test_epochs(&self) -> Result<()> {
+        let last = self.training.epochs;
+        match self
+            .evaluation
+            .test_at_epochs
+            .iter()
+            .find(|&&e| e == 0 || e > last)
+        {
+            Some(e) => Err(invalid(
+                "evaluation.test_at_epochs",
+                format!(
+                    "epoch {e} is outside 1..={last} (epochs are 1-based and training runs {last})"
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Augmented validation needs an augmentation and reports only
@@ -349,6 +370,14 @@ mod tests {
             (
                 "[data]\nsynthetic = 64\n[evaluation]\ndraws_per_pass = 0",
                 "draws_per_pass",
+            ),
+            (
+                "[data]\nsynthetic = 64\n[training]\nepochs = 3\n[evaluation]\ntest_at_epochs = [2, 4]",
+                "epoch 4 is outside 1..=3",
+            ),
+            (
+                "[data]\nsynthetic = 64\n[evaluation]\ntest_at_epochs = [0]",
+                "test_at_epochs",
             ),
             ("[data]\nsynthetic = 64\nseed = \"x\"", "seed"),
             ("seed = 1", "source"),
