@@ -32,10 +32,22 @@ fn every_shipped_file_is_valid() {
     }
     assert!(seen >= 14, "{seen} files");
     let paper = Experiment::from_file(&dir.join("bbb_paper.toml")).unwrap();
-    assert_eq!(
-        (paper.training.epochs, paper.data.augment.is_identity()),
-        (500, true)
-    );
+    let ours = Experiment::from_file(&dir.join("bbb_paper_total.toml")).unwrap();
+    for (e, lr, grad) in [(&paper, 1e-4, "DetachedMu"), (&ours, 5e-5, "Total")] {
+        assert_eq!(
+            (e.training.epochs, e.data.augment.is_identity()),
+            (500, true)
+        );
+        let text = e.to_toml().unwrap();
+        assert!(
+            text.contains(&format!("log_q_gradient = \"{grad}\"")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("lr = {lr:e}")) || text.contains(&format!("lr = {lr}")),
+            "{text}"
+        );
+    }
     let study = Grid::from_file(&dir.join("temperature_prior_seed.toml")).unwrap();
     assert_eq!(study.len(), 54);
     let cold = Grid::from_file(&dir.join("study/cold_posterior.toml")).unwrap();
