@@ -117,7 +117,7 @@ pub(super) fn backward(
     let col_rows = row_offsets(ckk, hw);
     let dy_rows = row_offsets(g.o, hw);
     // One task per chunk of images: accumulates its own dW, writes its dX.
-    let per_chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
+    let per_chunk = |_: usize, xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
         let mut dw = if need_w {
             vec![0.0f32; g.o * ckk]
         } else {

@@ -7,7 +7,9 @@
 //! by `c Hp Wp + ki Wp + kj`. The GEMM reads those shifted rows directly; the
 //! `Wp - Wo` extra columns of each wide row are discarded (forward) or held
 //! at zero (gradients). The buffer carries `kw - 1` spare zeros so the last
-//! shifted row stays in bounds.
+//! shifted row stays in bounds. When the weight gradient will be needed,
+//! the forward pass keeps every image's padded copy ([`KeptInput`]) and
+//! the weight gradient reads it instead of padding the input again.
 
 use super::{Geometry, backward_chunks, chunk_len};
 use crate::gemm::{gemm_nn, gemm_nt};
@@ -20,21 +22,22 @@ fn round_cols(n: usize) -> usize {
     n.div_ceil(16) * 16
 }
 
-/// A zero-padded image with the shifted-row offsets of one kernel. The
-/// buffer comes from the buffer pool and goes back to it when dropped.
-struct Padded {
+/// Where a zero-padded image lives in a buffer of `len` floats, with the
+/// shifted-row offsets of one kernel.
+struct Layout {
     hp: usize,
     wp: usize,
     ph: usize,
     pw: usize,
     /// Wide GEMM columns: `(hp - kh + 1) wp` rounded up by [`round_cols`].
     cols: usize,
-    buf: Vec<f32>,
+    /// Floats per padded image.
+    len: usize,
     /// `offsets[(c kh + ki) kw + kj] = c hp wp + ki wp + kj`.
     offsets: Vec<usize>,
 }
 
-impl Padded {
+impl Layout {
     fn new(c: usize, h: usize, w: usize, ph: usize, pw: usize, kh: usize, kw: usize) -> Self {
         let (hp, wp) = (h + 2 * ph, w + 2 * pw);
         let mut offsets = Vec::with_capacity(c * kh * kw);
@@ -50,31 +53,37 @@ impl Padded {
         // The last shifted row starts at c hp wp - n_wide + kw - 1 and reads
         // `cols` values.
         let len = c * hp * wp + kw - 1 + (cols - n_wide);
-        Padded {
+        Layout {
             hp,
             wp,
             ph,
             pw,
             cols,
-            buf: crate::pool::take_zeroed(len),
+            len,
             offsets,
         }
     }
 
-    /// Copies one `[C, H, W]` image into the interior; the border stays zero.
-    fn fill(&mut self, img: &[f32], h: usize, w: usize) {
+    /// Copies one `[C, H, W]` image into the interior of a zeroed padded
+    /// buffer `dst`; the border stays zero.
+    fn fill(&self, dst: &mut [f32], img: &[f32], h: usize, w: usize) {
         for (ci, plane) in img.chunks(h * w).enumerate() {
             for (y, row) in plane.chunks(w).enumerate() {
                 let at = ci * self.hp * self.wp + (y + self.ph) * self.wp + self.pw;
-                self.buf[at..at + w].copy_from_slice(row);
+                dst[at..at + w].copy_from_slice(row);
             }
         }
     }
 }
 
-impl Drop for Padded {
+/// The padded copies of every image of a batch, made by the forward pass
+/// and kept for the weight gradient so that it does not pad the same input
+/// again. Handed back to the buffer pool when dropped.
+pub(super) struct KeptInput(Vec<f32>);
+
+impl Drop for KeptInput {
     fn drop(&mut self) {
-        crate::pool::recycle(std::mem::take(&mut self.buf));
+        crate::pool::recycle(std::mem::take(&mut self.0));
     }
 }
 
@@ -138,10 +147,10 @@ impl Drop for Scratch {
     }
 }
 
-/// The padded-input buffer of one chunk and the shape of the wide output
-/// rows it produces (`[O, Ho, Wp]`, planes `cols` apart).
-fn padded_input(g: &Geometry) -> (Padded, Wide) {
-    let pad = Padded::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
+/// The padded-input layout and the shape of the wide output rows it
+/// produces (`[O, Ho, Wp]`, planes `cols` apart).
+fn padded_input(g: &Geometry) -> (Layout, Wide) {
+    let pad = Layout::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
     let shape = Wide {
         ld: pad.cols,
         wp: pad.wp,
@@ -151,26 +160,39 @@ fn padded_input(g: &Geometry) -> (Padded, Wide) {
     (pad, shape)
 }
 
-pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
-    let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
-    let cl = chunk_len(g.n);
+/// The forward pass. With `keep`, every image's padded copy stays in one
+/// buffer that is returned for the weight gradient; without, each chunk
+/// reuses one padded buffer.
+pub(super) fn forward(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    keep: bool,
+) -> Option<KeptInput> {
+    let (chw, ohw, cl) = (g.chw(), g.ohw(), chunk_len(g.n));
+    let (pad, shape) = padded_input(g);
+    let slots_per_chunk = if keep { cl } else { 1 };
+    let mut slots = crate::pool::take_zeroed(g.n.div_ceil(cl) * slots_per_chunk * pad.len);
     out.par_chunks_mut(cl * ohw)
         .zip(x.par_chunks(cl * chw))
-        .for_each(|(yc, xc)| {
-            let (mut pad, shape) = padded_input(g);
+        .zip(slots.par_chunks_mut(slots_per_chunk * pad.len))
+        .for_each(|((yc, xc), sc)| {
             let n = pad.cols;
             let mut wide = Scratch::dirty(g.o * n);
-            for (yi, xi) in yc.chunks_mut(ohw).zip(xc.chunks(chw)) {
-                pad.fill(xi, g.h, g.w);
-                let b = &pad.buf;
+            let images = yc.chunks_mut(ohw).zip(xc.chunks(chw));
+            for (i, (yi, xi)) in images.enumerate() {
+                let slot = &mut sc[(i % slots_per_chunk) * pad.len..][..pad.len];
+                pad.fill(slot, xi, g.h, g.w);
                 gemm_nn(
                     g.o,
                     n,
-                    ckk,
+                    g.ckk(),
                     w,
-                    ckk,
+                    g.ckk(),
                     1,
-                    b,
+                    slot,
                     &pad.offsets,
                     &mut wide.0,
                     n,
@@ -179,6 +201,13 @@ pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>, 
                 compact(&wide.0, shape, bias, yi);
             }
         });
+    if keep {
+        slots.truncate(g.n * pad.len);
+        Some(KeptInput(slots))
+    } else {
+        crate::pool::recycle(slots);
+        None
+    }
 }
 
 /// The kernel flipped in both axes with input and output channels swapped:
@@ -198,17 +227,25 @@ fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
     wflip
 }
 
-/// One chunk's weight gradient: `dW += dY_wide (shifted rows of X)^T` per image.
-fn weight_grad_chunk(g: &Geometry, xc: &[f32], dyc: &[f32]) -> Vec<f32> {
+/// One chunk's weight gradient: `dW += dY_wide (shifted rows of X)^T` per
+/// image, reading the forward pass's padded copies when it kept them
+/// (`kept` starts at the chunk's first image).
+fn weight_grad_chunk(g: &Geometry, xc: &[f32], dyc: &[f32], kept: Option<&[f32]>) -> Vec<f32> {
     let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
     let mut dw = vec![0.0f32; g.o * ckk];
-    let (mut pad, shape) = padded_input(g);
+    let (pad, shape) = padded_input(g);
     let n = pad.cols;
+    let mut own = Scratch::zeroed(if kept.is_some() { 0 } else { pad.len });
     let mut dy_wide = Scratch::zeroed(g.o * n);
-    for (xi, dyi) in xc.chunks(chw).zip(dyc.chunks(ohw)) {
-        pad.fill(xi, g.h, g.w);
+    for (i, (xi, dyi)) in xc.chunks(chw).zip(dyc.chunks(ohw)).enumerate() {
+        let b: &[f32] = match kept {
+            Some(k) => &k[i * pad.len..(i + 1) * pad.len],
+            None => {
+                pad.fill(&mut own.0, xi, g.h, g.w);
+                &own.0
+            }
+        };
         widen(dyi, shape, &mut dy_wide.0);
-        let b = &pad.buf;
         gemm_nt(
             g.o,
             ckk,
@@ -231,7 +268,8 @@ fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
     let (chw, ohw) = (g.chw(), g.ohw());
     let okk = g.o * g.kh * g.kw;
     let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
-    let mut dy_pad = Padded::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
+    let dy_pad = Layout::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
+    let mut dy_buf = Scratch::zeroed(dy_pad.len);
     let n = dy_pad.cols;
     let shape = Wide {
         ld: n,
@@ -241,8 +279,8 @@ fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
     };
     let mut dx_wide = Scratch::dirty(g.c * n);
     for (dyi, dxi) in dyc.chunks(ohw).zip(dxc.chunks_mut(chw)) {
-        dy_pad.fill(dyi, g.ho, g.wo);
-        let (b, rows) = (&dy_pad.buf, &dy_pad.offsets);
+        dy_pad.fill(&mut dy_buf.0, dyi, g.ho, g.wo);
+        let (b, rows) = (&dy_buf.0, &dy_pad.offsets);
         gemm_nn(
             g.c,
             n,
@@ -260,29 +298,103 @@ fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
     }
 }
 
-/// Input and weight gradients (each only when asked for).
+/// Input and weight gradients (each only when asked for); `kept` is the
+/// forward pass's padded input when it kept one.
 pub(super) fn backward(
     g: &Geometry,
     x: &[f32],
     w: &[f32],
     dy: &[f32],
-    need_x: bool,
-    need_w: bool,
+    need: (bool, bool),
+    kept: Option<&KeptInput>,
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+    let (need_x, need_w) = need;
     let wflip = if need_x {
         flip_kernel(g, w)
     } else {
         Vec::new()
     };
-    let per_chunk = |xc: &[f32], dyc: &[f32], dxc: Option<&mut [f32]>| -> Vec<f32> {
+    let len = padded_input(g).0.len;
+    let per_chunk = |first: usize, xc: &[f32], dyc: &[f32], dxc: Option<&mut [f32]>| {
         if let Some(dxc) = dxc {
             input_grad_chunk(g, &wflip, dyc, dxc);
         }
         if need_w {
-            weight_grad_chunk(g, xc, dyc)
+            let kept = kept.map(|k| &k.0[first * len..]);
+            weight_grad_chunk(g, xc, dyc, kept)
         } else {
             Vec::new()
         }
     };
     backward_chunks(g, x, dy, need_x, need_w, false, per_chunk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The weight gradient from the forward pass's kept padded input equals,
+    /// bit for bit, the one that pads the input itself; so does the output.
+    #[test]
+    fn kept_input_gives_the_same_sums() {
+        let g = Geometry {
+            n: 5,
+            c: 3,
+            h: 9,
+            w: 7,
+            o: 4,
+            kh: 3,
+            kw: 3,
+            sh: 1,
+            sw: 1,
+            ph: 1,
+            pw: 1,
+            ho: 9,
+            wo: 7,
+        };
+        let wave =
+            |len: usize, f: f32| (0..len).map(|i| ((i as f32) * f).sin()).collect::<Vec<_>>();
+        let (x, w, dy) = (
+            wave(g.n * g.chw(), 0.37),
+            wave(g.o * g.ckk(), 0.71),
+            wave(g.n * g.ohw(), 0.13),
+        );
+        let mut y_keep = vec![0.0; g.n * g.ohw()];
+        let mut y_plain = vec![0.0; g.n * g.ohw()];
+        let kept = forward(&g, &x, &w, None, &mut y_keep, true);
+        assert!(forward(&g, &x, &w, None, &mut y_plain, false).is_none());
+        assert_eq!(y_keep, y_plain);
+        let kept = kept.expect("kept input");
+        assert_eq!(kept.0.len(), g.n * padded_input(&g).0.len);
+        let (dx_k, dw_k) = backward(&g, &x, &w, &dy, (true, true), Some(&kept));
+        let (dx_p, dw_p) = backward(&g, &x, &w, &dy, (true, true), None);
+        assert_eq!(dx_k, dx_p);
+        let (dw_k, dw_p) = (dw_k.unwrap(), dw_p.unwrap());
+        assert_eq!(dw_k, dw_p);
+        // and the sums are right: dW[o][c][ki][kj] by brute force
+        let at = |o: usize, c: usize, ki: usize, kj: usize| {
+            let mut s = 0.0f64;
+            for i in 0..g.n {
+                for y in 0..g.ho {
+                    for xx in 0..g.wo {
+                        let (iy, ix) = ((y + ki) as isize - 1, (xx + kj) as isize - 1);
+                        if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize {
+                            continue;
+                        }
+                        let xv = x[i * g.chw() + c * g.h * g.w + iy as usize * g.w + ix as usize];
+                        s += (xv * dy[i * g.ohw() + o * g.ho * g.wo + y * g.wo + xx]) as f64;
+                    }
+                }
+            }
+            s as f32
+        };
+        for (o, c, ki, kj) in [(0, 0, 0, 0), (3, 2, 2, 1), (1, 1, 1, 2)] {
+            let got = dw_k[((o * g.c + c) * g.kh + ki) * g.kw + kj];
+            assert!(
+                (got - at(o, c, ki, kj)).abs() < 1e-4,
+                "{got} vs {}",
+                at(o, c, ki, kj)
+            );
+        }
+    }
 }

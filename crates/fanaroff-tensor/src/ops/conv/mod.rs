@@ -76,7 +76,7 @@ pub(super) fn chunk_len(n: usize) -> usize {
     n.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
-/// Runs `per_chunk(images, output grads, input-grad slice)` over fixed chunks
+/// Runs `per_chunk(first image, images, output grads, input-grad slice)` over fixed chunks
 /// of the batch in parallel, and returns the input gradient (when `need_x`)
 /// and the weight gradient (when `need_w`: the chunks' partial sums, added in
 /// chunk order). `dx_zeroed` asks for a zero-filled input-gradient buffer,
@@ -92,7 +92,7 @@ pub(super) fn backward_chunks<F>(
     per_chunk: F,
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>)
 where
-    F: Fn(&[f32], &[f32], Option<&mut [f32]>) -> Vec<f32> + Sync,
+    F: Fn(usize, &[f32], &[f32], Option<&mut [f32]>) -> Vec<f32> + Sync,
 {
     let (chw, ohw, cl) = (g.chw(), g.ohw(), chunk_len(g.n));
     let mut dx = need_x.then(|| {
@@ -106,12 +106,14 @@ where
         Some(dx) => dx
             .par_chunks_mut(cl * chw)
             .zip(x.par_chunks(cl * chw).zip(dy.par_chunks(cl * ohw)))
-            .map(|(dxc, (xc, dyc))| per_chunk(xc, dyc, Some(dxc)))
+            .enumerate()
+            .map(|(k, (dxc, (xc, dyc)))| per_chunk(k * cl, xc, dyc, Some(dxc)))
             .collect(),
         None if need_w => x
             .par_chunks(cl * chw)
             .zip(dy.par_chunks(cl * ohw))
-            .map(|(xc, dyc)| per_chunk(xc, dyc, None))
+            .enumerate()
+            .map(|(k, (xc, dyc))| per_chunk(k * cl, xc, dyc, None))
             .collect(),
         None => Vec::new(),
     };
@@ -171,6 +173,8 @@ fn bias_grad(g: &Geometry, dy: &[f32]) -> ArrayD<f32> {
 struct Conv2dOp {
     g: Geometry,
     has_bias: bool,
+    /// The implicit strategy's padded input, kept for the weight gradient.
+    kept: Option<implicit::KeptInput>,
 }
 
 impl Backward for Conv2dOp {
@@ -201,7 +205,7 @@ impl Backward for Conv2dOp {
         let (dx, dw) = if g.pointwise() {
             pointwise::backward(&g, xs, ws, dys, need_x, need_w)
         } else if g.implicit() {
-            implicit::backward(&g, xs, ws, dys, need_x, need_w)
+            implicit::backward(&g, xs, ws, dys, (need_x, need_w), self.kept.as_ref())
         } else {
             explicit::backward(&g, xs, ws, dys, need_x, need_w)
         };
@@ -259,7 +263,8 @@ impl Tensor {
             w.as_slice().expect("standard layout"),
         );
         let bias_v: Option<Vec<f32>> = bias.map(|b| b.data().iter().copied().collect());
-        let out = forward_values(&g, x, w, bias_v.as_deref());
+        let keep = crate::graph::is_grad_enabled() && weight.is_requires_grad();
+        let (out, kept) = forward_values(&g, x, w, bias_v.as_deref(), keep);
         let y = ArrayD::from_shape_vec(IxDyn(&[g.n, g.o, g.ho, g.wo]), out).expect("output shape");
         let mut parents = vec![self.clone(), weight.clone()];
         if let Some(b) = bias {
@@ -271,6 +276,7 @@ impl Tensor {
             Conv2dOp {
                 g,
                 has_bias: bias.is_some(),
+                kept,
             },
         ))
     }
@@ -337,9 +343,17 @@ impl Geometry {
     }
 }
 
-/// The convolution's output values, `[N, O, Ho, Wo]` row-major. Without
-/// input channels, images or output pixels only the bias remains.
-fn forward_values(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+/// The convolution's output values, `[N, O, Ho, Wo]` row-major, and (with
+/// `keep`, on the implicit strategy) the padded input for the weight
+/// gradient. Without input channels, images or output pixels only the bias
+/// remains.
+fn forward_values(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    keep: bool,
+) -> (Vec<f32>, Option<implicit::KeptInput>) {
     let regular = g.n > 0 && g.ohw() > 0 && g.c > 0;
     if !regular {
         let mut out = vec![0.0f32; g.n * g.ohw()];
@@ -349,16 +363,17 @@ fn forward_values(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> V
                 *v = b[o];
             }
         }
-        return out;
+        return (out, None);
     }
     // Every element is written on the regular path.
     let mut out = crate::pool::take_dirty(g.n * g.ohw());
+    let mut kept = None;
     if g.pointwise() {
         pointwise::forward(g, x, w, bias, &mut out);
     } else if g.implicit() {
-        implicit::forward(g, x, w, bias, &mut out);
+        kept = implicit::forward(g, x, w, bias, &mut out, keep);
     } else {
         explicit::forward(g, x, w, bias, &mut out);
     }
-    out
+    (out, kept)
 }

@@ -37,7 +37,7 @@ pub(super) fn backward(
     let (hw, chw, ohw) = (g.hw_out(), g.chw(), g.ohw());
     let x_rows = row_offsets(g.c, hw);
     let dy_rows = row_offsets(g.o, hw);
-    let per_chunk = |xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
+    let per_chunk = |_: usize, xc: &[f32], dyc: &[f32], mut dxc: Option<&mut [f32]>| -> Vec<f32> {
         let mut dw = vec![0.0f32; if need_w { g.o * g.c } else { 0 }];
         for (i, dyi) in dyc.chunks(ohw).enumerate() {
             if need_w {
