@@ -43,14 +43,30 @@ impl Axis {
     }
 }
 
-/// A tick label for an axis-space value: `10^v` on a log axis, where only
-/// whole powers of ten are labelled.
-pub(crate) fn tick_label(v: f64, log: bool) -> String {
+/// Log axes spanning fewer decades than this label every tick, not only
+/// whole powers of ten (which would leave one label or none).
+const FEW_DECADES: f64 = 2.5;
+
+/// A tick label for an axis-space value on an axis `span` wide (in axis
+/// space). On a log axis the label is `10^v`: for every tick, to two
+/// significant digits, when the axis spans fewer than [`FEW_DECADES`]
+/// decades; otherwise only at whole powers of ten.
+pub(crate) fn tick_label(v: f64, log: bool, span: f64) -> String {
     match log {
+        true if span < FEW_DECADES => number(two_digits(10f64.powf(v))),
         true if (v - v.round()).abs() > 1e-9 => String::new(),
         true => number(10f64.powf(v.round())),
         false => number(v),
     }
+}
+
+/// `v` rounded to two significant digits.
+fn two_digits(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let unit = 10f64.powf(v.abs().log10().floor() - 1.0);
+    (v / unit).round() * unit
 }
 
 /// A short human form: at most three decimals, scientific outside
@@ -80,8 +96,13 @@ mod tests {
         assert_eq!(number(1e-4), "1e-4");
         assert_eq!(number(-0.0), "0");
         assert_eq!(number(12345.0), "1.2e4");
-        assert_eq!(tick_label(-2.0, true), "0.01");
-        assert_eq!(tick_label(-1.5, true), "");
+        assert_eq!(tick_label(-2.0, true, 4.0), "0.01");
+        assert_eq!(tick_label(-1.5, true, 4.0), "");
+        // a log axis over less than FEW_DECADES labels every tick
+        assert_eq!(tick_label(1.1, true, 0.9), "13");
+        assert_eq!(tick_label(-1.5, true, 2.0), "0.032");
+        assert_eq!(tick_label(2.0, true, 1.0), "100");
+        assert_eq!(tick_label(0.5, false, 1.0), "0.5");
     }
 
     #[test]

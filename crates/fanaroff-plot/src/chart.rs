@@ -273,12 +273,13 @@ impl Figure for LineChart {
             .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
             .map_err(draw_err)?;
         let (xlog, ylog) = (self.x.log, self.y.log);
+        let (xspan, yspan) = (xr.1 - xr.0, yr.1 - yr.0);
         chart
             .configure_mesh()
             .x_desc(self.x.label.as_str())
             .y_desc(self.y.label.as_str())
-            .x_label_formatter(&|v| tick_label(*v, xlog))
-            .y_label_formatter(&|v| tick_label(*v, ylog))
+            .x_label_formatter(&|v| tick_label(*v, xlog, xspan))
+            .y_label_formatter(&|v| tick_label(*v, ylog, yspan))
             .label_style((FAMILY, 13))
             .axis_desc_style((FAMILY, 15))
             .light_line_style(Color::LIGHT_GREY.rgb().mix(0.5))
