@@ -89,6 +89,7 @@ pub mod reliability;
 pub mod report;
 pub mod scores;
 pub mod study_uce;
+pub mod t_test;
 pub mod temperature;
 pub mod uce;
 pub mod uncertainty;
@@ -110,6 +111,7 @@ pub use reliability::{BinStat, DiagramKind, ReliabilityDiagram, binned_calibrati
 pub use report::{CalibrationReport, ReportConfig};
 pub use scores::{NLL_PROBABILITY_FLOOR, accuracy, brier, error_rate, nll};
 pub use study_uce::{STUDY_UCE_BINS, StudyUce, study_uce};
+pub use t_test::{TTest, paired_t_test};
 pub use temperature::{TemperatureScaling, softmax};
 pub use uce::{ClassUce, class_uce, uce, uncertainty_diagram};
 pub use uncertainty::{

@@ -217,7 +217,8 @@ impl Collected {
     }
 
     /// Writes `runs.csv`, `summary.csv`, `summary.md` and `paired.csv`
-    /// into `dir`, and with study rows `rows.csv` and `rows_summary.csv`.
+    /// into `dir`, and with study rows `rows.csv`, `rows_summary.csv` and
+    /// `paired_keys.csv` (rows of one run against each other).
     ///
     /// # Errors
     /// An unwritable folder.
@@ -235,6 +236,8 @@ impl Collected {
             fanaroff_train::write_atomic(&dir.join("rows.csv"), self.rows_csv().as_bytes())?;
             let summary = self.rows_summary_csv();
             fanaroff_train::write_atomic(&dir.join("rows_summary.csv"), summary.as_bytes())?;
+            let keys = self.paired_keys_csv();
+            fanaroff_train::write_atomic(&dir.join("paired_keys.csv"), keys.as_bytes())?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use crate::collect::{Collected, csv_cells};
 use crate::record::RunRecord;
+use fanaroff_calibrate::paired_t_test;
 use fanaroff_core::mean_std;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,15 +21,15 @@ fn cell(v: &serde_json::Value) -> String {
 type GroupKey = (Vec<String>, Vec<String>);
 
 /// One study row with the run it came from.
-struct FlatRow<'a> {
-    settings: Vec<String>,
-    seed: u64,
-    key: Vec<String>,
-    row: &'a serde_json::Map<String, serde_json::Value>,
+pub(crate) struct FlatRow<'a> {
+    pub settings: Vec<String>,
+    pub seed: u64,
+    pub key: Vec<String>,
+    pub row: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl Collected {
-    fn row_keys(&self) -> Vec<String> {
+    pub(crate) fn row_keys(&self) -> Vec<String> {
         self.runs
             .first()
             .map_or_else(Vec::new, |(_, _, r)| r.row_keys.clone())
@@ -37,7 +38,7 @@ impl Collected {
     /// Numeric fields of the study rows that are not row keys: every field
     /// that is a number in some row (rows of different tests fill
     /// different fields), in the order they are first seen.
-    fn row_fields(&self) -> Vec<String> {
+    pub(crate) fn row_fields(&self) -> Vec<String> {
         let keys = self.row_keys();
         let mut fields: Vec<String> = Vec::new();
         let rows = self.runs.iter().flat_map(|(_, _, r)| r.rows.iter());
@@ -51,7 +52,7 @@ impl Collected {
         fields
     }
 
-    fn flat_rows(&self) -> Vec<FlatRow<'_>> {
+    pub(crate) fn flat_rows(&self) -> Vec<FlatRow<'_>> {
         let keys = self.row_keys();
         let settings = |values: &[String]| -> Vec<String> {
             let seed = self.axes.iter().position(|k| k == "seed");
@@ -146,11 +147,12 @@ impl Collected {
 
     /// Differences between each value of a setting axis and the axis's
     /// first value, paired by seed, the other axes and the row key: one
-    /// line per (axis, value, row key, metric) with the number of pairs and
-    /// the mean and std of the differences. Run metrics come first
-    /// (`row` empty), then the numeric fields of study rows.
+    /// line per (axis, value, row key, metric) with the number of pairs,
+    /// the mean and std of the differences and a two-sided paired t-test
+    /// (`t`, `p`; empty with fewer than two pairs or no spread). Run metrics
+    /// come first (`row` empty), then the numeric fields of study rows.
     pub fn paired_csv(&self) -> String {
-        let mut s = String::from("axis,baseline,value,row,metric,n,mean,std\n");
+        let mut s = format!("axis,baseline,value,row,metric,{PAIRED_STATS}\n");
         let axes: Vec<usize> = (0..self.axes.len())
             .filter(|&j| self.axes[j] != "seed")
             .collect();
@@ -226,13 +228,21 @@ impl Collected {
     }
 }
 
-fn push_paired(s: &mut String, head: &[&str], d: &[f64]) {
+/// The statistics columns of a paired-differences table.
+pub(crate) const PAIRED_STATS: &str = "n,mean,std,t,p";
+
+/// One line: the `head` cells, then `n`, mean, std, t and p of the
+/// differences `d` (nothing when `d` is empty).
+pub(crate) fn push_paired(s: &mut String, head: &[&str], d: &[f64]) {
     if d.is_empty() {
         return;
     }
     let (m, sd) = mean_std(d);
+    let (t, p) = paired_t_test(d).map_or((String::new(), String::new()), |r| {
+        (r.t.to_string(), r.p.to_string())
+    });
     let cells: Vec<String> = head.iter().map(|c| c.to_string()).collect();
-    let _ = writeln!(s, "{},{},{m},{sd}", csv_cells(&cells), d.len());
+    let _ = writeln!(s, "{},{},{m},{sd},{t},{p}", csv_cells(&cells), d.len());
 }
 
 #[cfg(test)]
@@ -285,20 +295,31 @@ mod tests {
             failed: vec![],
         };
         let p = c.paired_csv();
+        // n, mean, std, t, p of the line that starts with `prefix`
         let line = |prefix: &str| {
             p.lines()
                 .find(|l| l.starts_with(prefix))
                 .unwrap_or_else(|| panic!("{prefix} in {p}"))
-                .rsplitn(4, ',')
-                .take(3)
-                .map(|x| x.parse::<f64>().unwrap())
+                .split(',')
+                .skip(5)
+                .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
                 .collect::<Vec<f64>>()
         };
-        // test error: -0.05 and -0.10 -> mean -0.075, std 0.0354, n 2
-        let m = line("lr,0.1,0.2,,test_error_mean");
-        assert_eq!(m[2], 2.0);
         assert!(
-            (m[1] + 0.075).abs() < 1e-12 && (m[0] - 0.035355339).abs() < 1e-8,
+            p.starts_with("axis,baseline,value,row,metric,n,mean,std,t,p\n"),
+            "{p}"
+        );
+        // test error: -0.05 and -0.10 -> mean -0.075, std 0.0354, n 2,
+        // t = -0.075 / (0.0354 / sqrt 2) = -3, p (1 df) = 1 - 2 atan(3) / pi
+        let m = line("lr,0.1,0.2,,test_error_mean");
+        assert_eq!(m[0], 2.0);
+        assert!(
+            (m[1] + 0.075).abs() < 1e-12 && (m[2] - 0.035355339).abs() < 1e-8,
+            "{m:?}"
+        );
+        let p_cauchy = 1.0 - 2.0 * 3f64.atan() / std::f64::consts::PI;
+        assert!(
+            (m[3] + 3.0).abs() < 1e-9 && (m[4] - p_cauchy).abs() < 1e-9,
             "{m:?}"
         );
         // rows: snr -0.2 and -0.1; random 0 and -0.2

@@ -30,6 +30,7 @@
 #[cfg(feature = "binary")]
 mod calibrate_cmd;
 mod collect;
+mod collect_keys;
 mod collect_rows;
 mod data;
 mod ensemble;
