@@ -6,6 +6,7 @@ use crate::evaluate::evaluate_classifier;
 use crate::experiment::Experiment;
 use fanaroff_bayes::Ensemble;
 use fanaroff_nn::Module;
+use fanaroff_nn::ModuleExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::BTreeMap;
@@ -75,5 +76,6 @@ fn check_members(exps: &[Experiment], dirs: &[PathBuf]) -> Result<()> {
 fn load_member(exp: &Experiment, dir: &Path) -> Result<Box<dyn Module>> {
     let mut built = exp.model.build(&mut StdRng::seed_from_u64(exp.seed))?;
     fanaroff_nn::load_model(&mut built.model, dir.join("model.safetensors"), true)?;
+    built.model.as_mut().eval();
     Ok(built.model)
 }

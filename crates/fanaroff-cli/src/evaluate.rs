@@ -9,6 +9,7 @@ use fanaroff_calibrate::{
     mutual_information, normalised_entropy, study_uce,
 };
 use fanaroff_nn::Module;
+use fanaroff_nn::ModuleExt;
 use fanaroff_train::{
     Classifier, ModuleClassifier, PredictConfig, error_rate, per_sample_error, predictive_mean,
 };
@@ -216,5 +217,6 @@ pub fn evaluate_saved(
         .model
         .build(&mut rand::rngs::StdRng::seed_from_u64(exp.seed))?;
     fanaroff_nn::load_model(&mut built.model, weights, true)?;
+    built.model.as_mut().eval();
     evaluate_experiment(exp, &built.model, &data)
 }

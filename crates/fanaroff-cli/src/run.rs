@@ -8,6 +8,7 @@ use crate::experiment::Experiment;
 use crate::record::{RECORD_FILE, RunRecord, unix_now, versions};
 use crate::step::StepInput;
 use crate::study::{ROWS_FILE, StudyContext, fresh_model};
+use fanaroff_nn::ModuleExt;
 use fanaroff_nn::{Module, save_model};
 use fanaroff_train::{
     ArrayLoader, AugmentedValidation, Evaluate, Probe, Trainer, Validation, has_checkpoint,
@@ -214,6 +215,8 @@ impl Trained {
             seconds += h.records.iter().map(|r| r.seconds).sum::<f64>();
         }
         let t_eval = Instant::now();
+        // batch norm uses its running statistics, as in validation
+        model.as_mut().eval();
         let metrics = evaluate_experiment(exp, &model, &data)?;
         let eval_seconds = t_eval.elapsed().as_secs_f64();
         save_model(&model, opts.dir.join("model.safetensors"))?;

@@ -251,6 +251,21 @@ fn the_attention_study_measures_gates_and_saliency_of_any_model() {
         (acc - (1.0 - rec.metrics["test_error_mean"])).abs() < 1e-9,
         "{row}"
     );
+    // the test metrics use batch norm's running statistics: they do not
+    // depend on how the test images are batched
+    let mut exp = Experiment::from_toml(gated).unwrap();
+    let weights = tmp.join("gated/model.safetensors");
+    let nll_at = |exp: &Experiment| fanaroff_cli::evaluate_saved(exp, &weights).unwrap()["nll"];
+    exp.evaluation.batch_size = 1;
+    let one = nll_at(&exp);
+    exp.evaluation.batch_size = 5;
+    let five = nll_at(&exp);
+    assert!((one - five).abs() < 1e-6, "{one} vs {five}");
+    assert!(
+        (one - rec.metrics["nll"]).abs() < 1e-6,
+        "{one} vs {}",
+        rec.metrics["nll"]
+    );
 
     // a plain LeNet: no gates, plain LRP
     let lenet = base("lenet") + "[study]\nkind = \"attention\"\n";
