@@ -218,7 +218,8 @@ impl Collected {
 
     /// Writes `runs.csv`, `summary.csv`, `summary.md` and `paired.csv`
     /// into `dir`, and with study rows `rows.csv`, `rows_summary.csv` and
-    /// `paired_keys.csv` (rows of one run against each other).
+    /// `paired_keys.csv` (rows of one run against each other, when a row
+    /// key has more than one value).
     ///
     /// # Errors
     /// An unwritable folder.
@@ -237,7 +238,9 @@ impl Collected {
             let summary = self.rows_summary_csv();
             fanaroff_train::write_atomic(&dir.join("rows_summary.csv"), summary.as_bytes())?;
             let keys = self.paired_keys_csv();
-            fanaroff_train::write_atomic(&dir.join("paired_keys.csv"), keys.as_bytes())?;
+            if keys.lines().count() > 1 {
+                fanaroff_train::write_atomic(&dir.join("paired_keys.csv"), keys.as_bytes())?;
+            }
         }
         Ok(())
     }
