@@ -77,6 +77,8 @@
 pub mod auroc;
 pub mod binning;
 pub mod bootstrap;
+pub mod conformal;
+pub mod conformity;
 pub mod csv;
 pub mod ece;
 pub mod error;
@@ -97,6 +99,10 @@ pub mod uncertainty;
 pub use auroc::{Separation, aupr, auroc, error_detection, ood_detection, separation};
 pub use binning::{BinAssignment, BinStrategy, Binning};
 pub use bootstrap::{Bootstrap, ConfidenceInterval, bootstrap, bootstrap_metric};
+pub use conformal::{
+    ConformalPredictor, SplitConformal, conformal_quantile, mean_set_size, set_coverage,
+};
+pub use conformity::ConformityScore;
 pub use ece::{ClasswiseEce, classwise_diagrams, classwise_ece, ece, mce, reliability_diagram};
 pub use error::{Error, Result};
 pub use input::{
