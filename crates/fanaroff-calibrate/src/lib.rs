@@ -84,11 +84,13 @@ pub mod ece;
 pub mod error;
 pub mod input;
 pub mod npy;
+pub mod ood;
 pub mod rank_test;
 pub mod recalibration;
 pub mod rejection;
 pub mod reliability;
 pub mod report;
+pub mod risk_coverage;
 pub mod scores;
 pub mod study_uce;
 pub mod t_test;
@@ -108,6 +110,7 @@ pub use error::{Error, Result};
 pub use input::{
     DEFAULT_SUM_TOLERANCE, Predictions, check_labels, check_probabilities, check_samples,
 };
+pub use ood::{energy_score, fpr_at_tpr, max_logit_score};
 pub use rank_test::{MannWhitney, mann_whitney_u};
 pub use recalibration::{HistogramBinning, IsotonicRegression, Recalibrator};
 pub use rejection::{
@@ -115,6 +118,7 @@ pub use rejection::{
 };
 pub use reliability::{BinStat, DiagramKind, ReliabilityDiagram, binned_calibration};
 pub use report::{CalibrationReport, ReportConfig};
+pub use risk_coverage::{RiskCoverage, risk_coverage};
 pub use scores::{NLL_PROBABILITY_FLOOR, accuracy, brier, error_rate, nll};
 pub use study_uce::{STUDY_UCE_BINS, StudyUce, study_uce};
 pub use t_test::{TTest, paired_t_test};
