@@ -15,6 +15,10 @@
 //! | binned calibration | [`Binning`], [`ece()`], [`mce`], [`classwise_ece`], [`uce()`], [`class_uce`] (cUCE), [`binned_calibration`] |
 //! | scores | [`brier`] (summed over classes), [`nll`], [`accuracy`], [`error_rate`] |
 //! | ranking | [`auroc()`], [`aupr`], [`error_detection`], [`ood_detection`], [`accuracy_rejection`] |
+//! | selective classification | [`risk_coverage()`] (AURC, AUGRC, excess AURC) |
+//! | out-of-distribution scores | [`max_logit_score`], [`energy_score`], [`Mahalanobis`] (on features), [`fpr_at_tpr`]; entropy and mutual information above |
+//! | conformal prediction | [`SplitConformal`] (LAC, APS, RAPS via [`ConformityScore`]; marginal or class-conditional), [`set_coverage`], [`mean_set_size`] |
+//! | tests | [`paired_t_test`], [`mann_whitney_u`] |
 //! | intervals | [`bootstrap()`], [`bootstrap_metric`] (seeded) |
 //! | diagrams | [`reliability_diagram`], [`uncertainty_diagram`] (drawn by the `fanaroff-plot` crate) |
 //! | recalibration | [`TemperatureScaling`], [`HistogramBinning`], [`IsotonicRegression`] |
@@ -44,6 +48,10 @@
 //! - UCE bins the normalised entropy `H / ln K`; cUCE is the mean of the UCEs
 //!   computed on each true class separately.
 //! - AUROC counts tied scores as one half; AUPR is average precision.
+//! - Out-of-distribution scores are "higher = more likely out of
+//!   distribution"; FPR at TPR takes in-distribution as the positive class.
+//! - Conformal thresholds are the `ceil((n + 1)(1 - alpha))`-th smallest
+//!   calibration score; a set holds the classes scored at or below it.
 //! - Probabilities must be finite, in `[0, 1]`, with rows summing to 1 within
 //!   [`DEFAULT_SUM_TOLERANCE`] (`1e-4`).
 //!
@@ -83,6 +91,7 @@ pub mod csv;
 pub mod ece;
 pub mod error;
 pub mod input;
+pub mod mahalanobis;
 pub mod npy;
 pub mod ood;
 pub mod rank_test;
@@ -110,6 +119,7 @@ pub use error::{Error, Result};
 pub use input::{
     DEFAULT_SUM_TOLERANCE, Predictions, check_labels, check_probabilities, check_samples,
 };
+pub use mahalanobis::Mahalanobis;
 pub use ood::{energy_score, fpr_at_tpr, max_logit_score};
 pub use rank_test::{MannWhitney, mann_whitney_u};
 pub use recalibration::{HistogramBinning, IsotonicRegression, Recalibrator};
