@@ -149,6 +149,51 @@ impl SplitConformal {
     }
 }
 
+impl SplitConformal {
+    /// Calibration with soft labels `[N, K]` (each row a distribution over
+    /// the classes, such as the share of annotators who chose each class):
+    /// one pseudo-label is drawn from each row, then [`calibrate`](Self::calibrate)
+    /// runs on them. This is Monte Carlo conformal prediction with one
+    /// draw per image (Stutz et al. 2023), whose sets cover a label drawn
+    /// from the soft label with probability at least `1 - alpha`; hard
+    /// (majority) labels cover only the majority label, and under-cover
+    /// the annotators when they disagree.
+    ///
+    /// # Errors
+    /// Soft labels that are not probability rows of the same shape as
+    /// `probs`; as [`calibrate`](Self::calibrate).
+    pub fn calibrate_soft(
+        &self,
+        probs: ArrayView2<'_, f64>,
+        soft_labels: ArrayView2<'_, f64>,
+        rng: &mut dyn RngCore,
+    ) -> Result<ConformalPredictor> {
+        check_probabilities(soft_labels, DEFAULT_SUM_TOLERANCE)?;
+        if soft_labels.dim() != probs.dim() {
+            return Err(Error::shape(
+                "soft labels",
+                format!("{:?}", probs.dim()),
+                format!("{:?}", soft_labels.dim()),
+            ));
+        }
+        let labels: Vec<usize> = soft_labels
+            .outer_iter()
+            .map(|row| {
+                let mut u = rng.random::<f64>();
+                let last = row.iter().rposition(|&p| p > 0.0).unwrap_or(0);
+                for (k, &p) in row.iter().enumerate() {
+                    if u < p {
+                        return k;
+                    }
+                    u -= p;
+                }
+                last
+            })
+            .collect();
+        self.calibrate(probs, &labels, rng)
+    }
+}
+
 fn draw_u(score: &ConformityScore, rng: &mut dyn RngCore) -> f64 {
     if score.is_randomised() {
         rng.random::<f64>()

@@ -166,3 +166,64 @@ fn bad_input_is_an_error() {
     assert!(set_coverage(&[], &[]).is_err());
     assert!(set_coverage(&[vec![0]], &[0, 1]).is_err());
 }
+
+/// Ambiguous images (annotators split 60 / 40) whose test labels are
+/// drawn from the soft label: calibrating on the majority label
+/// under-covers them, one pseudo-label per image from the soft label
+/// covers at 1 - alpha.
+#[test]
+fn soft_labels_cover_what_annotators_say() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let alpha = 0.1;
+    let make = |n: usize, rng: &mut StdRng| {
+        let mut probs = Array2::zeros((n, 2));
+        let mut soft = Array2::zeros((n, 2));
+        for (mut p, mut s) in probs.outer_iter_mut().zip(soft.outer_iter_mut()) {
+            let a = 0.5 + 0.45 * rng.random::<f64>(); // model's p of class 0
+            let ambiguous = rng.random::<f64>() < 0.5;
+            let s0 = if ambiguous { 0.6 } else { 1.0 };
+            p[0] = a;
+            p[1] = 1.0 - a;
+            s[0] = s0;
+            s[1] = 1.0 - s0;
+        }
+        (probs, soft)
+    };
+    let cp = SplitConformal::new(ConformityScore::Lac, alpha).unwrap();
+    let (mut hard_cov, mut soft_cov) = (0.0, 0.0);
+    let reps = 40;
+    for _ in 0..reps {
+        let (cal, cal_soft) = make(300, &mut rng);
+        let (test, test_soft) = make(600, &mut rng);
+        let majority: Vec<usize> = cal_soft
+            .outer_iter()
+            .map(|s| usize::from(s[1] > s[0]))
+            .collect();
+        let test_y: Vec<usize> = test_soft
+            .outer_iter()
+            .map(|s| usize::from(rng.random::<f64>() >= s[0]))
+            .collect();
+        let hard = cp.calibrate(cal.view(), &majority, &mut rng);
+        // every majority label is class 0 here: a single class is refused
+        assert!(hard.is_err());
+        let mut majority = majority;
+        majority[0] = 1; // one dissenting image so that the hard calibration runs
+        let hard = cp.calibrate(cal.view(), &majority, &mut rng).unwrap();
+        let soft = cp
+            .calibrate_soft(cal.view(), cal_soft.view(), &mut rng)
+            .unwrap();
+        hard_cov +=
+            set_coverage(&hard.predict_sets(test.view(), &mut rng).unwrap(), &test_y).unwrap();
+        soft_cov +=
+            set_coverage(&soft.predict_sets(test.view(), &mut rng).unwrap(), &test_y).unwrap();
+    }
+    let (hard_cov, soft_cov) = (hard_cov / reps as f64, soft_cov / reps as f64);
+    assert!(soft_cov >= 1.0 - alpha - 0.01, "soft {soft_cov}");
+    assert!(hard_cov < 1.0 - alpha - 0.05, "hard {hard_cov}");
+    let bad = cp.calibrate_soft(
+        Array2::from_elem((2, 2), 0.5).view(),
+        Array2::from_elem((2, 3), 1.0 / 3.0).view(),
+        &mut rng,
+    );
+    assert!(bad.is_err());
+}
