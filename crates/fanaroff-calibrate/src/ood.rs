@@ -104,3 +104,38 @@ pub fn fpr_at_tpr(in_scores: &[f64], out_scores: &[f64], tpr: f64) -> Result<f64
     let accepted = out_scores.iter().filter(|&&s| s <= t).count();
     Ok(accepted as f64 / out_scores.len() as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn hand_values() {
+        let z = array![[2.0, -1.0, 0.5], [-3.0, -2.0, -4.0]];
+        assert_eq!(max_logit_score(z.view()).unwrap(), vec![-2.0, 2.0]);
+        // at T = 2: -2 ln(e^1 + e^-0.5 + e^0.25)
+        let e = energy_score(z.view(), 2.0).unwrap();
+        let want = -2.0 * (1f64.exp() + (-0.5f64).exp() + 0.25f64.exp()).ln();
+        assert!((e[0] - want).abs() < 1e-12);
+        // large logits do not overflow
+        assert!(energy_score(array![[1000.0, 999.0]].view(), 1.0).unwrap()[0].is_finite());
+        // every in-distribution score accepted at TPR 1: OOD at or below the maximum
+        assert_eq!(
+            fpr_at_tpr(&[1.0, 2.0, 3.0], &[0.5, 3.0, 4.0], 1.0).unwrap(),
+            2.0 / 3.0
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert!(max_logit_score(empty.view()).is_err());
+        assert!(max_logit_score(array![[f64::NAN, 1.0]].view()).is_err());
+        assert!(energy_score(array![[1.0, 2.0]].view(), 0.0).is_err());
+        assert!(energy_score(array![[1.0, f64::INFINITY]].view(), 1.0).is_err());
+        assert!(fpr_at_tpr(&[], &[1.0], 0.95).is_err());
+        assert!(fpr_at_tpr(&[1.0], &[f64::NAN], 0.95).is_err());
+        assert!(fpr_at_tpr(&[1.0], &[1.0], 0.0).is_err());
+    }
+}
