@@ -340,6 +340,22 @@ impl AttentionNet {
     /// Shape errors (the input must be `[N, in_channels, H, W]` with H and W
     /// large enough for the pooling).
     pub fn forward_all(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<AttentionOutput> {
+        let (pooled, maps) = self.gated_features(x, rng)?;
+        let (logits, head_logits) = self.aggregate(&pooled, rng)?;
+        Ok(AttentionOutput {
+            logits,
+            head_logits,
+            maps,
+        })
+    }
+
+    /// Each gate's pooled gated features `[N, C_k]` after the dropout
+    /// before the classifiers, and each gate's attention map.
+    fn gated_features(
+        &self,
+        x: &Tensor,
+        rng: &mut dyn RngCore,
+    ) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
         let s = x.shape();
         if s.len() != 4 || s[1] != self.cfg.in_channels || s[0] == 0 {
             return Err(fanaroff_core::input(
@@ -366,12 +382,7 @@ impl AttentionNet {
             );
             maps.push(alpha);
         }
-        let (logits, head_logits) = self.aggregate(&pooled, rng)?;
-        Ok(AttentionOutput {
-            logits,
-            head_logits,
-            maps,
-        })
+        Ok((pooled, maps))
     }
 
     /// Logits and head logits from each gate's pooled features (dropout
@@ -440,6 +451,31 @@ impl AttentionNet {
             h.set_requires_grad(false);
         }
         Ok(())
+    }
+}
+
+/// With the `concat` aggregation the network ends in one linear classifier
+/// on the concatenated pooled features of the gates; the other aggregations
+/// have a classifier per gate and are not split.
+impl fanaroff_nn::LastLayer for AttentionNet {
+    fn penultimate(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        self.last_layer()?;
+        let (pooled, _) = self.gated_features(x, rng)?;
+        Ok(Tensor::concat(&pooled, 1)?)
+    }
+
+    fn last_layer(&self) -> Result<&dyn Module> {
+        if self.cfg.aggregation != Aggregation::Concat {
+            return Err(fanaroff_core::config(
+                "AttentionNet",
+                format!(
+                    "the `{}` aggregation has one classifier per gate, not one last layer; \
+                     use `concat`",
+                    self.cfg.aggregation.name()
+                ),
+            ));
+        }
+        Ok(&*self.heads[0])
     }
 }
 

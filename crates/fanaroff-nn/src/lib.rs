@@ -54,6 +54,7 @@ mod error;
 mod grad_accum;
 pub mod init;
 pub mod kl;
+mod last_layer;
 mod layers;
 mod loss;
 mod mask;
@@ -67,6 +68,7 @@ pub use checkpoint::{
 };
 pub use error::{Error, Result};
 pub use grad_accum::GradAccumulator;
+pub use last_layer::LastLayer;
 pub use layers::{
     Activation, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Flatten, Linear, LinearConfig,
     MaxPool2d, ReluMaxPool2d, Sequential, linear,

@@ -10,6 +10,7 @@
 //! | [`calibrate`] | `fanaroff-calibrate` | calibration and uncertainty metrics |
 //! | [`train`] | `fanaroff-train` | the one training loop: steps, callbacks, loaders, checkpoints, MC predictive |
 //! | [`bayes`] | `fanaroff-bayes` | Bayes-by-backprop layers, priors, ELBO step, baselines |
+//! | [`laplace`] | `fanaroff-laplace` | last-layer Laplace posteriors of trained networks |
 //! | [`prune`] | `fanaroff-prune` | pruning criteria (SNR, Fisher, magnitude, random), masks, sparse files |
 //! | [`attention`] | `fanaroff-attention` | attention gates, the attention-gated CNN, attention maps |
 //! | [`perturb`] | `fanaroff-perturb` | noise, PSF blur, shifts, FGSM / PGD / one-pixel attacks, MMD |
@@ -22,6 +23,7 @@ pub use fanaroff_bayes as bayes;
 pub use fanaroff_calibrate as calibrate;
 pub use fanaroff_cli as cli;
 pub use fanaroff_data as data;
+pub use fanaroff_laplace as laplace;
 pub use fanaroff_nn as nn;
 pub use fanaroff_perturb as perturb;
 #[cfg(feature = "plot")]

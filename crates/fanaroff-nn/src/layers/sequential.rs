@@ -64,6 +64,11 @@ impl Sequential {
             .map(|(_, l)| l.as_ref())
     }
 
+    /// The last layer, if any.
+    pub fn last(&self) -> Option<&dyn Module> {
+        self.layers.last().map(|(_, l)| l.as_ref())
+    }
+
     /// Number of layers.
     pub fn len(&self) -> usize {
         self.layers.len()
