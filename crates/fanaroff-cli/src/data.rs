@@ -210,7 +210,9 @@ impl DataSpec {
 }
 
 /// `ds` with seeded Gaussian noise at peak SNR `snr`, rounded back to bytes.
-fn noisy(ds: &Dataset, snr: f64, seed: u64) -> Result<Dataset> {
+/// A copy of `ds` with Gaussian noise at peak signal-to-noise ratio `snr`,
+/// rounded back to 8 bits.
+pub(crate) fn noisy(ds: &Dataset, snr: f64, seed: u64) -> Result<Dataset> {
     let raw = ds.images().mapv(f32::from);
     let noise = fanaroff_perturb::GaussianSnr::new(snr)?;
     let out = fanaroff_perturb::perturb_batch(&noise, raw.view(), seed)?;

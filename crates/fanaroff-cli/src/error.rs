@@ -44,6 +44,9 @@ pub enum Error {
     /// Pruning failed.
     #[error(transparent)]
     Prune(#[from] fanaroff_prune::Error),
+    /// A last-layer Laplace fit failed.
+    #[error(transparent)]
+    Laplace(#[from] fanaroff_laplace::Error),
     /// A tensor operation failed.
     #[error(transparent)]
     Tensor(#[from] fanaroff_tensor::Error),

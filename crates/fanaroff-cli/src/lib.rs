@@ -75,8 +75,8 @@ pub use slurm::SlurmOptions;
 pub use step::{StepInput, StepSettings, StepSetup, StepSpec, Wrapped};
 pub use steps::{MmdAdaptation, MmdKernel};
 pub use studies::{
-    AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
-    TrainStudy,
+    AttentionStudySpec, EnsembleStudy, LaplaceSpec, MapSpreadStudySpec, PruneStudySpec,
+    RobustnessStudySpec, TrainStudy, UncertaintyStudy,
 };
 pub use study::{ROWS_FILE, StudyContext, StudySettings, StudySetup, StudySpec, fresh_model};
 pub use sweep::{RunState, Sweep};

@@ -27,7 +27,7 @@ fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
     use crate::studies::{
         AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
-        TrainStudy,
+        TrainStudy, UncertaintyStudy,
     };
     let mut r = Registry {
         models: BTreeMap::new(),
@@ -44,6 +44,7 @@ fn builtin() -> Registry {
     r.add_study::<RobustnessStudySpec>();
     r.add_study::<EnsembleStudy>();
     r.add_study::<MapSpreadStudySpec>();
+    r.add_study::<UncertaintyStudy>();
     r.add_step::<crate::steps::MmdAdaptation>();
     r
 }

@@ -109,6 +109,7 @@ impl<T: StudySettings> StudySetup for T {
 /// | `robustness` | accuracy, entropy, latent distance under Gaussian noise; PGD and one-pixel success ([`RobustnessStudy`](fanaroff_perturb::RobustnessStudy)) | one per test |
 /// | `ensemble` | the deep-ensemble baseline: `members - 1` more deterministic models on the same split, evaluated together | one |
 /// | `attention` | accuracy, AUC, attention and saliency mass on sources ([`ExplainStudy`](fanaroff_attention::ExplainStudy)) | one |
+/// | `uncertainty` | calibration, risk-coverage, conformal sets on the test images; OOD AUROC / FPR95 per score and shifted set; the same for last-layer Laplace posteriors ([`UncertaintyStudy`](crate::UncertaintyStudy)) | one per method × set × score |
 ///
 /// ```
 /// use fanaroff_cli::Experiment;

@@ -485,3 +485,84 @@ fn reevaluate_runs_a_study_again_and_rewrites_its_rows() {
     assert_eq!(RunRecord::read(&file).unwrap().rows, done.rows);
     assert!(!sweep.run_dir(0).join(fanaroff_cli::ROWS_FILE).exists());
 }
+
+#[test]
+fn the_uncertainty_study_scores_the_model_and_its_laplace_posteriors() {
+    let tmp = temp_dir("uncertainty");
+    let text = base("lenet")
+        + "[study]\nkind = \"uncertainty\"\nsamples = 3\nlaplace = [{ structure = \"kron\" }, \
+           { structure = \"full\", prior = \"validation_nll\" }]\n";
+    let rec = run_text(&text, tmp.join("run"));
+    assert_eq!(rec.row_keys, ["method", "set", "score"]);
+    let methods = [
+        "lenet",
+        "laplace_ggn_kron_marginal_likelihood",
+        "laplace_ggn_full_validation_nll",
+    ];
+    let rows = |m: &str| -> Vec<&serde_json::Value> {
+        rec.rows.iter().filter(|r| r["method"] == m).collect()
+    };
+    for m in methods {
+        let r = rows(m);
+        let test = r[0];
+        assert_eq!(
+            (test["set"].as_str(), test["score"].as_str()),
+            (Some("test"), Some(""))
+        );
+        for key in [
+            "coverage",
+            "coverage_mondrian",
+            "error",
+            "ece_adaptive",
+            "aurc",
+        ] {
+            let v = test[key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{m} {key} = {v}");
+        }
+        assert!((0.0..=2.0).contains(&test["set_size"].as_f64().unwrap()));
+        // synthetic training data: the noisy copies are the only shifted set
+        let scores: Vec<&str> = r[1..]
+            .iter()
+            .map(|x| x["score"].as_str().unwrap())
+            .collect();
+        assert!(r[1..].iter().all(|x| x["set"] == "noisy"));
+        let mut want = vec!["max_softmax", "entropy"];
+        if m != "lenet" {
+            want.push("mutual_information");
+        }
+        want.extend(["max_logit", "energy", "mahalanobis"]);
+        assert_eq!(scores, want, "{m}");
+        assert!(
+            r[1..]
+                .iter()
+                .all(|x| (0.0..=1.0).contains(&x["auroc"].as_f64().unwrap()))
+        );
+    }
+    // a last-layer posterior keeps the trained logits and features
+    let auroc = |m: &str, s: &str| {
+        rows(m).iter().find(|r| r["score"] == s).unwrap()["auroc"]
+            .as_f64()
+            .unwrap()
+    };
+    for s in ["max_logit", "energy", "mahalanobis"] {
+        assert_eq!(auroc("lenet", s), auroc(methods[1], s), "{s}");
+    }
+    let bbb = base("bbb_lenet") + "[study]\nkind = \"uncertainty\"\nlaplace = [{}]\n";
+    let e = run(
+        &Experiment::from_toml(&bbb).unwrap(),
+        &RunOptions::new(tmp.join("bbb")),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("deterministic") && e.contains("bbb_lenet"),
+        "{e}"
+    );
+    let bad = base("lenet") + "[study]\nkind = \"uncertainty\"\nalpha = 1.5\n";
+    assert!(
+        Experiment::from_toml(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("(0, 1)")
+    );
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// How [`select_prior_precision`] picks the prior precision.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum PriorSelection {
     /// Keep the configured precision.
     Fixed,

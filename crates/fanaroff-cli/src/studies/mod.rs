@@ -6,6 +6,10 @@ mod map_spread;
 mod prune;
 mod robustness;
 mod train;
+mod uncertainty;
+mod uncertainty_metrics;
+mod uncertainty_predict;
+mod uncertainty_sets;
 
 pub use attention::AttentionStudySpec;
 pub use ensemble::EnsembleStudy;
@@ -13,3 +17,4 @@ pub use map_spread::MapSpreadStudySpec;
 pub use prune::PruneStudySpec;
 pub use robustness::RobustnessStudySpec;
 pub use train::TrainStudy;
+pub use uncertainty::{LaplaceSpec, UncertaintyStudy};

@@ -1,0 +1,109 @@
+//! Predictions of the trained model, and of a last-layer Laplace posterior
+//! on it, in the form the uncertainty study scores.
+
+use crate::error::Result;
+use crate::studies::uncertainty_metrics::Predicted;
+use fanaroff_attention::AttentionNet;
+use fanaroff_laplace::{LastLayerLaplace, penultimate_features};
+use fanaroff_nn::{LastLayer, Module, Sequential};
+use fanaroff_tensor::{Tensor, no_grad};
+use fanaroff_train::{Classifier, ModuleClassifier, PredictConfig};
+use ndarray::{Array2, ArrayD, Axis, Ix2, Slice};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const BATCH: usize = 50;
+
+/// The model as a feature map plus last layer, for the models of the
+/// workspace that have one (a `Sequential` such as the LeNets, the
+/// attention net with `concat`).
+pub(crate) fn last_layer_view(m: &dyn Module) -> Option<&dyn LastLayer> {
+    let any = m.as_any()?;
+    if let Some(s) = any.downcast_ref::<Sequential>() {
+        return Some(s);
+    }
+    let net = any.downcast_ref::<AttentionNet>()?;
+    net.last_layer().ok().map(|_| net as &dyn LastLayer)
+}
+
+/// The trained model on `x`: its predictive over `samples` draws (one for
+/// a deterministic model), and the logits and penultimate features of
+/// `mean_net`, the same network at its mean weights in evaluation mode.
+pub(crate) fn model_predicted(
+    model: &dyn Module,
+    stochastic: bool,
+    mean_net: &dyn Module,
+    x: &ArrayD<f32>,
+    samples: usize,
+    seed: u64,
+) -> Result<Predicted> {
+    let draws = if stochastic { samples } else { 1 };
+    let cfg = PredictConfig::with_samples(draws)
+        .batch_size(BATCH)
+        .seed(seed);
+    let s = ModuleClassifier::new(model, stochastic)
+        .predict(x.view(), &cfg)?
+        .mapv(f64::from);
+    let mean = s.mean_axis(Axis(0)).expect("at least one draw");
+    let features = match last_layer_view(mean_net) {
+        Some(v) => Some(penultimate_features(v, x.view(), BATCH)?),
+        None => None,
+    };
+    Ok(Predicted {
+        mean,
+        samples: (draws > 1).then_some(s),
+        logits: Some(logits(mean_net, x)?),
+        features,
+    })
+}
+
+/// Logits `[N, K]` in batches, without gradients.
+fn logits(net: &dyn Module, x: &ArrayD<f32>) -> Result<Array2<f64>> {
+    let n = x.shape()[0];
+    let mut out = Vec::new();
+    for start in (0..n).step_by(BATCH) {
+        let xb = x.slice_axis(Axis(0), Slice::from(start..(start + BATCH).min(n)));
+        let z = no_grad(|| {
+            net.forward(
+                &Tensor::from_array(xb.to_owned()),
+                &mut StdRng::seed_from_u64(0),
+            )
+        })?;
+        out.push(
+            z.data()
+                .mapv(f64::from)
+                .into_dimensionality::<Ix2>()
+                .map_err(|_| {
+                    crate::error::invalid(
+                        "uncertainty",
+                        format!("model output {:?} is not [N, K]", z.shape()),
+                    )
+                })?,
+        );
+    }
+    let views: Vec<_> = out.iter().map(|a| a.view()).collect();
+    ndarray::concatenate(Axis(0), &views)
+        .map_err(|e| crate::error::invalid("uncertainty", e.to_string()))
+}
+
+/// A Laplace posterior's predictive on images whose penultimate features
+/// are `features`: the probit predictive, `samples` Monte Carlo draws (for
+/// the mutual information), the logits at the trained weights and the
+/// features themselves.
+pub(crate) fn laplace_predicted(
+    la: &LastLayerLaplace,
+    features: &Array2<f64>,
+    samples: usize,
+    seed: u64,
+) -> Result<Predicted> {
+    let mean = la.predict_probit(features.view())?;
+    let draws =
+        la.sample_probabilities(features.view(), samples, &mut StdRng::seed_from_u64(seed))?;
+    let (logits, _) = la.logit_moments(features.view())?;
+    Ok(Predicted {
+        mean,
+        samples: (samples > 1).then_some(draws),
+        logits: Some(logits),
+        features: Some(features.clone()),
+    })
+}
