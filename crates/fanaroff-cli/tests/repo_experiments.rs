@@ -12,9 +12,15 @@ fn every_shipped_file_is_valid() {
         .chain(std::fs::read_dir(dir.join("study")).unwrap())
         .chain(std::fs::read_dir(dir.join("recipe")).unwrap())
         .chain(
-            ["prune", "attention", "robustness", "baselines", "uncertainty"]
-                .iter()
-                .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap()),
+            [
+                "prune",
+                "attention",
+                "robustness",
+                "baselines",
+                "uncertainty",
+            ]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap()),
         );
     for entry in files {
         let p = entry.unwrap().path();

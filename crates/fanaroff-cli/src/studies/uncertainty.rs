@@ -7,16 +7,20 @@
 //! fitted to it.
 
 use crate::error::{Result, invalid};
+use crate::studies::ensemble::train_members;
 use crate::studies::uncertainty_metrics::{Predicted, id_row, ood_rows, ood_scores};
-use crate::studies::uncertainty_predict::{laplace_predicted, last_layer_view, model_predicted};
+use crate::studies::uncertainty_predict::{
+    ensemble_predicted, laplace_predicted, last_layer_view, model_predicted,
+};
 use crate::studies::uncertainty_sets::shifted_sets;
 use crate::study::{StudyContext, StudySettings};
 use fanaroff_calibrate::Mahalanobis;
 use fanaroff_laplace::{
     HessianKind, LaplaceConfig, LastLayerLaplace, PriorSelection, Structure, linear_head,
-    select_prior_precision,
+    penultimate_features, select_prior_precision,
 };
 use fanaroff_nn::{LastLayer, SampleMode, set_sample_mode};
+use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -33,6 +37,7 @@ use serde_json::{Map, Value};
 /// | `snr` | 5 | peak signal-to-noise ratio of the noisy test copies |
 /// | `synthetic` | 200 | synthetic galaxies as a shifted set (MiraBest data only; 0: none) |
 /// | `laplace` | `[]` | last-layer Laplace posteriors: `{ hessian, structure, prior }` each |
+/// | `members` | 0 | with >= 2, also the deep ensemble of the (deterministic) model and `members - 1` more on the same split (method `ensemble`; trained as the `ensemble` study trains them) |
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UncertaintyStudy {
@@ -51,6 +56,9 @@ pub struct UncertaintyStudy {
     /// Laplace posteriors on the trained (deterministic) model.
     #[serde(default)]
     pub laplace: Vec<LaplaceSpec>,
+    /// Deep-ensemble size (0: none), the trained model included.
+    #[serde(default)]
+    pub members: usize,
 }
 
 /// One last-layer Laplace posterior: `hessian` (`ggn`), `structure`
@@ -97,6 +105,7 @@ impl Default for UncertaintyStudy {
             snr: five(),
             synthetic: two_hundred(),
             laplace: Vec::new(),
+            members: 0,
         }
     }
 }
@@ -131,6 +140,12 @@ impl StudySettings for UncertaintyStudy {
                 format!("{}; must be in (0, 1)", self.alpha),
             ));
         }
+        if self.members == 1 {
+            return Err(invalid(
+                "study.members",
+                "1; an ensemble needs >= 2 (0: none)",
+            ));
+        }
         if !(self.snr.is_finite() && self.snr > 0.0) {
             return Err(invalid("study.snr", format!("{}; must be > 0", self.snr)));
         }
@@ -159,6 +174,52 @@ fn split(
     Ok((loader.inputs(), loader.labels().to_vec()))
 }
 
+/// The study's images: test, validation (conformal calibration, Laplace
+/// prior) and training (Mahalanobis, Laplace fit) with labels, and the
+/// shifted sets.
+struct Images {
+    test: (ArrayD<f32>, Vec<usize>),
+    val: (ArrayD<f32>, Vec<usize>),
+    train: (ArrayD<f32>, Vec<usize>),
+    shifted: Vec<(&'static str, ArrayD<f32>)>,
+}
+
+/// One method's predictions on every set.
+struct Predictions {
+    test: Predicted,
+    val: Predicted,
+    shifted: Vec<(&'static str, Predicted)>,
+}
+
+impl Images {
+    fn load(ctx: &StudyContext<'_>, synthetic: usize, snr: f64) -> Result<Self> {
+        let mut shifted = Vec::new();
+        for set in shifted_sets(ctx.experiment, ctx.data, synthetic, snr)? {
+            shifted.push((set.name, split(ctx, &set.images)?.0));
+        }
+        Ok(Images {
+            test: split(ctx, &ctx.data.test)?,
+            val: split(ctx, &ctx.data.val)?,
+            train: split(ctx, &ctx.data.train)?,
+            shifted,
+        })
+    }
+
+    /// `f` on the test, validation and shifted images.
+    fn predict(&self, f: impl Fn(&ArrayD<f32>) -> Result<Predicted>) -> Result<Predictions> {
+        let mut shifted = Vec::new();
+        for (name, x) in &self.shifted {
+            log::info!("uncertainty: {name} ({} images)", x.shape()[0]);
+            shifted.push((*name, f(x)?));
+        }
+        Ok(Predictions {
+            test: f(&self.test.0)?,
+            val: f(&self.val.0)?,
+            shifted,
+        })
+    }
+}
+
 impl UncertaintyStudy {
     fn rows(&self, ctx: &StudyContext<'_>) -> Result<Vec<Value>> {
         let exp = ctx.experiment;
@@ -167,41 +228,28 @@ impl UncertaintyStudy {
         mean_net.set_training(false);
         set_sample_mode(&mut *mean_net, SampleMode::Mean);
         let seed = exp.seed ^ 0x0cc5;
-        let predict = |x: &ndarray::ArrayD<f32>| {
+        let images = Images::load(ctx, self.synthetic, self.snr)?;
+        let model = images.predict(|x| {
             model_predicted(ctx.model, stochastic, &*mean_net, x, self.samples, seed)
-        };
-        let (xt, yt) = split(ctx, &ctx.data.test)?;
-        let (xv, yv) = split(ctx, &ctx.data.val)?;
-        let (test, val) = (predict(&xt)?, predict(&xv)?);
-        let mut shifted = Vec::new();
-        for set in shifted_sets(exp, ctx.data, self.synthetic, self.snr)? {
-            log::info!("uncertainty: {} ({} images)", set.name, set.images.len());
-            let (x, _) = split(ctx, &set.images)?;
-            shifted.push((set.name, predict(&x)?));
-        }
+        })?;
         let view = last_layer_view(&*mean_net);
-        let (xtr, ytr) = split(ctx, &ctx.data.train)?;
         let train_features = match view {
-            Some(v) => Some(fanaroff_laplace::penultimate_features(v, xtr.view(), 50)?),
+            Some(v) => Some(penultimate_features(v, images.train.0.view(), 50)?),
             None => None,
         };
-        let classes = test.mean.ncols();
         let maha = match &train_features {
-            Some(f) => Some(Mahalanobis::fit(f.view(), &ytr, classes, 1e-3)?),
+            Some(f) => Some(Mahalanobis::fit(
+                f.view(),
+                &images.train.1,
+                model.test.mean.ncols(),
+                1e-3,
+            )?),
             None => None,
         };
-        let labels = Labels {
-            test: &yt,
-            val: &yv,
-        };
-        let mut rows = self.method_rows(
-            exp.model.label(),
-            &test,
-            &val,
-            &shifted,
-            maha.as_ref(),
-            labels,
-        )?;
+        let mut rows = self.method_rows(exp.model.label(), &model, maha.as_ref(), &images)?;
+        if self.members >= 2 {
+            rows.extend(self.ensemble_rows(ctx, &images)?);
+        }
         for spec in &self.laplace {
             let (Some(v), Some(f)) = (view, &train_features) else {
                 return Err(invalid(
@@ -215,50 +263,56 @@ impl UncertaintyStudy {
                     format!("needs a deterministic model, not {}", exp.model.label()),
                 ));
             }
-            let la = fit_laplace(spec, v, (f, &ytr), (&val, &yv))?;
+            let la = fit_laplace(spec, v, (f, &images.train.1), (&model.val, &images.val.1))?;
             log::info!(
                 "uncertainty: {} at prior precision {:.4}",
                 spec.method(),
                 la.prior_precision()
             );
-            let lp = |p: &Predicted| {
-                laplace_predicted(
-                    &la,
-                    p.features.as_ref().expect("features"),
-                    self.samples,
-                    seed,
-                )
+            let lp = |p: &Predicted| match &p.features {
+                Some(f) => laplace_predicted(&la, f, self.samples, seed),
+                None => Err(invalid("study.laplace", "no features")),
             };
-            let shifted_la: Vec<_> = shifted
-                .iter()
-                .map(|(n, p)| Ok((*n, lp(p)?)))
-                .collect::<Result<_>>()?;
-            rows.extend(self.method_rows(
-                &spec.method(),
-                &lp(&test)?,
-                &lp(&val)?,
-                &shifted_la,
-                maha.as_ref(),
-                labels,
-            )?);
+            let preds = Predictions {
+                test: lp(&model.test)?,
+                val: lp(&model.val)?,
+                shifted: model
+                    .shifted
+                    .iter()
+                    .map(|(n, p)| Ok((*n, lp(p)?)))
+                    .collect::<Result<_>>()?,
+            };
+            rows.extend(self.method_rows(&spec.method(), &preds, maha.as_ref(), &images)?);
         }
         Ok(rows)
+    }
+
+    /// The deep ensemble of the trained model and `members - 1` more
+    /// trained on the same split (as the `ensemble` study trains them).
+    fn ensemble_rows(&self, ctx: &StudyContext<'_>, images: &Images) -> Result<Vec<Value>> {
+        let dirs = train_members(ctx, self.members)?;
+        let mut nets = Vec::new();
+        for d in &dirs {
+            let mut m = crate::study::fresh_model(ctx.experiment, d)?.model;
+            m.set_training(false);
+            nets.push(m);
+        }
+        let preds = images.predict(|x| ensemble_predicted(&nets, x))?;
+        self.method_rows("ensemble", &preds, None, images)
     }
 
     fn method_rows(
         &self,
         method: &str,
-        test: &Predicted,
-        val: &Predicted,
-        shifted: &[(&'static str, Predicted)],
+        p: &Predictions,
         maha: Option<&Mahalanobis>,
-        labels: Labels<'_>,
+        images: &Images,
     ) -> Result<Vec<Value>> {
-        let id = id_row(test, labels.test, val, labels.val, self.alpha)?;
+        let id = id_row(&p.test, &images.test.1, &p.val, &images.val.1, self.alpha)?;
         let mut rows = vec![row(method, "test", "", &id)?];
-        let inside = ood_scores(test, maha)?;
-        for (name, p) in shifted {
-            for (score, r) in ood_rows(&inside, &ood_scores(p, maha)?)? {
+        let inside = ood_scores(&p.test, maha)?;
+        for (name, q) in &p.shifted {
+            for (score, r) in ood_rows(&inside, &ood_scores(q, maha)?)? {
                 rows.push(row(method, name, score, &r)?);
             }
         }
@@ -289,12 +343,6 @@ fn fit_laplace(
         .ok_or_else(|| invalid("study.laplace", "no validation features"))?;
     select_prior_precision(&mut la, spec.prior, Some((val_features.view(), val.1)))?;
     Ok(la)
-}
-
-#[derive(Clone, Copy)]
-struct Labels<'a> {
-    test: &'a [usize],
-    val: &'a [usize],
 }
 
 fn row(method: &str, set: &str, score: &str, metrics: &impl Serialize) -> Result<Value> {

@@ -107,3 +107,30 @@ pub(crate) fn laplace_predicted(
         features: Some(features.clone()),
     })
 }
+
+/// A deep ensemble on `x`: each member's softmax is one draw, the logits
+/// are the members' mean (no shared features, so no Mahalanobis score).
+pub(crate) fn ensemble_predicted(
+    members: &[Box<dyn Module>],
+    x: &ArrayD<f32>,
+) -> Result<Predicted> {
+    let each: Vec<Predicted> = members
+        .iter()
+        .map(|m| model_predicted(&**m, false, &**m, x, 1, 0))
+        .collect::<Result<_>>()?;
+    let views: Vec<_> = each.iter().map(|p| p.mean.view()).collect();
+    let samples = ndarray::stack(Axis(0), &views)
+        .map_err(|e| crate::error::invalid("ensemble", e.to_string()))?;
+    let mean = samples.mean_axis(Axis(0)).expect("members");
+    let mut logits = Array2::<f64>::zeros(mean.dim());
+    for p in &each {
+        logits += p.logits.as_ref().expect("logits");
+    }
+    logits /= each.len() as f64;
+    Ok(Predicted {
+        mean,
+        samples: Some(samples),
+        logits: Some(logits),
+        features: None,
+    })
+}
