@@ -26,6 +26,7 @@ mod params;
 pub mod posterior;
 mod predict;
 pub mod prior;
+mod regression;
 mod step;
 
 pub use config::{Estimator, KlEstimator, VariationalConfig};
@@ -45,5 +46,8 @@ pub use posterior::{LogQGradient, SigmaTransform};
 pub use predict::predict_ensemble;
 pub use prior::{
     CustomPrior, GaussianPrior, LaplacePrior, Prior, PriorSpec, ScaleMixturePrior, StudentTPrior,
+};
+pub use regression::{
+    HeteroscedasticStep, RegressionPrediction, mean_and_variance, predict_regression,
 };
 pub use step::ElboStep;
