@@ -94,6 +94,10 @@ pub struct RunData {
     pub train: Dataset,
     /// Validation images (model selection).
     pub val: Dataset,
+    /// The validation images without the `train_snr` noise (the same as
+    /// `val` when it is unset): studies that add noise of their own start
+    /// from these.
+    pub clean_val: Dataset,
     /// Test images.
     pub test: Dataset,
     /// Images the MiraBest labellers were unsure of.
@@ -170,6 +174,7 @@ impl DataSpec {
         };
         let (mut train, mut val) = trainval.stratified_split(self.val_fraction, &mut rng)?;
         let mut source = source;
+        let clean_val = val.clone();
         if let Some(snr) = self.train_snr {
             train = noisy(&train, snr, seed ^ 0x7a17)?;
             val = noisy(&val, snr, seed ^ 0x7a1d)?;
@@ -179,6 +184,7 @@ impl DataSpec {
             source,
             train,
             val,
+            clean_val,
             test,
             uncertain,
         })
@@ -283,6 +289,9 @@ mod tests {
         assert_ne!(c.train.images(), n.train.images());
         assert_ne!(c.val.images(), n.val.images());
         assert_eq!(c.test.images(), n.test.images());
+        // the clean copy of the validation images is kept for the studies
+        assert_eq!(n.clean_val.images(), c.val.images());
+        assert_eq!(c.clean_val.images(), c.val.images());
         assert_eq!(n.train.images(), noisy.load(3).unwrap().train.images());
         assert!(n.source.contains("peak SNR 5"));
         for bad in [0.0, -1.0, f64::NAN] {

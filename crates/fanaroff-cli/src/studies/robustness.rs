@@ -1,7 +1,8 @@
 //! `kind = "robustness"`: noise levels and attacks on the trained model
 //! ([`RobustnessStudy`] of `fanaroff-perturb`), one row per test, and the
-//! noise levels on the validation images too (`split = "val"`), so that a
-//! setting can be chosen on noisy validation data.
+//! noise levels on the validation images too (`split = "val"`, from the
+//! images without `data.train_snr` noise), so that a setting can be chosen
+//! on noisy validation data.
 
 use crate::error::Result;
 use crate::study::{StudyContext, StudySettings};
@@ -47,7 +48,9 @@ impl StudySettings for RobustnessStudySpec {
             ctx.push_all("all", &tagged("test", rows))?;
         }
         if !ctx.done("val") {
-            let (raw, labels) = raw_images(ctx, &ctx.data.val)?;
+            // from the clean validation images: an oracle's (`data.train_snr`)
+            // are noisy already
+            let (raw, labels) = raw_images(ctx, &ctx.data.clean_val)?;
             let rows = self
                 .study
                 .noise(ctx.model, &raw, &labels, scaling, exp.seed ^ 0x7a1)?;
