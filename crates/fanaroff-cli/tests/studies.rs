@@ -551,6 +551,15 @@ fn the_uncertainty_study_scores_the_model_and_its_laplace_posteriors() {
     for s in ["max_logit", "energy", "mahalanobis"] {
         assert_eq!(auroc("lenet", s), auroc(methods[2], s), "{s}");
     }
+    // each method's test predictive is saved for reliability diagrams
+    let saved = tmp.join("run/uncertainty");
+    let y = fanaroff_calibrate::npy::read_npy(saved.join("labels_test.npy")).unwrap();
+    for m in methods {
+        let p = fanaroff_calibrate::npy::read_npy(saved.join(format!("{m}_test.npy"))).unwrap();
+        assert_eq!(p.shape, [y.len(), 2], "{m}");
+        let v = p.to_f64();
+        assert!(v.chunks(2).all(|r| (r[0] + r[1] - 1.0).abs() < 1e-5), "{m}");
+    }
     let bbb = base("bbb_lenet") + "[study]\nkind = \"uncertainty\"\nlaplace = [{}]\n";
     let e = run(
         &Experiment::from_toml(&bbb).unwrap(),

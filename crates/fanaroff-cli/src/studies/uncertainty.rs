@@ -15,6 +15,7 @@ use crate::studies::uncertainty_predict::{
 use crate::studies::uncertainty_sets::shifted_sets;
 use crate::study::{StudyContext, StudySettings};
 use fanaroff_calibrate::Mahalanobis;
+use fanaroff_calibrate::npy::{write_npy_f64, write_npy_i64};
 use fanaroff_laplace::{
     HessianKind, LaplaceConfig, LastLayerLaplace, PriorSelection, Structure, linear_head,
     penultimate_features, select_prior_precision,
@@ -247,6 +248,12 @@ impl UncertaintyStudy {
             None => None,
         };
         let mut rows = self.method_rows(exp.model.label(), &model, maha.as_ref(), &images)?;
+        save_predictive(
+            ctx.dir,
+            exp.model.label(),
+            &model.test,
+            Some(&images.test.1),
+        )?;
         if self.members >= 2 {
             rows.extend(self.ensemble_rows(ctx, &images)?);
         }
@@ -283,6 +290,7 @@ impl UncertaintyStudy {
                     .collect::<Result<_>>()?,
             };
             rows.extend(self.method_rows(&spec.method(), &preds, maha.as_ref(), &images)?);
+            save_predictive(ctx.dir, &spec.method(), &preds.test, None)?;
         }
         Ok(rows)
     }
@@ -298,6 +306,7 @@ impl UncertaintyStudy {
             nets.push(m);
         }
         let preds = images.predict(|x| ensemble_predicted(&nets, x))?;
+        save_predictive(ctx.dir, "ensemble", &preds.test, None)?;
         self.method_rows("ensemble", &preds, None, images)
     }
 
@@ -343,6 +352,32 @@ fn fit_laplace(
         .ok_or_else(|| invalid("study.laplace", "no validation features"))?;
     select_prior_precision(&mut la, spec.prior, Some((val_features.view(), val.1)))?;
     Ok(la)
+}
+
+/// Writes a method's predictive on the test images as
+/// `uncertainty/<method>_test.npy` `[N, K]` in the run folder (and the test
+/// labels as `uncertainty/labels_test.npy`), for reliability diagrams with
+/// any binning: `fanaroff calibrate --probs ... --labels ... --strategy mass`.
+fn save_predictive(
+    dir: &std::path::Path,
+    method: &str,
+    p: &Predicted,
+    labels: Option<&[usize]>,
+) -> Result<()> {
+    let out = dir.join("uncertainty");
+    std::fs::create_dir_all(&out).map_err(fanaroff_core::io(&out))?;
+    let m = &p.mean;
+    let data: Vec<f64> = m.iter().copied().collect();
+    write_npy_f64(
+        out.join(format!("{method}_test.npy")),
+        &[m.nrows(), m.ncols()],
+        &data,
+    )?;
+    if let Some(y) = labels {
+        let y: Vec<i64> = y.iter().map(|&v| v as i64).collect();
+        write_npy_i64(out.join("labels_test.npy"), &[y.len()], &y)?;
+    }
+    Ok(())
 }
 
 fn row(method: &str, set: &str, score: &str, metrics: &impl Serialize) -> Result<Value> {

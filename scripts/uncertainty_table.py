@@ -1,0 +1,71 @@
+"""Tables of the uncertainty study from collected rows (docs/uncertainty.md).
+
+    python3 scripts/uncertainty_table.py docs/uncertainty/small/rows.csv [docs/uncertainty/ensemble/rows.csv]
+
+Methods are labelled `<variant>` for the trained model itself and
+`<variant> + <laplace method>` for its Laplace posteriors; rows of a second
+file add their `ensemble` method. Values are mean ± sample std over seeds.
+Near-OOD: MBFRUncertain and the hybrids; far-OOD: synthetic galaxies and
+noisy copies (peak SNR 5); the AUROC columns of the main table use the
+predictive entropy, a score every method has.
+"""
+import csv
+import sys
+from collections import defaultdict
+from statistics import mean, stdev
+
+
+def label(r):
+    m, v = r["method"], r.get("variant", "")
+    if m.startswith("laplace"):
+        return f"{v} + {m.replace('laplace_ggn_', 'LA ').replace('_marginal_likelihood', ' (evidence)').replace('_validation_nll', ' (val NLL)')}"
+    if m == "ensemble":
+        return "ensemble of 5 LeNets"
+    return v or m
+
+
+def load(paths, second_only=None):
+    cells = defaultdict(list)
+    order = []
+    for k, path in enumerate(paths):
+        for r in csv.DictReader(open(path)):
+            if k > 0 and r["method"] != "ensemble":
+                continue
+            name = label(r)
+            if name not in order:
+                order.append(name)
+            cells[(name, r["set"], r["score"])].append(r)
+    return cells, order
+
+
+def ms(rows, key, scale=1.0, digits=3):
+    v = [float(r[key]) * scale for r in rows if r.get(key) not in (None, "", "null", "NaN")]
+    if not v:
+        return "–"
+    s = stdev(v) if len(v) > 1 else 0.0
+    return f"{mean(v):.{digits}f} ± {s:.{digits}f}"
+
+
+def main(paths):
+    cells, order = load(paths)
+    print("| method | seeds | error (%) | NLL | ECE | ECE (equal mass) | UCE | AURC | set size | coverage | worst class | near-OOD AUROC | far-OOD AUROC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for m in order:
+        t = cells[(m, "test", "")]
+        near = [r for s in ("uncertain", "hybrid") for r in cells[(m, s, "entropy")]]
+        far = [r for s in ("synthetic", "noisy") for r in cells[(m, s, "entropy")]]
+        seeds = ",".join(sorted({r["seed"] for r in t}))
+        print(f"| {m} | {seeds} | {ms(t, 'error', 100, 2)} | {ms(t, 'nll')} | {ms(t, 'ece')} | {ms(t, 'ece_adaptive')} | "
+              f"{ms(t, 'uce')} | {ms(t, 'aurc')} | {ms(t, 'set_size', 1, 2)} | {ms(t, 'coverage')} | "
+              f"{ms(t, 'coverage_worst_class')} | {ms(near, 'auroc')} | {ms(far, 'auroc')} |")
+    scores = ["max_softmax", "entropy", "mutual_information", "max_logit", "energy", "mahalanobis"]
+    for s in ("uncertain", "hybrid", "synthetic", "noisy"):
+        print(f"\nAUROC against `{s}` (shifted images positive):\n")
+        print("| method | " + " | ".join(scores) + " |")
+        print("|---|" + "---|" * len(scores))
+        for m in order:
+            print(f"| {m} | " + " | ".join(ms(cells[(m, s, sc)], "auroc", 1, 2) for sc in scores) + " |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
