@@ -65,6 +65,32 @@ def main(paths):
         print("|---|" + "---|" * len(scores))
         for m in order:
             print(f"| {m} | " + " | ".join(ms(cells[(m, s, sc)], "auroc", 1, 2) for sc in scores) + " |")
+    base = {m.split(" + ")[0] for m in order}
+    pairs = [(m, m.split(" + ")[0]) for m in order if " + " in m]
+    pairs += [(m, "lenet") for m in ("bbb", "mc_dropout", "ensemble of 5 LeNets") if m in order and "lenet" in base]
+    paired(cells, pairs)
+
+
+
+def paired(cells, pairs, keys=("error", "nll", "ece", "aurc")):
+    """Paired differences over seeds (a - b) on the test rows, with a
+    two-sided paired t-test (3 seeds: 2 degrees of freedom, closed form)."""
+    import math
+    print("\n| a - b | metric | seeds | mean difference | t | p |")
+    print("|---|---|---|---|---|---|")
+    for a, b in pairs:
+        ra = {r["seed"]: r for r in cells[(a, "test", "")]}
+        rb = {r["seed"]: r for r in cells[(b, "test", "")]}
+        seeds = sorted(set(ra) & set(rb))
+        for k in keys:
+            d = [float(ra[s][k]) - float(rb[s][k]) for s in seeds]
+            sd = stdev(d)
+            if sd == 0:
+                t, p = (0.0, 1.0) if mean(d) == 0 else (float("inf"), 0.0)
+            else:
+                t = mean(d) / (sd / math.sqrt(len(d)))
+                p = 1 - abs(t) / math.sqrt(2 + t * t) if len(d) == 3 else float("nan")
+            print(f"| {a} - {b} | {k} | {','.join(seeds)} | {mean(d):+.4f} | {t:.2f} | {p:.3f} |")
 
 
 if __name__ == "__main__":
