@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod combine;
+mod crp;
 mod gate;
 mod lrp_any;
 mod lrp_gated;
@@ -22,6 +23,7 @@ mod saliency;
 mod step;
 mod study;
 
+pub use crp::{concept_relevance, conditional_relevance, reference_images};
 pub use gate::{AttentionGate, GateConfig};
 pub use lrp_any::{has_lrp_rules, lrp_any};
 pub use lrp_gated::lrp_attention;

@@ -278,13 +278,51 @@ pub(crate) fn sequential_acts(model: &Sequential, x: &ArrayD<f32>) -> Result<Vec
 pub(crate) fn sequential_backward(
     model: &mut Sequential,
     acts: &[ArrayD<f32>],
-    mut r: ArrayD<f32>,
+    r: ArrayD<f32>,
     cfg: &LrpConfig,
     input_layer: bool,
 ) -> Result<ArrayD<f32>> {
+    sequential_backward_where(model, acts, r, cfg, input_layer, None)
+}
+
+/// Keeps the relevance of some channels at the output of one layer of a
+/// chain (conditional relevance, CRP): the others are set to zero there.
+pub(crate) struct Condition<'a> {
+    /// Index of the layer in the chain.
+    pub layer: usize,
+    /// Channels (axis 1) that keep their relevance.
+    pub channels: &'a [usize],
+}
+
+impl Condition<'_> {
+    fn apply(&self, r: &mut ArrayD<f32>) {
+        for (c, mut lane) in r.axis_iter_mut(Axis(1)).enumerate() {
+            if !self.channels.contains(&c) {
+                lane.fill(0.0);
+            }
+        }
+    }
+}
+
+/// [`sequential_backward`] with the relevance at the output of
+/// `condition.layer` restricted to its channels.
+pub(crate) fn sequential_backward_where(
+    model: &mut Sequential,
+    acts: &[ArrayD<f32>],
+    mut r: ArrayD<f32>,
+    cfg: &LrpConfig,
+    input_layer: bool,
+    condition: Option<&Condition<'_>>,
+) -> Result<ArrayD<f32>> {
     let names: Vec<String> = model.names().iter().map(|s| s.to_string()).collect();
     let last_plain = if input_layer { 1 } else { 0 };
+    let restrict = |i: usize, r: &mut ArrayD<f32>| {
+        if let Some(c) = condition.filter(|c| c.layer == i) {
+            c.apply(r);
+        }
+    };
     for i in (last_plain..names.len()).rev() {
+        restrict(i, &mut r);
         r = epsilon_step(
             model.get(&names[i]).expect("named child"),
             &acts[i],
@@ -295,6 +333,7 @@ pub(crate) fn sequential_backward(
     if !input_layer {
         return Ok(r);
     }
+    restrict(0, &mut r);
     let mut first = None;
     model.visit_children_mut("", &mut |name, m| {
         if name == names[0] && first.is_none() {

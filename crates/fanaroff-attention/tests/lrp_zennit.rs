@@ -7,7 +7,9 @@
 //! zennit-crp's relevances conditioned on each conv2 channel, whose sum is
 //! the unconditional map (checked here on the fixture itself).
 
-use fanaroff_attention::{InputRule, LrpConfig, lrp};
+use fanaroff_attention::{
+    InputRule, LrpConfig, concept_relevance, conditional_relevance, lrp, reference_images,
+};
 use fanaroff_nn::{
     Activation, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, Module, ModuleExt,
     Sequential,
@@ -115,4 +117,62 @@ fn zennit_crp_conditional_maps_sum_to_the_map() {
         .iter()
         .fold(0f32, |a, v| a.max(v.abs()));
     assert!(err < 1e-7, "{err}");
+}
+
+#[test]
+fn conditional_relevance_equals_zennit_crp_and_is_conserved() {
+    let f = fixture();
+    let mut net = model(&f["params"]);
+    let x = Tensor::new(array(&f["x"]));
+    let cfg = LrpConfig {
+        epsilon: f["epsilon"].as_f64().unwrap() as f32,
+        input_rule: InputRule::Epsilon,
+    };
+    let crp = array(&f["crp_conv2"]);
+    let full = lrp(&mut net, &x, &[1; 3], &cfg).unwrap();
+    let mut sum = ArrayD::<f32>::zeros(full.raw_dim());
+    for c in 0..6 {
+        let ours = conditional_relevance(&mut net, &x, &[1; 3], "conv2", &[c], &cfg).unwrap();
+        let theirs = crp
+            .index_axis(ndarray::Axis(0), c)
+            .insert_axis(ndarray::Axis(1))
+            .to_owned();
+        // float32 rounding of the whole map: relative to its largest value
+        let scale = full.iter().fold(0f32, |a, v| a.max(v.abs()));
+        let err = (&ours - &theirs).iter().fold(0f32, |a, v| a.max(v.abs()));
+        println!("conv2 channel {c}: max |ours - zennit-crp| = {err:.2e}");
+        assert!(
+            err <= 1e-4 && err <= 3e-4 * scale,
+            "channel {c}: {err} against {scale}"
+        );
+        sum += &ours;
+    }
+    let gap = (&sum - &full).iter().fold(0f32, |a, v| a.max(v.abs()));
+    assert!(gap < 1e-7, "the conditional maps sum to the map: {gap}");
+    // concept relevance: per image and channel; the channels' sum is the
+    // relevance that reaches conv2's output
+    let concepts = concept_relevance(&mut net, &x, &[1; 3], "conv2", &cfg).unwrap();
+    assert_eq!(concepts.dim(), (3, 6));
+    for c in 0..6 {
+        let cond = conditional_relevance(&mut net, &x, &[1; 3], "conv2", &[c], &cfg).unwrap();
+        for n in 0..3 {
+            // what flows through channel c reaches the input, less what conv1 and
+            // conv2's biases absorb, so the signs agree where it is large
+            if concepts[[n, c]].abs() > 1e-3 {
+                let s: f32 = cond.index_axis(ndarray::Axis(0), n).sum();
+                assert_eq!(
+                    s.signum(),
+                    concepts[[n, c]].signum(),
+                    "image {n}, channel {c}"
+                );
+            }
+        }
+    }
+    let top = reference_images(&mut net, &x, &[1; 3], "conv2", 2, 2, &cfg).unwrap();
+    assert_eq!(top.len(), 2);
+    assert!(concepts[[top[0], 2]] >= concepts[[top[1], 2]]);
+    let e = conditional_relevance(&mut net, &x, &[1; 3], "conv9", &[0], &cfg).unwrap_err();
+    assert!(e.to_string().contains("no layer `conv9`"), "{e}");
+    let e = conditional_relevance(&mut net, &x, &[1; 3], "conv2", &[6], &cfg).unwrap_err();
+    assert!(e.to_string().contains("has 6"), "{e}");
 }
