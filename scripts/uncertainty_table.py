@@ -68,6 +68,8 @@ def main(paths):
     base = {m.split(" + ")[0] for m in order}
     pairs = [(m, m.split(" + ")[0]) for m in order if " + " in m]
     pairs += [(m, "lenet") for m in ("bbb", "mc_dropout", "ensemble of 5 LeNets") if m in order and "lenet" in base]
+    if "bbb" in order:
+        pairs += [(m, "bbb") for m in ("ensemble of 5 LeNets", "mc_dropout", "lenet + LA kron (val NLL)") if m in order]
     paired(cells, pairs)
 
 
