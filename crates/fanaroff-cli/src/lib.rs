@@ -46,6 +46,7 @@ pub mod models;
 mod record;
 mod registry;
 mod run;
+mod saved;
 mod slurm;
 mod step;
 mod steps;
@@ -71,6 +72,7 @@ pub use registry::{
     model_kinds, register_model, register_step, register_study, step_kinds, study_kinds,
 };
 pub use run::{RunOptions, run};
+pub use saved::{SavedRun, as_nchw};
 pub use slurm::SlurmOptions;
 pub use step::{StepInput, StepSettings, StepSetup, StepSpec, Wrapped};
 pub use steps::{MmdAdaptation, MmdKernel};
