@@ -474,7 +474,7 @@ fn cluster_summary_by_hand() {
 // ---------------------------------------------------------------- bad input
 
 #[test]
-fn bad_input_is_an_error() {
+fn empty_or_non_finite_input_is_an_error() {
     let (maps, _) = planted_maps(1);
     let cfg = small_config();
     let rng = &mut StdRng::seed_from_u64(0);
@@ -502,6 +502,13 @@ fn bad_input_is_an_error() {
     let mut inf = Array2::<f64>::eye(3);
     inf[[1, 1]] = f64::INFINITY;
     assert!(symmetric_eigen(inf.view()).is_err());
+}
+
+#[test]
+fn bad_sizes_are_errors() {
+    let (maps, _) = planted_maps(1);
+    let cfg = small_config();
+    let rng = &mut StdRng::seed_from_u64(0);
     // k > N.
     let few = maps.slice(s![..5, .., ..]);
     let x = pool_maps(few, 4, MapNorm::L1).unwrap();
@@ -546,6 +553,11 @@ fn bad_input_is_an_error() {
             .unwrap_err()
             .is_invalid_config()
     );
+}
+
+#[test]
+fn bad_shapes_are_errors() {
+    let (maps, _) = planted_maps(1);
     // Mismatched lengths and shapes.
     let emb = Array2::<f64>::zeros((60, 2));
     let labels = vec![0usize; 60];

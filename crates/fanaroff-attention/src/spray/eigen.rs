@@ -31,6 +31,20 @@ const MAX_SWEEPS: usize = 100;
 /// [`InvalidInput`](fanaroff_core::Error::InvalidInput) for an empty,
 /// non-square, non-finite or non-symmetric matrix, or if the QL iteration
 /// does not converge (not expected for finite input).
+///
+/// # Example
+/// ```
+/// use approx::assert_abs_diff_eq;
+/// use fanaroff_attention::symmetric_eigen;
+/// use ndarray::array;
+///
+/// let e = symmetric_eigen(array![[2.0, 1.0], [1.0, 2.0]].view())?;
+/// assert_abs_diff_eq!(e.values[0], 1.0, epsilon = 1e-12);
+/// assert_abs_diff_eq!(e.values[1], 3.0, epsilon = 1e-12);
+/// // column 1 is (1, 1) / sqrt 2 up to sign
+/// assert_abs_diff_eq!(e.vectors[[0, 1]].abs(), 0.5f64.sqrt(), epsilon = 1e-12);
+/// # Ok::<(), fanaroff_nn::Error>(())
+/// ```
 pub fn symmetric_eigen(a: ArrayView2<'_, f64>) -> Result<SymmetricEigen> {
     let n = a.nrows();
     if n == 0 || a.ncols() != n {

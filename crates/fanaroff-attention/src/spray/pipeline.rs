@@ -155,6 +155,32 @@ impl SprayResult {
 /// # Errors
 /// As [`SprayConfig::check`] and each step: e.g. no maps, a NaN in a map,
 /// `knn`, `k_max` or t-SNE perplexity not below `N`, `clusters > N`.
+///
+/// # Example
+/// ```
+/// use fanaroff_attention::{SprayConfig, TsneConfig, spray};
+/// use ndarray::Array3;
+/// use rand::{SeedableRng, rngs::StdRng};
+///
+/// // 12 maps of 8 x 8: relevance in the left half or in the right half.
+/// let maps = Array3::from_shape_fn((12, 8, 8), |(n, _, j)| {
+///     let left = n % 2 == 0;
+///     if (j < 4) == left { 1.0 + 0.01 * n as f32 } else { 0.0 }
+/// });
+/// let cfg = SprayConfig {
+///     grid: 4,
+///     knn: 3,
+///     k_max: 4,
+///     tsne: Some(TsneConfig { perplexity: 3.0, iterations: 300, ..TsneConfig::default() }),
+///     ..SprayConfig::default()
+/// };
+/// let r = spray(maps.view(), &cfg, &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(r.eigengap.suggested_k, 2);
+/// assert_eq!(&r.labels[..4], &[0, 1, 0, 1]);
+/// let summary = r.summaries(maps.view(), &[true; 12], 3)?;
+/// assert_eq!(summary[0].size, 6);
+/// # Ok::<(), fanaroff_nn::Error>(())
+/// ```
 pub fn spray<R: Rng + ?Sized>(
     maps: ArrayView3<'_, f32>,
     cfg: &SprayConfig,

@@ -36,7 +36,8 @@ pub struct ClusterMaskFraction {
     pub mean: Option<f64>,
 }
 
-fn check_labels(what: &str, labels: &[usize], n: usize) -> Result<usize> {
+/// The distinct labels, ascending, after checking there is one per map.
+fn check_labels(what: &str, labels: &[usize], n: usize) -> Result<Vec<usize>> {
     if labels.is_empty() || labels.len() != n {
         return Err(fanaroff_core::input(
             what,
@@ -46,7 +47,8 @@ fn check_labels(what: &str, labels: &[usize], n: usize) -> Result<usize> {
             ),
         ));
     }
-    Ok(labels.iter().copied().max().unwrap_or(0) + 1)
+    let distinct: std::collections::BTreeSet<usize> = labels.iter().copied().collect();
+    Ok(distinct.into_iter().collect())
 }
 
 /// Summaries of the clusters `labels` (one label per map; a label with no
@@ -68,7 +70,7 @@ pub fn cluster_summaries(
     m: usize,
 ) -> Result<Vec<ClusterSummary>> {
     let (n, h, w) = maps.dim();
-    let k = check_labels("cluster_summaries", labels, n)?;
+    let clusters = check_labels("cluster_summaries", labels, n)?;
     if correct.len() != n || embedding.nrows() != n {
         return Err(fanaroff_core::input(
             "cluster_summaries",
@@ -82,11 +84,8 @@ pub fn cluster_summaries(
     check_finite("cluster_summaries", maps.iter().map(|&v| f64::from(v)))?;
     check_finite("cluster_summaries", embedding.iter().copied())?;
     let mut out = Vec::new();
-    for c in 0..k {
+    for c in clusters {
         let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
-        if members.is_empty() {
-            continue;
-        }
         let size = members.len();
         let mut sum = Array2::<f64>::zeros((h, w));
         for &i in &members {
@@ -183,17 +182,14 @@ pub fn cluster_mask_fractions(
     maps: ArrayView3<'_, f32>,
     masks: ArrayView3<'_, bool>,
 ) -> Result<Vec<ClusterMaskFraction>> {
-    let k = check_labels("cluster_mask_fractions", labels, maps.dim().0)?;
+    let clusters = check_labels("cluster_mask_fractions", labels, maps.dim().0)?;
     let fractions = mask_fraction(maps, masks)?;
     let mut out = Vec::new();
-    for c in 0..k {
+    for c in clusters {
         let mine: Vec<Option<f64>> = (0..labels.len())
             .filter(|&i| labels[i] == c)
             .map(|i| fractions[i])
             .collect();
-        if mine.is_empty() {
-            continue;
-        }
         let counted: Vec<f64> = mine.iter().flatten().copied().collect();
         out.push(ClusterMaskFraction {
             cluster: c,
