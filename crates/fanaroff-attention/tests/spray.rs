@@ -587,3 +587,31 @@ fn bad_shapes_are_errors() {
     };
     assert!(bad.check().is_err());
 }
+
+/// `cargo test --release -p fanaroff-attention --test spray -- --ignored`
+#[test]
+#[ignore = "timing; run in release"]
+fn spray_500_maps_timing() {
+    let (maps, _) = planted_maps(3);
+    let mut many = Array3::<f32>::zeros((500, 16, 16));
+    for i in 0..500 {
+        many.index_axis_mut(ndarray::Axis(0), i)
+            .assign(&maps.index_axis(ndarray::Axis(0), i % 60));
+    }
+    let mut rng = StdRng::seed_from_u64(0);
+    many.mapv_inplace(|v| v + rng.random_range(-0.01..0.01));
+    let start = std::time::Instant::now();
+    let r = spray(many.view(), &SprayConfig::default(), &mut rng).unwrap();
+    eprintln!(
+        "spray on 500 maps of 16 x 16: {:?}, k = {}",
+        start.elapsed(),
+        r.k
+    );
+    let start = std::time::Instant::now();
+    let cfg = SprayConfig {
+        tsne: None,
+        ..SprayConfig::default()
+    };
+    spray(many.view(), &cfg, &mut rng).unwrap();
+    eprintln!("without t-SNE: {:?}", start.elapsed());
+}

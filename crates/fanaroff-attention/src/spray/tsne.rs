@@ -156,10 +156,14 @@ pub fn tsne<R: Rng + ?Sized>(
     }
     check_finite("tsne", x.iter().copied())?;
     let p = joint_probabilities(&squared_distances(x), cfg.perplexity);
-    let mut y = Array2::from_shape_fn((n, cfg.dims), |_| cfg.init_std * standard_normal(rng));
-    let mut update = Array2::<f64>::zeros((n, cfg.dims));
-    let mut gains = Array2::<f64>::ones((n, cfg.dims));
-    let mut num = Array2::<f64>::zeros((n, n));
+    let dims = cfg.dims;
+    let mut y: Vec<f64> = (0..n * dims)
+        .map(|_| cfg.init_std * standard_normal(rng))
+        .collect();
+    let mut update = vec![0.0f64; n * dims];
+    let mut gains = vec![1.0f64; n * dims];
+    let mut grad = vec![0.0f64; n * dims];
+    let mut num = vec![0.0f64; n * n];
     for it in 0..cfg.iterations {
         let early = it < cfg.exaggeration_iters;
         let exaggeration = if early { cfg.early_exaggeration } else { 1.0 };
@@ -168,7 +172,7 @@ pub fn tsne<R: Rng + ?Sized>(
         } else {
             cfg.final_momentum
         };
-        let grad = gradient(&p, &y, &mut num, exaggeration);
+        gradient(&p, &y, dims, &mut num, &mut grad, exaggeration);
         for ((g, u), gain) in grad.iter().zip(update.iter_mut()).zip(gains.iter_mut()) {
             *gain = if (*g > 0.0) != (*u > 0.0) {
                 *gain + 0.2
@@ -178,14 +182,14 @@ pub fn tsne<R: Rng + ?Sized>(
             .max(cfg.min_gain);
             *u = momentum * *u - cfg.learning_rate * *gain * g;
         }
-        y += &update;
-        centre(&mut y);
+        y.iter_mut().zip(&update).for_each(|(v, u)| *v += u);
+        centre(&mut y, dims);
     }
-    gradient(&p, &y, &mut num, 1.0);
-    Ok(Tsne {
-        kl: kl_divergence(&p, &num),
-        embedding: y,
-    })
+    gradient(&p, &y, dims, &mut num, &mut grad, 1.0);
+    let kl = kl_divergence(&p, &num);
+    let embedding = Array2::from_shape_vec((n, dims), y)
+        .map_err(|e| fanaroff_core::input::<fanaroff_nn::Error>("tsne", e.to_string()))?;
+    Ok(Tsne { embedding, kl })
 }
 
 /// One standard normal draw (Box-Muller).
@@ -195,24 +199,25 @@ fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// The symmetrised joint probabilities `P` from squared distances, each
-/// conditional row calibrated to `perplexity`; floored at 1e-12.
-fn joint_probabilities(d2: &Array2<f64>, perplexity: f64) -> Array2<f64> {
+/// The symmetrised joint probabilities `P` (row-major `n x n`, zero
+/// diagonal) from squared distances, each conditional row calibrated to
+/// `perplexity`; floored at 1e-12.
+fn joint_probabilities(d2: &Array2<f64>, perplexity: f64) -> Vec<f64> {
     let n = d2.nrows();
-    let mut p = Array2::<f64>::zeros((n, n));
+    let mut p = vec![0.0f64; n * n];
     for i in 0..n {
         let row: Vec<f64> = (0..n).filter(|&j| j != i).map(|j| d2[[i, j]]).collect();
         let cond = calibrated_row(&row, perplexity.ln());
         for (c, j) in cond.iter().zip((0..n).filter(|&j| j != i)) {
-            p[[i, j]] = *c;
+            p[i * n + j] = *c;
         }
     }
     let scale = 1.0 / (2.0 * n as f64);
-    let mut joint = Array2::<f64>::zeros((n, n));
+    let mut joint = vec![0.0f64; n * n];
     for i in 0..n {
         for j in 0..n {
             if i != j {
-                joint[[i, j]] = ((p[[i, j]] + p[[j, i]]) * scale).max(1e-12);
+                joint[i * n + j] = ((p[i * n + j] + p[j * n + i]) * scale).max(1e-12);
             }
         }
     }
@@ -254,54 +259,60 @@ fn calibrated_row(d: &[f64], target: f64) -> Vec<f64> {
     probs
 }
 
-/// The t-SNE gradient at `y`; leaves the Student-t kernel
-/// `(1 + |y_i - y_j|^2)^{-1}` (zero diagonal) in `num`.
+/// The t-SNE gradient at `y` (row-major `n x dims`) into `grad`; leaves
+/// the Student-t kernel `(1 + |y_i - y_j|^2)^{-1}` (zero diagonal) in
+/// `num` (row-major `n x n`).
 fn gradient(
-    p: &Array2<f64>,
-    y: &Array2<f64>,
-    num: &mut Array2<f64>,
+    p: &[f64],
+    y: &[f64],
+    dims: usize,
+    num: &mut [f64],
+    grad: &mut [f64],
     exaggeration: f64,
-) -> Array2<f64> {
-    let (n, dims) = y.dim();
+) {
+    let n = y.len() / dims;
     let mut total = 0.0;
     for i in 0..n {
-        num[[i, i]] = 0.0;
+        let yi = &y[i * dims..(i + 1) * dims];
+        num[i * n + i] = 0.0;
         for j in 0..i {
-            let d2: f64 = (0..dims).map(|c| (y[[i, c]] - y[[j, c]]).powi(2)).sum();
+            let yj = &y[j * dims..(j + 1) * dims];
+            let d2: f64 = yi.iter().zip(yj).map(|(a, b)| (a - b) * (a - b)).sum();
             let k = 1.0 / (1.0 + d2);
-            num[[i, j]] = k;
-            num[[j, i]] = k;
+            num[i * n + j] = k;
+            num[j * n + i] = k;
             total += 2.0 * k;
         }
     }
-    let mut grad = Array2::<f64>::zeros((n, dims));
+    let inv_total = 1.0 / total;
+    grad.iter_mut().for_each(|g| *g = 0.0);
     for i in 0..n {
-        for j in 0..i {
-            let k = num[[i, j]];
-            let f = 4.0 * (exaggeration * p[[i, j]] - k / total) * k;
-            for c in 0..dims {
-                let g = f * (y[[i, c]] - y[[j, c]]);
-                grad[[i, c]] += g;
-                grad[[j, c]] -= g;
+        let (p_row, k_row) = (&p[i * n..i * n + n], &num[i * n..i * n + n]);
+        let yi = &y[i * dims..(i + 1) * dims];
+        let gi = &mut grad[i * dims..(i + 1) * dims];
+        for (j, (pij, k)) in p_row.iter().zip(k_row).enumerate() {
+            let f = 4.0 * (exaggeration * pij - k * inv_total) * k;
+            let yj = &y[j * dims..(j + 1) * dims];
+            for ((g, a), b) in gi.iter_mut().zip(yi).zip(yj) {
+                *g += f * (a - b);
             }
         }
     }
-    grad
 }
 
-fn centre(y: &mut Array2<f64>) {
-    let n = y.nrows() as f64;
-    for mut col in y.columns_mut() {
-        let mean = col.sum() / n;
-        col.mapv_inplace(|v| v - mean);
+fn centre(y: &mut [f64], dims: usize) {
+    let n = (y.len() / dims) as f64;
+    for c in 0..dims {
+        let mean = y.iter().skip(c).step_by(dims).sum::<f64>() / n;
+        y.iter_mut().skip(c).step_by(dims).for_each(|v| *v -= mean);
     }
 }
 
 /// `KL(P || Q)` with `Q` from the kernel `num`.
-fn kl_divergence(p: &Array2<f64>, num: &Array2<f64>) -> f64 {
-    let total = num.sum();
+fn kl_divergence(p: &[f64], num: &[f64]) -> f64 {
+    let total: f64 = num.iter().sum();
     p.iter()
-        .zip(num.iter())
+        .zip(num)
         .filter(|(pij, _)| **pij > 0.0)
         .map(|(pij, k)| pij * (pij / (k / total).max(1e-300)).ln())
         .sum()
