@@ -118,6 +118,35 @@ fn eigen_of_small_and_degenerate_matrices() {
 }
 
 #[test]
+fn eigen_of_hard_matrices() {
+    // Wilkinson's W21+: pairs of eigenvalues agreeing to ~1e-14 at the top.
+    let mut w = Array2::<f64>::zeros((21, 21));
+    for i in 0..21 {
+        w[[i, i]] = (10.0 - i as f64).abs();
+        if i < 20 {
+            w[[i, i + 1]] = 1.0;
+            w[[i + 1, i]] = 1.0;
+        }
+    }
+    check_decomposition(&w, 1e-12);
+    let e = symmetric_eigen(w.view()).unwrap();
+    // Its largest eigenvalue is 10.746194182903393 (Wilkinson 1965).
+    assert_abs_diff_eq!(e.values[20], 10.746_194_182_903_393, epsilon = 1e-12);
+    // Entries over twenty orders of magnitude.
+    let g = Array2::from_shape_fn((8, 8), |(i, j)| {
+        10f64.powi(-((i + j) as i32)) * if i == j { 2.0 } else { 1.0 }
+    });
+    check_decomposition(&g, 1e-14);
+    // Only one off-diagonal pair.
+    let mut o = Array2::<f64>::zeros((6, 6));
+    o[[1, 4]] = 2.0;
+    o[[4, 1]] = 2.0;
+    let e = symmetric_eigen(o.view()).unwrap();
+    assert_close(&e.values, &[-2.0, 0.0, 0.0, 0.0, 0.0, 2.0], 1e-14);
+    check_decomposition(&o, 1e-14);
+}
+
+#[test]
 fn eigen_matches_numpy_eigh() {
     let f = fixture();
     for case in f["eigh"].as_array().unwrap() {
@@ -331,6 +360,18 @@ fn spray_recovers_planted_groups() {
     // Deterministic for a seed, including the t-SNE.
     let again = spray(maps.view(), &cfg, &mut StdRng::seed_from_u64(11)).unwrap();
     assert_eq!(r, again);
+    // With 25 neighbours of 20 same-group maps the graph is connected
+    // (the centre group bridges the others, and the eigengap then prefers
+    // 2); with k = 3 given, the groups are still found.
+    let dense = SprayConfig {
+        knn: 25,
+        clusters: Some(3),
+        tsne: None,
+        ..cfg.clone()
+    };
+    let r = spray(maps.view(), &dense, &mut StdRng::seed_from_u64(11)).unwrap();
+    assert!(r.eigenvalues[1] > 1e-3, "{}", r.eigenvalues);
+    assert!(same_partition(&r.labels, &truth), "{:?}", r.labels);
     // A fixed number of clusters overrides the eigengap.
     let cfg2 = SprayConfig {
         clusters: Some(2),
