@@ -6,7 +6,9 @@
 //! [`LayerFactory`](fanaroff_nn::models::LayerFactory), so the same gate is
 //! ordinary, MC dropout or variational. Saliency to compare with: the
 //! gradient, gradient x input and LRP ([`lrp`]) for any sequential model,
-//! and through the gated network itself ([`lrp_attention`]).
+//! and through the gated network itself ([`lrp_attention`]). Spectral
+//! relevance analysis ([`spray`], Lapuschkin et al. 2019) clusters the
+//! maps to find the strategies the classifier uses.
 #![deny(missing_docs)]
 
 mod combine;
@@ -20,6 +22,7 @@ mod net;
 mod normalise;
 mod reference_loss;
 mod saliency;
+mod spray;
 mod step;
 mod study;
 
@@ -33,6 +36,13 @@ pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Pa
 pub use normalise::Normalisation;
 pub use reference_loss::ProbabilityCrossEntropyStep;
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
+pub use spray::{
+    AffinityWeights, ClusterMaskFraction, ClusterSummary, Eigengap, KMeans, KMeansConfig, MapNorm,
+    SpectralClustering, SprayConfig, SprayResult, SymmetricEigen, Tsne, TsneConfig,
+    cluster_mask_fractions, cluster_summaries, eigengap, kmeans, knn_affinity, laplacian_spectrum,
+    maps_view, mask_fraction, normalized_laplacian, pool_maps, spectral_clustering,
+    spectral_embedding, spray, symmetric_eigen, tsne,
+};
 pub use step::DeepSupervisionStep;
 pub use study::{ExplainRow, ExplainStudy};
 
