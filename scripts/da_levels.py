@@ -3,10 +3,17 @@ per noise level, the oracle trained at that level minus the clean model, in
 accuracy points, on the noisy validation rows (the rule) and on the noisy test
 rows (reported only), with a paired t-test over seeds.
 
-    python3 scripts/da_levels.py docs/robustness/da_oracle/rows.csv
+    python3 scripts/da_levels.py docs/robustness/da_oracle/rows.csv [docs/robustness/da_oracle_val/rows.csv]
+
+With the second file (experiments/robustness/da_oracle_val.toml: the same
+models re-measured, validation copies made from clean validation images) the
+validation rows come from it; its runs name their model by `study.from`
+(`.../runs/NNNN`), mapped to variant and seed through the first file's
+runs.csv. Test rows always come from the first file.
 """
 import csv
 import math
+import os
 import sys
 from statistics import mean, stdev
 
@@ -21,12 +28,26 @@ def t_test(d):
     return t, p
 
 
-def main(path):
+def read(path, key_of, splits):
     acc = {}
     for r in csv.DictReader(open(path)):
-        if r["test"] != "gaussian_snr":
+        if r["test"] != "gaussian_snr" or r["split"] not in splits:
             continue
-        acc[(r["variant"], r["split"], float(r["level"]), int(r["seed"]))] = float(r["accuracy"])
+        variant, seed = key_of(r)
+        acc[(variant, r["split"], float(r["level"]), seed)] = float(r["accuracy"])
+    return acc
+
+
+def main(path, val_path=None):
+    own = lambda r: (r["variant"], int(r["seed"]))
+    if val_path is None:
+        acc = read(path, own, ("val", "test"))
+    else:
+        runs = os.path.join(os.path.dirname(path), "runs.csv")
+        by_index = {int(r["index"]): (r["variant"], int(r["seed"])) for r in csv.DictReader(open(runs))}
+        source = lambda r: by_index[int(r["study.from"].rstrip("/").split("/")[-1])]
+        acc = read(path, own, ("test",))
+        acc.update(read(val_path, source, ("val",)))
     print("| level | split | clean (%) | oracle (%) | oracle - clean (points) | t | p | rule (>= 15 on val) |")
     print("|---|---|---|---|---|---|---|---|")
     for level in (20.0, 10.0, 5.0):
@@ -43,4 +64,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
