@@ -20,7 +20,9 @@ use crate::input::{DEFAULT_SUM_TOLERANCE, check_probabilities, check_samples};
 ///
 /// No validation: the caller guarantees `p` is a probability vector.
 pub fn entropy_of(p: ArrayView1<'_, f64>) -> f64 {
-    -p.iter()
+    // `0.0 - s` rather than `-s`: a certain prediction has entropy +0, not -0
+    0.0 - p
+        .iter()
         .filter(|&&v| v > 0.0)
         .map(|&v| v * v.ln())
         .sum::<f64>()

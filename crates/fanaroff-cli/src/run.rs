@@ -72,7 +72,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunRecord> {
     let exp_text = exp.to_toml()?;
     fanaroff_train::write_atomic(&opts.dir.join("experiment.toml"), exp_text.as_bytes())?;
     if let Some(t) = opts.threads {
-        fanaroff_tensor::set_num_threads(t)?;
+        set_threads(t)?;
     }
     let trained = match exp.study.source() {
         Some(src) => Trained::from_run(exp, src)?,
@@ -297,4 +297,22 @@ fn resumed_epochs(ckpt: &Path) -> usize {
     }
     let history = std::fs::read_to_string(ckpt.join("history.csv")).unwrap_or_default();
     history.lines().count().saturating_sub(1)
+}
+
+/// Sizes the numeric thread pool. The pool of a process is sized once:
+/// asking again for the size it has is fine (a second run in the same
+/// process), another size is an error saying so.
+fn set_threads(t: usize) -> Result<()> {
+    match fanaroff_tensor::set_num_threads(t) {
+        Ok(()) => Ok(()),
+        Err(_) if fanaroff_tensor::num_threads() == t => Ok(()),
+        Err(e) => Err(invalid(
+            "threads",
+            format!(
+                "{t} asked, but this process's thread pool already runs {} ({e}); \
+                 set the threads before the first computation, or RAYON_NUM_THREADS",
+                fanaroff_tensor::num_threads()
+            ),
+        )),
+    }
 }
