@@ -21,6 +21,7 @@ mod maps;
 mod net;
 mod normalise;
 mod reference_loss;
+mod regions;
 mod saliency;
 mod spray;
 mod step;
@@ -35,6 +36,7 @@ pub use maps::{attention_map_stats, attention_maps, source_mass};
 pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
 pub use normalise::Normalisation;
 pub use reference_loss::ProbabilityCrossEntropyStep;
+pub use regions::{RegionConfig, RegionMasks, region_masks};
 pub use saliency::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, per_pixel};
 pub use spray::{
     AffinityWeights, ClusterMaskFraction, ClusterSummary, Eigengap, KMeans, KMeansConfig, MapNorm,

@@ -78,7 +78,7 @@ pub use step::{StepInput, StepSettings, StepSetup, StepSpec, Wrapped};
 pub use steps::{MmdAdaptation, MmdKernel};
 pub use studies::{
     AttentionStudySpec, EnsembleStudy, LaplaceSpec, MapSpreadStudySpec, PruneStudySpec,
-    RobustnessStudySpec, TrainStudy, UncertaintyStudy,
+    RobustnessStudySpec, SprayStudy, TrainStudy, UncertaintyStudy,
 };
 pub use study::{ROWS_FILE, StudyContext, StudySettings, StudySetup, StudySpec, fresh_model};
 pub use sweep::{RunState, Sweep};

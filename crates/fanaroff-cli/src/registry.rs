@@ -27,7 +27,7 @@ fn builtin() -> Registry {
     use crate::models::{AttentionModel, BbbLenet, Lenet, McDropoutLenet};
     use crate::studies::{
         AttentionStudySpec, EnsembleStudy, MapSpreadStudySpec, PruneStudySpec, RobustnessStudySpec,
-        TrainStudy, UncertaintyStudy,
+        SprayStudy, TrainStudy, UncertaintyStudy,
     };
     let mut r = Registry {
         models: BTreeMap::new(),
@@ -45,6 +45,7 @@ fn builtin() -> Registry {
     r.add_study::<EnsembleStudy>();
     r.add_study::<MapSpreadStudySpec>();
     r.add_study::<UncertaintyStudy>();
+    r.add_study::<SprayStudy>();
     r.add_step::<crate::steps::MmdAdaptation>();
     r
 }

@@ -18,6 +18,7 @@ fn every_shipped_file_is_valid() {
                 "robustness",
                 "baselines",
                 "uncertainty",
+                "explain",
             ]
             .iter()
             .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap()),
@@ -66,6 +67,7 @@ fn every_shipped_file_is_valid() {
         ("robustness/mmd.toml", "robustness", 6),
         ("robustness/da_oracle.toml", "robustness", 12),
         ("baselines/small.toml", "ensemble", 3),
+        ("explain/spray.toml", "spray", 9),
     ] {
         let g = Grid::from_file(&dir.join(file)).unwrap();
         assert_eq!(g.len(), runs, "{file}");

@@ -575,3 +575,63 @@ fn the_uncertainty_study_scores_the_model_and_its_laplace_posteriors() {
             .contains("(0, 1)")
     );
 }
+
+#[test]
+fn the_spray_study_clusters_relevance_maps() {
+    let tmp = temp_dir("spray");
+    let study = "\n[study]\nkind = \"spray\"\nknn = 4\nk_max = 4\nperplexity = 5.0\ndraws = 2\n\
+                 concepts = 2\nreferences = 3\nexamples = 2\n";
+    let bbb = base("bbb_lenet").replace("synthetic = 32", "synthetic = 160") + study;
+    let rec = run_text(&bbb, tmp.join("bbb"));
+    assert_eq!(rec.row_keys, ["part", "cluster"]);
+    let part = |p: &str| -> Vec<&serde_json::Value> {
+        rec.rows.iter().filter(|r| r["part"] == p).collect()
+    };
+    let all = part("all")[0];
+    let n = all["size"].as_u64().unwrap();
+    assert_eq!(n as usize, rec.counts[2]);
+    let clusters = part("cluster");
+    assert_eq!(clusters.len() as u64, all["k"].as_u64().unwrap());
+    let sizes: u64 = clusters.iter().map(|r| r["size"].as_u64().unwrap()).sum();
+    assert_eq!(sizes, n);
+    let errors: u64 = clusters.iter().map(|r| r["errors"].as_u64().unwrap()).sum();
+    assert_eq!(errors, all["errors"].as_u64().unwrap());
+    for key in ["source", "other", "border"] {
+        let v = all[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{key} {v}");
+    }
+    assert!(all["source"].as_f64().unwrap() + all["other"].as_f64().unwrap() <= 1.0 + 1e-9);
+    let concepts = part("concept");
+    assert_eq!(concepts.len(), 2);
+    assert!(concepts[0]["cluster"].as_str().unwrap().starts_with("conv"));
+    assert_eq!(
+        concepts[0]["references"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        3
+    );
+    let draws = part("draws");
+    assert!(
+        draws[0]["map_spread"].as_f64().unwrap() > 0.0,
+        "{}",
+        draws[0]
+    );
+    for f in [
+        "embedding",
+        "clusters",
+        "labels",
+        "correct",
+        "eigenvalues",
+        "mean_maps",
+    ] {
+        assert!(tmp.join(format!("bbb/spray/{f}.npy")).exists(), "{f}");
+    }
+    // a deterministic LeNet has no weight draws; the attention net no CRP yet
+    let lenet = base("lenet").replace("synthetic = 32", "synthetic = 160") + study;
+    let rec = run_text(&lenet, tmp.join("lenet"));
+    assert!(rec.rows.iter().all(|r| r["part"] != "draws"));
+    let bad = base("lenet") + "\n[study]\nkind = \"spray\"\ngrid = 0\n";
+    assert!(Experiment::from_toml(&bad).is_err());
+}

@@ -1,0 +1,141 @@
+//! The relevance maps the SpRAy study clusters: LRP of the predicted class
+//! for every test image, at the posterior mean and at fixed weight draws,
+//! and the concepts (channels) of the last conv layer of a chain.
+
+use crate::error::{Result, invalid};
+use fanaroff_attention::{LrpConfig, concept_relevance, lrp_any, reference_images};
+use fanaroff_nn::{Module, SampleMode, Sequential, set_sample_mode};
+use fanaroff_tensor::{Tensor, no_grad};
+use ndarray::{Array2, Array3, ArrayD, Axis, Slice};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const BATCH: usize = 32;
+
+/// Batches of `x` along its first axis.
+fn batches(x: &ArrayD<f32>) -> impl Iterator<Item = (std::ops::Range<usize>, Tensor)> + '_ {
+    let n = x.shape()[0];
+    (0..n).step_by(BATCH).map(move |s| {
+        let r = s..(s + BATCH).min(n);
+        let xb = x.slice_axis(Axis(0), Slice::from(r.clone())).to_owned();
+        (r, Tensor::from_array(xb))
+    })
+}
+
+/// The class the model (deterministic now: mean or a fixed draw) predicts
+/// for each image.
+pub(crate) fn predicted(model: &dyn Module, x: &ArrayD<f32>) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(x.shape()[0]);
+    for (_, xb) in batches(x) {
+        let z = no_grad(|| model.forward(&xb, &mut StdRng::seed_from_u64(0)))?;
+        for row in z.data().outer_iter() {
+            let best = (0..row.len()).fold(0, |b, k| if row[k] > row[b] { k } else { b });
+            out.push(best);
+        }
+    }
+    Ok(out)
+}
+
+/// LRP maps `[N, H, W]` of `classes` (channels summed).
+pub(crate) fn lrp_maps(
+    model: &mut dyn Module,
+    x: &ArrayD<f32>,
+    classes: &[usize],
+    cfg: &LrpConfig,
+) -> Result<Array3<f32>> {
+    let (n, h, w) = (x.shape()[0], x.shape()[2], x.shape()[3]);
+    let mut maps = Array3::<f32>::zeros((n, h, w));
+    for (r, xb) in batches(x) {
+        let m = lrp_any(model, &xb, &classes[r.clone()], cfg)?.ok_or_else(|| {
+            invalid(
+                "study",
+                "spray needs a model with LRP rules (a LeNet or the attention net)",
+            )
+        })?;
+        let m = m.sum_axis(Axis(1));
+        maps.slice_axis_mut(Axis(0), Slice::from(r)).assign(
+            &m.into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| invalid("spray", e.to_string()))?,
+        );
+    }
+    Ok(maps)
+}
+
+/// The model at its posterior mean (no noise), in evaluation mode.
+pub(crate) fn at_mean(model: &mut dyn Module) {
+    model.set_training(false);
+    set_sample_mode(model, SampleMode::Mean);
+}
+
+/// LRP maps of the same images at `draws` fixed weight draws (draw `d`:
+/// `SampleMode::Fixed(seed + 1000 d)`), each draw explaining its own
+/// predicted class; `[draws, N, H, W]`.
+pub(crate) fn draw_maps(
+    model: &mut dyn Module,
+    x: &ArrayD<f32>,
+    draws: usize,
+    seed: u64,
+    cfg: &LrpConfig,
+) -> Result<Vec<Array3<f32>>> {
+    let mut out = Vec::with_capacity(draws);
+    for d in 0..draws as u64 {
+        set_sample_mode(model, SampleMode::Fixed(seed.wrapping_add(1000 * d)));
+        let classes = predicted(model, x)?;
+        out.push(lrp_maps(model, x, &classes, cfg)?);
+    }
+    set_sample_mode(model, SampleMode::Mean);
+    Ok(out)
+}
+
+/// One concept of the last conv layer: its channel, its share of the
+/// layer's relevance over the images, and the images that hold most of it.
+pub(crate) struct Concept {
+    pub layer: String,
+    pub channel: usize,
+    pub share: f64,
+    pub references: Vec<usize>,
+}
+
+/// The `top` channels of the last conv layer of a chain by their share of
+/// the summed relevance, each with its `k` reference images. `None` for a
+/// model that is not a chain (the attention net has no CRP rules yet).
+pub(crate) fn concepts(
+    model: &mut dyn Module,
+    x: &ArrayD<f32>,
+    classes: &[usize],
+    top: usize,
+    k: usize,
+    cfg: &LrpConfig,
+) -> Result<Option<Vec<Concept>>> {
+    let Some(seq) = model
+        .as_any_mut()
+        .and_then(|a| a.downcast_mut::<Sequential>())
+    else {
+        return Ok(None);
+    };
+    let Some(layer) = seq
+        .names()
+        .iter()
+        .rev()
+        .find(|n| n.starts_with("conv"))
+        .map(|s| s.to_string())
+    else {
+        return Ok(None);
+    };
+    let xt = Tensor::from_array(x.clone());
+    let rel: Array2<f64> = concept_relevance(seq, &xt, classes, &layer, cfg)?.mapv(f64::from);
+    let per: Vec<f64> = rel.sum_axis(Axis(0)).to_vec();
+    let total: f64 = per.iter().sum();
+    let mut order: Vec<usize> = (0..per.len()).collect();
+    order.sort_by(|&a, &b| per[b].total_cmp(&per[a]));
+    let mut out = Vec::new();
+    for &c in order.iter().take(top) {
+        out.push(Concept {
+            layer: layer.clone(),
+            channel: c,
+            share: per[c] / total,
+            references: reference_images(seq, &xt, classes, &layer, c, k, cfg)?,
+        });
+    }
+    Ok(Some(out))
+}
