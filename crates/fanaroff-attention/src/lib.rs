@@ -13,6 +13,7 @@
 
 mod combine;
 mod crp;
+mod crp_gated;
 mod gate;
 mod lrp_any;
 mod lrp_gated;
@@ -28,6 +29,7 @@ mod step;
 mod study;
 
 pub use crp::{concept_relevance, conditional_relevance, reference_images};
+pub use crp_gated::{GatedLayer, concept_relevance_gated, conditional_relevance_gated};
 pub use gate::{AttentionGate, GateConfig};
 pub use lrp_any::{has_lrp_rules, lrp_any};
 pub use lrp_gated::lrp_attention;

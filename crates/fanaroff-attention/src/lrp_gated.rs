@@ -12,14 +12,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// What the backward pass needs from the forward pass.
-struct Trace {
+pub(crate) struct Trace {
     /// Per block: its input and every layer's output.
-    blocks: Vec<Vec<ArrayD<f32>>>,
+    pub(crate) blocks: Vec<Vec<ArrayD<f32>>>,
     /// Per gate: the gated features `alpha * x` and their spatial sums.
-    gated: Vec<(ArrayD<f32>, ArrayD<f32>)>,
+    pub(crate) gated: Vec<(ArrayD<f32>, ArrayD<f32>)>,
     /// Per head: its output (mean, deep supervision, fine-tuned).
     heads: Vec<ArrayD<f32>>,
-    logits: ArrayD<f32>,
+    pub(crate) logits: ArrayD<f32>,
 }
 
 /// Relevance of `logit[n, classes[n]]` on the input of an attention-gated
@@ -60,9 +60,23 @@ pub fn lrp_attention(
     let t = trace(net, x)?;
     let r_out = one_hot(t.logits.shape(), classes)? * &t.logits;
     let r_pooled = aggregation_backward(net, &t, &r_out, cfg.epsilon)?;
+    let r0 = block_output_relevance(net, &t, &r_pooled, cfg, 0)?;
+    sequential_backward(&mut net.blocks[0], &t.blocks[0], r0, cfg, true)
+}
+
+/// The relevance at the output of gated block `until`: its gate's share of
+/// the pooled relevance plus what comes down from the blocks above (each
+/// block above taken back through its layers by the epsilon rule).
+pub(crate) fn block_output_relevance(
+    net: &mut AttentionNet,
+    t: &Trace,
+    r_pooled: &[ArrayD<f32>],
+    cfg: &LrpConfig,
+    until: usize,
+) -> Result<ArrayD<f32>> {
     let eps = cfg.epsilon;
     let mut r_above: Option<ArrayD<f32>> = None; // at the input of the next block
-    for k in (0..net.gates.len()).rev() {
+    for k in (until..net.gates.len()).rev() {
         let feat = t.blocks[k].last().expect("block output");
         let (gated, pooled) = &t.gated[k];
         // spatial sum (epsilon rule), then alpha * x with alpha fixed
@@ -73,24 +87,32 @@ pub fn lrp_attention(
         if let Some(above) = &r_above {
             r = r + epsilon_step(&net.pool, feat, above, eps)?;
         }
-        let acts = &t.blocks[k];
+        if k == until {
+            return Ok(r);
+        }
         r_above = Some(sequential_backward(
             &mut net.blocks[k],
-            acts,
+            &t.blocks[k],
             r,
             cfg,
-            k == 0,
+            false,
         )?);
     }
-    r_above.ok_or_else(|| fanaroff_core::input("lrp_attention", "the network has no gates"))
+    Err(fanaroff_core::input(
+        "lrp_attention",
+        format!(
+            "block {until}: the network has {} gated blocks",
+            net.gates.len()
+        ),
+    ))
 }
 
-fn stabilise(z: f32, eps: f32) -> f32 {
+pub(crate) fn stabilise(z: f32, eps: f32) -> f32 {
     z + eps * if z < 0.0 { -1.0 } else { 1.0 }
 }
 
 /// The forward pass of [`AttentionNet::forward_all`], keeping activations.
-fn trace(net: &AttentionNet, x: &Tensor) -> Result<Trace> {
+pub(crate) fn trace(net: &AttentionNet, x: &Tensor) -> Result<Trace> {
     let mut rng = StdRng::seed_from_u64(0);
     let mut h = x.data().clone();
     let mut blocks = Vec::new();
@@ -121,7 +143,7 @@ fn trace(net: &AttentionNet, x: &Tensor) -> Result<Trace> {
 }
 
 /// Relevance of each gate's pooled vector from the relevance of the logits.
-fn aggregation_backward(
+pub(crate) fn aggregation_backward(
     net: &AttentionNet,
     t: &Trace,
     r_out: &ArrayD<f32>,

@@ -334,6 +334,19 @@ impl AttentionNet {
         self.gates.len()
     }
 
+    /// The layer names of gated block `k` (0: the finest), for
+    /// [`conditional_relevance_gated`](crate::conditional_relevance_gated);
+    /// `None` past the last gated block.
+    pub fn block_layers(&self, k: usize) -> Option<Vec<String>> {
+        (k < self.gates.len()).then(|| {
+            self.blocks[k]
+                .names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+    }
+
     /// Logits, every head's logits and every attention map.
     ///
     /// # Errors

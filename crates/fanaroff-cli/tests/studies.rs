@@ -628,7 +628,7 @@ fn the_spray_study_clusters_relevance_maps() {
     ] {
         assert!(tmp.join(format!("bbb/spray/{f}.npy")).exists(), "{f}");
     }
-    // a deterministic LeNet has no weight draws; the attention net no CRP yet
+    // a deterministic LeNet has no weight draws
     let lenet = base("lenet").replace("synthetic = 32", "synthetic = 160") + study;
     let rec = run_text(&lenet, tmp.join("lenet"));
     assert!(rec.rows.iter().all(|r| r["part"] != "draws"));

@@ -4,9 +4,9 @@
 //! records its size, accuracy and where its relevance falls (the source,
 //! other sources, the border; see `fanaroff_attention::region_masks`),
 //! tests whether the wrong predictions concentrate in a cluster, names the
-//! concepts of the last conv layer of a chain (CRP) with reference images,
-//! and for a Bayesian model measures how much the maps move between weight
-//! draws.
+//! concepts of the last conv layer (CRP; for the attention net, of its last
+//! gated block) with reference images, and for a Bayesian model measures
+//! how much the maps move between weight draws.
 
 use crate::error::{Result, invalid};
 use crate::studies::spray_maps::{at_mean, concepts, draw_maps, lrp_maps, predicted};

@@ -3,7 +3,9 @@
 //! and the concepts (channels) of the last conv layer of a chain.
 
 use crate::error::{Result, invalid};
-use fanaroff_attention::{LrpConfig, concept_relevance, lrp_any, reference_images};
+use fanaroff_attention::{
+    AttentionNet, GatedLayer, LrpConfig, concept_relevance, concept_relevance_gated, lrp_any,
+};
 use fanaroff_nn::{Module, SampleMode, Sequential, set_sample_mode};
 use fanaroff_tensor::{Tensor, no_grad};
 use ndarray::{Array2, Array3, ArrayD, Axis, Slice};
@@ -96,9 +98,10 @@ pub(crate) struct Concept {
     pub references: Vec<usize>,
 }
 
-/// The `top` channels of the last conv layer of a chain by their share of
-/// the summed relevance, each with its `k` reference images. `None` for a
-/// model that is not a chain (the attention net has no CRP rules yet).
+/// The `top` channels of the last conv layer by their share of the summed
+/// relevance, each with its `k` reference images (largest relevance for
+/// that channel first): of a chain (LeNets), or of the last gated block of
+/// the attention net (gated CRP rules). `None` for other models.
 pub(crate) fn concepts(
     model: &mut dyn Module,
     x: &ArrayD<f32>,
@@ -107,10 +110,58 @@ pub(crate) fn concepts(
     k: usize,
     cfg: &LrpConfig,
 ) -> Result<Option<Vec<Concept>>> {
-    let Some(seq) = model
-        .as_any_mut()
-        .and_then(|a| a.downcast_mut::<Sequential>())
-    else {
+    let Some((layer, rel)) = layer_relevance(model, x, classes, cfg)? else {
+        return Ok(None);
+    };
+    let per: Vec<f64> = rel.sum_axis(Axis(0)).to_vec();
+    let total: f64 = per.iter().sum();
+    let mut order: Vec<usize> = (0..per.len()).collect();
+    order.sort_by(|&a, &b| per[b].total_cmp(&per[a]));
+    let out = order
+        .iter()
+        .take(top)
+        .map(|&c| {
+            let col = rel.column(c);
+            let mut imgs: Vec<usize> = (0..col.len()).collect();
+            imgs.sort_by(|&a, &b| col[b].total_cmp(&col[a]));
+            imgs.truncate(k);
+            Concept {
+                layer: layer.clone(),
+                channel: c,
+                share: per[c] / total,
+                references: imgs,
+            }
+        })
+        .collect();
+    Ok(Some(out))
+}
+
+/// The concept layer of `model` and the relevance of each of its channels
+/// per image, `[N, C]`.
+fn layer_relevance(
+    model: &mut dyn Module,
+    x: &ArrayD<f32>,
+    classes: &[usize],
+    cfg: &LrpConfig,
+) -> Result<Option<(String, Array2<f64>)>> {
+    let xt = Tensor::from_array(x.clone());
+    let Some(any) = model.as_any_mut() else {
+        return Ok(None);
+    };
+    if let Some(net) = any.downcast_mut::<AttentionNet>() {
+        let block = net.num_gates() - 1;
+        let layers = net.block_layers(block).unwrap_or_default();
+        let Some(layer) = layers.iter().rev().find(|n| n.starts_with('c')) else {
+            return Ok(None);
+        };
+        let at = GatedLayer { block, layer };
+        let rel = concept_relevance_gated(net, &xt, classes, at, cfg)?;
+        return Ok(Some((
+            format!("block{}.{layer}", block + 1),
+            rel.mapv(f64::from),
+        )));
+    }
+    let Some(seq) = any.downcast_mut::<Sequential>() else {
         return Ok(None);
     };
     let Some(layer) = seq
@@ -122,20 +173,6 @@ pub(crate) fn concepts(
     else {
         return Ok(None);
     };
-    let xt = Tensor::from_array(x.clone());
-    let rel: Array2<f64> = concept_relevance(seq, &xt, classes, &layer, cfg)?.mapv(f64::from);
-    let per: Vec<f64> = rel.sum_axis(Axis(0)).to_vec();
-    let total: f64 = per.iter().sum();
-    let mut order: Vec<usize> = (0..per.len()).collect();
-    order.sort_by(|&a, &b| per[b].total_cmp(&per[a]));
-    let mut out = Vec::new();
-    for &c in order.iter().take(top) {
-        out.push(Concept {
-            layer: layer.clone(),
-            channel: c,
-            share: per[c] / total,
-            references: reference_images(seq, &xt, classes, &layer, c, k, cfg)?,
-        });
-    }
-    Ok(Some(out))
+    let rel = concept_relevance(seq, &xt, classes, &layer, cfg)?;
+    Ok(Some((layer, rel.mapv(f64::from))))
 }
