@@ -596,6 +596,11 @@ fn the_spray_study_clusters_relevance_maps() {
     assert_eq!(sizes, n);
     let errors: u64 = clusters.iter().map(|r| r["errors"].as_u64().unwrap()).sum();
     assert_eq!(errors, all["errors"].as_u64().unwrap());
+    assert!(
+        clusters
+            .iter()
+            .all(|r| (0.0..=1.0).contains(&r["predicted_class1"].as_f64().unwrap()))
+    );
     for key in ["source", "other", "border"] {
         let v = all[key].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&v), "{key} {v}");

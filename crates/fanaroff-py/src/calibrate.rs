@@ -176,14 +176,26 @@ fn softmax<'py>(
     Ok(p.into_pyarray(py))
 }
 
+/// `f` of an array without the GIL, its result as a numpy array.
+fn computed<'py, In, Out>(
+    py: Python<'py>,
+    input: ndarray::ArrayView<'_, f64, In>,
+    f: impl FnOnce(ndarray::ArrayView<'_, f64, In>) -> cal::Result<ndarray::Array<f64, Out>> + Send,
+) -> PyResult<Bound<'py, numpy::PyArray<f64, Out>>>
+where
+    In: ndarray::Dimension,
+    Out: ndarray::Dimension,
+{
+    let out = guarded(|| py.detach(|| f(input)).map_err(value))?;
+    Ok(out.into_pyarray(py))
+}
+
 #[pyfunction]
 fn entropy<'py>(
     py: Python<'py>,
     probs: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let p = probs.as_array();
-    let h = guarded(|| py.detach(|| cal::entropy(p)).map_err(value))?;
-    Ok(h.into_pyarray(py))
+    computed(py, probs.as_array(), cal::entropy)
 }
 
 #[pyfunction]
@@ -191,9 +203,7 @@ fn mutual_information<'py>(
     py: Python<'py>,
     samples: PyReadonlyArray3<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let s = samples.as_array();
-    let mi = guarded(|| py.detach(|| cal::mutual_information(s)).map_err(value))?;
-    Ok(mi.into_pyarray(py))
+    computed(py, samples.as_array(), cal::mutual_information)
 }
 
 #[pyfunction]
@@ -201,9 +211,7 @@ fn expected_entropy<'py>(
     py: Python<'py>,
     samples: PyReadonlyArray3<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let s = samples.as_array();
-    let h = guarded(|| py.detach(|| cal::expected_entropy(s)).map_err(value))?;
-    Ok(h.into_pyarray(py))
+    computed(py, samples.as_array(), cal::expected_entropy)
 }
 
 #[pyfunction]
@@ -211,9 +219,7 @@ fn predictive_mean<'py>(
     py: Python<'py>,
     samples: PyReadonlyArray3<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let s = samples.as_array();
-    let m = guarded(|| py.detach(|| cal::predictive_mean(s)).map_err(value))?;
-    Ok(m.into_pyarray(py))
+    computed(py, samples.as_array(), cal::predictive_mean)
 }
 
 /// Error of the predictive mean of samples `[S, N, K]` per draw:

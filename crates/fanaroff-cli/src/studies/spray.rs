@@ -131,7 +131,7 @@ impl StudySettings for SprayStudy {
         let masks = region_masks(raw.view(), &self.regions)?;
         let mut rng = StdRng::seed_from_u64(exp.seed ^ 0x5b7a);
         let result = spray(maps.view(), &self.config(), &mut rng)?;
-        let mut rows = self.cluster_rows(&result, &maps, &masks, &correct)?;
+        let mut rows = self.cluster_rows(&result, &maps, &masks, &correct, &classes)?;
         if let Some(cs) = concepts(
             &mut *model,
             &x,
@@ -163,6 +163,7 @@ impl SprayStudy {
         maps: &Array3<f32>,
         masks: &RegionMasks,
         correct: &[bool],
+        classes: &[usize],
     ) -> Result<Vec<Value>> {
         let summaries = r.summaries(maps.view(), correct, self.examples)?;
         let frac = |m: &Array3<bool>| r.mask_fractions(maps.view(), m.view());
@@ -191,7 +192,10 @@ impl SprayStudy {
             "error_chi2": chi2, "error_chi2_p": p,
         })];
         for (i, s) in summaries.iter().enumerate() {
+            let members: Vec<usize> = (0..n).filter(|&j| r.labels[j] == s.cluster).collect();
+            let class1 = members.iter().filter(|&&j| classes[j] == 1).count() as f64;
             rows.push(json!({
+                "predicted_class1": class1 / members.len().max(1) as f64,
                 "part": "cluster", "cluster": s.cluster.to_string(), "size": s.size,
                 "accuracy": s.accuracy, "errors": errors[i],
                 "source": src[i].mean, "other": oth[i].mean, "border": bor[i].mean,

@@ -90,7 +90,9 @@ pub(crate) fn draw_maps(
 }
 
 /// One concept of the last conv layer: its channel, its share of the
-/// layer's relevance over the images, and the images that hold most of it.
+/// layer's relevance over the images (signed relevance of the channel over
+/// the summed absolute relevance of all channels), and the images that hold
+/// most of it.
 pub(crate) struct Concept {
     pub layer: String,
     pub channel: usize,
@@ -114,7 +116,9 @@ pub(crate) fn concepts(
         return Ok(None);
     };
     let per: Vec<f64> = rel.sum_axis(Axis(0)).to_vec();
-    let total: f64 = per.iter().sum();
+    // shares of the summed absolute relevance: channels with negative
+    // relevance would otherwise push the others' shares past 100 %
+    let total: f64 = per.iter().map(|v| v.abs()).sum();
     let mut order: Vec<usize> = (0..per.len()).collect();
     order.sort_by(|&a, &b| per[b].total_cmp(&per[a]));
     let out = order
