@@ -55,7 +55,7 @@ def figure(run, source_run, out, name):
         right, wrong = s["emb"][sel & s["correct"]], s["emb"][sel & ~s["correct"]]
         ax.scatter(right[:, 0], right[:, 1], s=10, color=f"C{c}", label=f"cluster {c}")
         ax.scatter(wrong[:, 0], wrong[:, 1], s=30, color=f"C{c}", marker="x")
-    ax.set_title(f"{name}: t-SNE of pooled LRP maps (x: wrong)", fontsize=8)
+    ax.set_title(f"{name}: t-SNE of pooled maps\n(x: wrong prediction)", fontsize=8)
     ax.set_xticks([]), ax.set_yticks([])
     ax.legend(fontsize=6, loc="best")
     for c in range(k):
