@@ -115,9 +115,12 @@ impl Default for LrpConfig {
 }
 
 /// `R_a = a * grad_a sum(z(a) * R / (z + eps sign z))`: the epsilon rule for
-/// one module, whatever it is. For linear and conv layers it is the LRP-eps
-/// rule; through ReLU it passes relevance unchanged; through max pooling it
-/// gives all of a window's relevance to its maximum (winner takes all).
+/// one module, whatever it is. For linear and conv layers (any module with
+/// parameters) it is the LRP-eps rule. A module without parameters gets no
+/// stabiliser (`R / z`, and 0 where `z = 0`), so relevance passes through
+/// ReLU unchanged and through max pooling goes whole to each window's
+/// maximum (winner takes all), as zennit's `Pass` rule and plain gradient
+/// do; with the stabiliser each such step would shrink it by `z / (z + eps)`.
 pub(crate) fn epsilon_step(
     m: &dyn Module,
     a: &ArrayD<f32>,
@@ -126,9 +129,17 @@ pub(crate) fn epsilon_step(
 ) -> Result<ArrayD<f32>> {
     let leaf = Tensor::new(a.clone()).requires_grad(true);
     let z = m.forward(&leaf, &mut StdRng::seed_from_u64(0))?;
-    let s = ndarray::Zip::from(r)
-        .and(z.data())
-        .map_collect(|&r, &z| r / (z + eps * if z < 0.0 { -1.0 } else { 1.0 }));
+    let mut has_params = false;
+    m.visit_params("", &mut |_, _| has_params = true);
+    let s = ndarray::Zip::from(r).and(z.data()).map_collect(|&r, &z| {
+        if has_params {
+            r / (z + eps * if z < 0.0 { -1.0 } else { 1.0 })
+        } else if z == 0.0 {
+            0.0
+        } else {
+            r / z
+        }
+    });
     let grads = z.mul(&Tensor::new(s))?.sum().backward()?;
     let c = grads
         .get(&leaf)
