@@ -2,41 +2,33 @@
 //! the train/validation split, and writes a PNG grid of example images.
 //!
 //! ```text
-//! cargo run --release --example 03_mirabest_stats -- [PATH] [--out FILE.png]
+//! cargo run --release --example 03_mirabest_stats -- [--data PATH] [--out FILE.png]
 //! ```
 //!
-//! `PATH` is a release folder or its `.tar.gz` (e.g.
-//! `../shared/data/mirabest/MiraBest_full_batches.tar.gz`). Without a path the
-//! example explains where to get MiraBest and uses synthetic galaxies instead.
-//! The grid goes to `docs/out/mirabest_grid.png` unless `--out` says otherwise.
-
-use std::time::Instant;
+//! `PATH`: a release folder or its `.tar.gz`; without it, synthetic galaxies
+//! (and where to get MiraBest). The grid goes to `docs/out/mirabest_grid.png`.
 
 use fanaroff::data::image_io::save_grid;
 use fanaroff::data::mirabest::DOWNLOAD_HINT;
 use fanaroff::data::{Dataset, FrClass, LabelCode, MiraBest, Subset, SyntheticConfig};
+use fanaroff_examples::{Flags, argv, exit_on_error};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+const HELP: &str = "mirabest_stats [--data PATH to a release folder or .tar.gz] [--out FILE.png]";
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Up to `n` images (indices) whose label and code pass `keep`.
 fn first_n(ds: &Dataset, keep: impl Fn(usize, LabelCode) -> bool, n: usize) -> Vec<usize> {
+    let code = |i: usize| ds.samples()[i].code;
     (0..ds.len())
-        .filter(|&i| {
-            ds.samples()[i]
-                .code
-                .is_some_and(|c| keep(ds.labels()[i], c))
-        })
+        .filter(|&i| code(i).is_some_and(|c| keep(ds.labels()[i], c)))
         .take(n)
         .collect()
 }
 
-const ROWS: [&str; 5] = [
-    "confident FRI",
-    "confident FRII",
-    "uncertain FRI",
-    "uncertain FRII",
-    "hybrid",
-];
-
+/// The grid row of a label code (see `release`).
 fn grid_row(c: LabelCode) -> usize {
     match (c.class(), c.is_confident()) {
         (FrClass::FRI, true) => 0,
@@ -48,68 +40,36 @@ fn grid_row(c: LabelCode) -> usize {
 }
 
 fn print_counts(title: &str, train: &Dataset, test: &Dataset) {
-    println!("\n{title}");
     println!(
-        "  {:<8} {:>6} {:>6} {:>6}",
+        "\n{title}\n  {:<8} {:>6} {:>6} {:>6}",
         "class", "train", "test", "total"
     );
     let (a, b) = (train.class_counts(), test.class_counts());
     for (k, name) in train.class_names().iter().enumerate() {
         println!("  {:<8} {:>6} {:>6} {:>6}", name, a[k], b[k], a[k] + b[k]);
     }
-    println!(
-        "  {:<8} {:>6} {:>6} {:>6}",
-        "all",
-        train.len(),
-        test.len(),
-        train.len() + test.len()
-    );
+    let (n, m) = (train.len(), test.len());
+    println!("  {:<8} {n:>6} {m:>6} {:>6}", "all", n + m);
 }
 
-fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+fn main() {
+    exit_on_error(run());
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut out = String::from("docs/out/mirabest_grid.png");
-    let mut path = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--out" => out = it.next().ok_or("--out needs a file name")?.clone(),
-            "-h" | "--help" => {
-                println!(
-                    "usage: mirabest_stats [PATH to release folder or .tar.gz] [--out FILE.png]"
-                );
-                return Ok(());
-            }
-            other if other.starts_with('-') => {
-                return Err(format!("unknown option {other} (see --help)").into());
-            }
-            other => path = Some(other.to_string()),
-        }
+fn run() -> Res<()> {
+    let f = Flags::parse(&argv(), &["--data", "--out"], HELP)?;
+    let out: String = f.get("--out", "docs/out/mirabest_grid.png".to_string())?;
+    match f.opt::<std::path::PathBuf>("--data")? {
+        Some(path) => release(&path, &out),
+        None => synthetic(&out),
     }
-
-    let Some(path) = path else {
-        return synthetic(&out);
-    };
-    release(&path, &out)
 }
 
 /// Without a path: counts and a grid of synthetic galaxies.
-fn synthetic(out: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn synthetic(out: &str) -> Res<()> {
     println!("No MiraBest path given.\n{DOWNLOAD_HINT}");
     println!("\nFalling back to 400 synthetic FRI/FRII galaxies (seed 0).");
-    let t = Instant::now();
     let ds = SyntheticConfig::default().generate(400)?;
-    println!("generated in {:.2} s", t.elapsed().as_secs_f64());
     let (train, test) = ds.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
     print_counts("Synthetic data, 80/20 stratified split", &train, &test);
     let mut idx = first_n(&ds, |l, _| l == 0, 8);
@@ -119,100 +79,45 @@ fn synthetic(out: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Train and test counts of each standard subset, with images per class.
-fn print_subsets(mb: &MiraBest) -> Result<(), Box<dyn std::error::Error>> {
-    println!("\nStandard subsets (FRI = 0, FRII = 1; hybrids by code)");
-    println!(
-        "  {:<14} {:>6} {:>6} {:>14}",
-        "subset", "train", "test", "per class"
-    );
-    for s in Subset::ALL {
-        let (tr, te) = (mb.train().subset(s)?, mb.test().subset(s)?);
-        let counts: Vec<String> = tr
-            .class_names()
-            .iter()
-            .zip(tr.class_counts())
-            .zip(te.class_counts())
-            .map(|((n, a), b)| format!("{n}:{}", a + b))
-            .collect();
-        println!(
-            "  {:<14} {:>6} {:>6} {:>14}",
-            s.name(),
-            tr.len(),
-            te.len(),
-            counts.join(" ")
-        );
-    }
-    Ok(())
-}
-
-/// Median and range of the redshifts and angular sizes, where known.
-fn print_redshift_and_size(all: &Dataset) {
-    let mut z: Vec<f64> = all
+/// Median and range of the values `f` finds, as `median (range lo-hi)`.
+fn median_range(all: &Dataset, f: impl Fn(&fanaroff::data::SourceName) -> Option<f64>) -> String {
+    let mut v: Vec<f64> = all
         .samples()
         .iter()
-        .filter_map(|s| s.source.as_ref()?.redshift)
+        .filter_map(|s| f(s.source.as_ref()?))
         .collect();
-    let mut size: Vec<f64> = all
-        .samples()
-        .iter()
-        .filter_map(|s| s.source.as_ref()?.size_arcsec)
-        .collect();
-    if !z.is_empty() && !size.is_empty() {
-        z.sort_by(f64::total_cmp);
-        size.sort_by(f64::total_cmp);
-        println!(
-            "median redshift {:.3} (range {:.3}-{:.3}); median size {:.1}\" (range {:.1}-{:.1}\")",
-            z[z.len() / 2],
-            z[0],
-            z[z.len() - 1],
-            size[size.len() / 2],
-            size[0],
-            size[size.len() - 1]
-        );
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => "unknown".into(),
+        n => format!("{:.3} (range {:.3}-{:.3})", v[n / 2], v[0], v[n - 1]),
     }
 }
 
 /// Counts, subsets, sizes and a grid of a MiraBest release.
-fn release(path: &str, out: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let t = Instant::now();
+fn release(path: &std::path::Path, out: &str) -> Res<()> {
+    print!("{}", fanaroff::cli::release_stats(path)?);
     let mb = MiraBest::open(path)?;
-    println!(
-        "{}: {:?} release, {} training + {} test images, loaded in {:.2} s",
-        mb.path().display(),
-        mb.kind(),
-        mb.train().len(),
-        mb.test().len(),
-        t.elapsed().as_secs_f64()
-    );
-    match mb.md5_verified() {
-        0 => println!("(no hash.md5 shipped: nothing to verify)"),
-        n => println!("md5 verified for {n} files listed in hash.md5"),
-    }
     print_counts("Images per label", mb.train(), mb.test());
-
-    print_subsets(&mb)?;
     let conf = mb.train().subset(Subset::MbFrConfident)?;
     let (tr, va) = conf.stratified_split(0.2, &mut StdRng::seed_from_u64(0))?;
     println!(
-        "\nMBFRConfident training images split 80/20 (seeded, stratified): {} train / {} validation",
+        "\nMBFRConfident training images split 80/20 (seeded, stratified): {} / {}",
         tr.len(),
         va.len()
     );
-
     let all = mb.all()?;
-    print_redshift_and_size(&all);
-    // Grid rows: confident FRI, confident FRII, uncertain FRI, uncertain FRII, hybrids.
+    println!("median redshift {}", median_range(&all, |s| s.redshift));
+    println!(
+        "median size (arcsec) {}",
+        median_range(&all, |s| s.size_arcsec)
+    );
     let mut idx = Vec::new();
-    let mut names = Vec::new();
-    for (row, name) in ROWS.iter().enumerate() {
-        let r = first_n(&all, |_, c| grid_row(c) == row, 8);
-        if !r.is_empty() {
-            names.push(*name);
-            idx.extend(r);
-        }
+    for row in 0..5 {
+        idx.extend(first_n(&all, |_, c| grid_row(c) == row, 8));
     }
     save_grid(out, all.select(&idx)?.images(), 8)?;
-    println!("\nwrote {out} (rows: {})", names.join(", "));
+    println!(
+        "\nwrote {out} (rows: confident FRI, confident FRII, uncertain FRI, uncertain FRII, hybrid)"
+    );
     Ok(())
 }

@@ -4,10 +4,7 @@ predict with uncertainty, and draw a reliability diagram.
     pip install ./crates/fanaroff-py     # and matplotlib for the figure
     python examples/python/quickstart.py                       # synthetic galaxies (no download)
     python examples/python/quickstart.py --mirabest ../shared/data/mirabest/MiraBest_full_batches.tar.gz
-
-Without --mirabest it trains on 1000 synthetic FRI/FRII galaxies embedded
-in the library (about a minute); with it, on MBFRConfident.
-"""
+Without --mirabest: 1000 synthetic galaxies (about a minute); with it, MBFRConfident."""
 
 import argparse
 import pathlib
@@ -34,7 +31,6 @@ def main():
     ap.add_argument("--out", default="runs/python_quickstart", help="run folder")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     # 1. Images: a look at the data the run will use.
     if args.mirabest:
@@ -49,6 +45,7 @@ def main():
         epochs = args.epochs or 10
 
     # 2. Train through an experiment file (the Rust runner; GIL released).
+    out.parent.mkdir(parents=True, exist_ok=True)
     exp = out.parent / "python_quickstart.toml"
     exp.write_text(EXPERIMENT.format(data=source, epochs=epochs))
     record = fanaroff.run(exp, out=out)
@@ -62,10 +59,10 @@ def main():
     pred = run.predict(test["images"], draws=50, seed=0)
     y = test["labels"]
     wrong = pred.classes != y
-    print(f"predictive error {wrong.mean():.3f}; mean mutual information "
-          f"{pred.mutual_information[~wrong].mean():.4f} (right) vs "
-          f"{pred.mutual_information[wrong].mean() if wrong.any() else float('nan'):.4f} (wrong); "
-          f"AUROC of entropy for errors {calibrate.auroc(pred.entropy, wrong) if 0 < wrong.sum() < len(y) else float('nan'):.3f}")
+    mi = [pred.mutual_information[w].mean() if w.any() else np.nan for w in (~wrong, wrong)]
+    auc = calibrate.auroc(pred.entropy, wrong) if 0 < wrong.sum() < len(y) else np.nan
+    print(f"predictive error {wrong.mean():.3f}; mean mutual information {mi[0]:.4f} (right) vs "
+          f"{mi[1]:.4f} (wrong); AUROC of entropy for errors {auc:.3f}")
     print(f"ECE {calibrate.ece(pred.mean, y, bins=10):.3f}, UCE {calibrate.uce(pred.mean, y, bins=10):.3f}, "
           f"NLL {calibrate.nll(pred.mean, y):.3f}, Brier {calibrate.brier(pred.mean, y):.3f}")
 
@@ -77,28 +74,21 @@ def main():
     except ImportError:
         print("no matplotlib: `pip install matplotlib` for the reliability diagram")
         return
-    figure = out / "reliability.png"
-    draw(matplotlib, bins, figure)
-    print(f"reliability diagram: {figure}")
-
-
-def draw(matplotlib, bins, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4, 4))
-    full = bins["count"] > 0
-    centre = (bins["lower"] + bins["upper"]) / 2
-    width = bins["upper"] - bins["lower"]
-    ax.bar(centre[full], bins["accuracy"][full], width=width[full] * 0.9, edgecolor="k", label="accuracy")
+    full, centre = bins["count"] > 0, (bins["lower"] + bins["upper"]) / 2
+    ax.bar(centre[full], bins["accuracy"][full], width=0.9 * (bins["upper"] - bins["lower"])[full],
+           edgecolor="k", label="accuracy")
     ax.plot(bins["confidence"][full], bins["confidence"][full], "o", color="C3", label="mean confidence")
     ax.plot([0.5, 1], [0.5, 1], "k--", lw=1)
     ax.set(xlim=(0.45, 1.0), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
            title=f"ECE {bins['ece']:.3f} (equal mass)")
     ax.legend(loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    fig.savefig(out / "reliability.png", dpi=120)
+    print(f"reliability diagram: {out / 'reliability.png'}")
 
 
 if __name__ == "__main__":
