@@ -8,6 +8,7 @@ mod calibrate;
 mod data;
 mod errors;
 mod models;
+mod scores;
 
 use pyo3::prelude::*;
 
@@ -17,6 +18,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_submodule(&calibrate::module(py)?)?;
     m.add_submodule(&data::module(py)?)?;
     m.add_submodule(&models::module(py)?)?;
+    m.add_submodule(&scores::module(py)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

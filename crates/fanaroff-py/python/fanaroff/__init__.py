@@ -4,6 +4,8 @@ The Python face of the fanaroff Rust crates:
 
 - :mod:`fanaroff.calibrate`: ECE, MCE, UCE, cUCE, Brier, NLL, AUROC,
   reliability bins, temperature scaling, entropy and mutual information;
+- :mod:`fanaroff.scores`: conformal prediction sets, out-of-distribution
+  scores (max-logit, energy, Mahalanobis), risk-coverage;
 - :mod:`fanaroff.data`: MiraBest, FITS cut-outs, synthetic galaxies;
 - :mod:`fanaroff.models`: trained run folders (predict with uncertainty,
   prune, attention maps);
@@ -18,11 +20,11 @@ from __future__ import annotations
 import json
 import os
 
-from . import calibrate, data, models
+from . import calibrate, data, models, scores
 from ._native import __version__
 from ._native import models as _m
 
-__all__ = ["calibrate", "data", "models", "run", "__version__"]
+__all__ = ["calibrate", "data", "models", "scores", "run", "__version__"]
 
 
 def run(experiment, out=None, threads: int | None = None, progress: bool = False) -> dict:
