@@ -28,53 +28,30 @@ fn scored(
     guarded(|| py.detach(|| f(p, &y)).map_err(value))
 }
 
+/// A binned calibration error of probabilities `[N, K]` and labels `[N]`:
+/// `metric` is `ece`, `mce`, `uce` or `cuce`.
 #[pyfunction]
-#[pyo3(signature = (probs, labels, bins, strategy))]
-fn ece(
+fn binned(
     py: Python<'_>,
     probs: PyReadonlyArray2<'_, f64>,
     labels: PyReadonlyArray1<'_, i64>,
     bins: usize,
     strategy: &str,
+    metric: &str,
 ) -> PyResult<f64> {
     let b = binning(bins, strategy)?;
-    scored(py, probs, labels, |p, y| cal::ece(p, y, b))
-}
-
-#[pyfunction]
-fn mce(
-    py: Python<'_>,
-    probs: PyReadonlyArray2<'_, f64>,
-    labels: PyReadonlyArray1<'_, i64>,
-    bins: usize,
-    strategy: &str,
-) -> PyResult<f64> {
-    let b = binning(bins, strategy)?;
-    scored(py, probs, labels, |p, y| cal::mce(p, y, b))
-}
-
-#[pyfunction]
-fn uce(
-    py: Python<'_>,
-    probs: PyReadonlyArray2<'_, f64>,
-    labels: PyReadonlyArray1<'_, i64>,
-    bins: usize,
-    strategy: &str,
-) -> PyResult<f64> {
-    let b = binning(bins, strategy)?;
-    scored(py, probs, labels, |p, y| cal::uce(p, y, b))
-}
-
-#[pyfunction]
-fn cuce(
-    py: Python<'_>,
-    probs: PyReadonlyArray2<'_, f64>,
-    labels: PyReadonlyArray1<'_, i64>,
-    bins: usize,
-    strategy: &str,
-) -> PyResult<f64> {
-    let b = binning(bins, strategy)?;
-    scored(py, probs, labels, |p, y| Ok(cal::class_uce(p, y, b)?.cuce))
+    let f: fn(ndarray::ArrayView2<'_, f64>, &[usize], Binning) -> cal::Result<f64> = match metric {
+        "ece" => cal::ece,
+        "mce" => cal::mce,
+        "uce" => cal::uce,
+        "cuce" => |p, y, b| Ok(cal::class_uce(p, y, b)?.cuce),
+        other => {
+            return Err(value(format!(
+                "metric {other:?}: expected ece, mce, uce or cuce"
+            )));
+        }
+    };
+    scored(py, probs, labels, move |p, y| f(p, y, b))
 }
 
 #[pyfunction]
@@ -247,10 +224,7 @@ fn error_over_draws(
 /// The `calibrate` submodule.
 pub fn module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     let m = PyModule::new(py, "calibrate")?;
-    m.add_function(wrap_pyfunction!(ece, &m)?)?;
-    m.add_function(wrap_pyfunction!(mce, &m)?)?;
-    m.add_function(wrap_pyfunction!(uce, &m)?)?;
-    m.add_function(wrap_pyfunction!(cuce, &m)?)?;
+    m.add_function(wrap_pyfunction!(binned, &m)?)?;
     m.add_function(wrap_pyfunction!(brier, &m)?)?;
     m.add_function(wrap_pyfunction!(nll, &m)?)?;
     m.add_function(wrap_pyfunction!(auroc, &m)?)?;

@@ -43,7 +43,7 @@ def ece(probs, labels, bins: int = 15, strategy: str = "width") -> float:
     >>> round(ece([[0.9, 0.1], [0.2, 0.8]], [0, 1], bins=10), 6)
     0.15
     """
-    return _c.ece(*_pair(probs, labels), bins, strategy)
+    return _c.binned(*_pair(probs, labels), bins, strategy, "ece")
 
 
 def mce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
@@ -53,7 +53,7 @@ def mce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
     >>> round(mce([[0.9, 0.1], [0.2, 0.8]], [0, 1], bins=10), 6)
     0.2
     """
-    return _c.mce(*_pair(probs, labels), bins, strategy)
+    return _c.binned(*_pair(probs, labels), bins, strategy, "mce")
 
 
 def uce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
@@ -63,7 +63,7 @@ def uce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
     >>> round(uce([[0.5, 0.5], [1.0, 0.0]], [0, 0], bins=10), 6)
     0.5
     """
-    return _c.uce(*_pair(probs, labels), bins, strategy)
+    return _c.binned(*_pair(probs, labels), bins, strategy, "uce")
 
 
 def cuce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
@@ -73,7 +73,7 @@ def cuce(probs, labels, bins: int = 15, strategy: str = "width") -> float:
     >>> round(cuce([[0.5, 0.5], [1.0, 0.0]], [0, 1], bins=10), 6)
     1.0
     """
-    return _c.cuce(*_pair(probs, labels), bins, strategy)
+    return _c.binned(*_pair(probs, labels), bins, strategy, "cuce")
 
 
 def brier(probs, labels) -> float:
