@@ -112,12 +112,31 @@ impl SplitConformal {
         labels: &[usize],
         rng: &mut dyn RngCore,
     ) -> Result<ConformalPredictor> {
+        let u = draw_uniforms(&self.score, probs.nrows(), rng);
+        self.calibrate_with_uniforms(probs, labels, &u)
+    }
+
+    /// [`calibrate`](Self::calibrate) with the uniform number of every
+    /// calibration image given, `u[i]` in `[0, 1]`, whether or not the
+    /// score is `randomised` (LAC ignores them). This reproduces another
+    /// implementation's draws: MAPIE's randomised APS score
+    /// `cumsum - v p_y` is ours with `u = 1 - v`.
+    ///
+    /// # Errors
+    /// As [`calibrate`](Self::calibrate); `u` of another length than the
+    /// rows, or outside `[0, 1]`.
+    pub fn calibrate_with_uniforms(
+        &self,
+        probs: ArrayView2<'_, f64>,
+        labels: &[usize],
+        u: &[f64],
+    ) -> Result<ConformalPredictor> {
         check_probabilities(probs, DEFAULT_SUM_TOLERANCE)?;
         let (n, k) = probs.dim();
         check_labels(labels, n, k)?;
+        check_uniforms(u, n)?;
         let mut by_class: Vec<Vec<f64>> = vec![Vec::new(); k];
-        for (row, &y) in probs.outer_iter().zip(labels) {
-            let u = draw_u(&self.score, rng);
+        for ((row, &y), &u) in probs.outer_iter().zip(labels).zip(u) {
             by_class[y].push(self.score.scores(row, u)[y]);
         }
         let present = by_class.iter().filter(|v| !v.is_empty()).count();
@@ -127,25 +146,27 @@ impl SplitConformal {
                 reason: "the calibration labels hold a single class".into(),
             });
         }
-        let thresholds = if self.class_conditional {
-            if let Some(c) = by_class.iter().position(Vec::is_empty) {
-                return Err(Error::Undefined {
-                    what: "class-conditional conformal calibration".into(),
-                    reason: format!("class {c} has no calibration images"),
-                });
-            }
-            by_class
-                .iter()
-                .map(|s| conformal_quantile(s, self.alpha))
-                .collect()
-        } else {
-            vec![conformal_quantile(&by_class.concat(), self.alpha)]
-        };
         Ok(ConformalPredictor {
             score: self.score,
-            thresholds,
+            thresholds: self.thresholds(by_class)?,
             classes: k,
         })
+    }
+
+    fn thresholds(&self, by_class: Vec<Vec<f64>>) -> Result<Vec<f64>> {
+        if !self.class_conditional {
+            return Ok(vec![conformal_quantile(&by_class.concat(), self.alpha)]);
+        }
+        if let Some(c) = by_class.iter().position(Vec::is_empty) {
+            return Err(Error::Undefined {
+                what: "class-conditional conformal calibration".into(),
+                reason: format!("class {c} has no calibration images"),
+            });
+        }
+        Ok(by_class
+            .iter()
+            .map(|s| conformal_quantile(s, self.alpha))
+            .collect())
     }
 }
 
@@ -194,11 +215,26 @@ impl SplitConformal {
     }
 }
 
-fn draw_u(score: &ConformityScore, rng: &mut dyn RngCore) -> f64 {
+/// One uniform number per image for a randomised score, else 1.
+fn draw_uniforms(score: &ConformityScore, n: usize, rng: &mut dyn RngCore) -> Vec<f64> {
     if score.is_randomised() {
-        rng.random::<f64>()
+        (0..n).map(|_| rng.random::<f64>()).collect()
     } else {
-        1.0
+        vec![1.0; n]
+    }
+}
+
+fn check_uniforms(u: &[f64], n: usize) -> Result<()> {
+    if u.len() != n {
+        return Err(Error::shape(
+            "conformal uniform numbers",
+            format!("{n} (one per image)"),
+            format!("{}", u.len()),
+        ));
+    }
+    match u.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+        Some(v) => Err(Error::param("u", v, "must be in [0, 1]")),
+        None => Ok(()),
     }
 }
 
@@ -218,6 +254,25 @@ impl ConformalPredictor {
         probs: ArrayView2<'_, f64>,
         rng: &mut dyn RngCore,
     ) -> Result<Vec<Vec<usize>>> {
+        let u = draw_uniforms(&self.score, probs.nrows(), rng);
+        self.predict_sets_with_uniforms(probs, &u)
+    }
+
+    /// [`predict_sets`](Self::predict_sets) with the uniform number of
+    /// every image given, whether or not the score is `randomised`. For
+    /// APS, `u = 1` gives the sets without the class that crosses the
+    /// threshold (MAPIE's `include_last_label = False`, except that MAPIE
+    /// then keeps the top class in an empty set), `u = 0` the sets with it
+    /// (`True`), and `u = 1 - v` MAPIE's `"randomized"` sets drawn with `v`.
+    ///
+    /// # Errors
+    /// As [`predict_sets`](Self::predict_sets); `u` of another length than
+    /// the rows, or outside `[0, 1]`.
+    pub fn predict_sets_with_uniforms(
+        &self,
+        probs: ArrayView2<'_, f64>,
+        u: &[f64],
+    ) -> Result<Vec<Vec<usize>>> {
         check_probabilities(probs, DEFAULT_SUM_TOLERANCE)?;
         if probs.ncols() != self.classes {
             return Err(Error::shape(
@@ -226,11 +281,13 @@ impl ConformalPredictor {
                 format!("{} classes", probs.ncols()),
             ));
         }
+        check_uniforms(u, probs.nrows())?;
         let threshold = |c: usize| self.thresholds[c.min(self.thresholds.len() - 1)];
         Ok(probs
             .outer_iter()
-            .map(|row| {
-                let s = self.score.scores(row, draw_u(&self.score, rng));
+            .zip(u)
+            .map(|(row, &u)| {
+                let s = self.score.scores(row, u);
                 (0..self.classes)
                     .filter(|&c| s[c] <= threshold(c))
                     .collect()
