@@ -8,10 +8,10 @@
 //!
 //! Why FRII, bright and straight: without injected noise a plain CNN of
 //! this shape reads an FRII's size to 0.087 but an FRI's only to 0.209
-//! (docs/uncertainty.md; an FRI's jets
-//! fade, so its extent is not in the image), and at the generator's
-//! default SNR (6-300) the faint ends fall below the 3-sigma clip. Both
-//! would be aleatoric noise larger than the injected one.
+//! (docs/uncertainty.md; an FRI's jets fade, so its extent is not in the
+//! image), and at the generator's default SNR (6-300) the faint ends fall
+//! below the 3-sigma clip. Both would be aleatoric noise larger than the
+//! injected one.
 
 use fanaroff_bayes::{
     BayesLayers, HeteroscedasticStep, RegressionPrediction, VariationalConfig, predict_regression,
