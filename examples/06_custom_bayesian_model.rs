@@ -6,11 +6,11 @@
 //! ```
 
 use fanaroff::bayes::{BayesLinear, Elbo, ElboStep, VariationalConfig};
-use fanaroff::nn::{Linear, LinearConfig, Module, join};
+use fanaroff::nn::{Linear, LinearConfig, Module, Pass};
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{ArrayLoader, TrainConfig, Trainer};
 use ndarray::{ArrayD, IxDyn};
-use rand::{RngCore, SeedableRng, rngs::StdRng};
+use rand::{SeedableRng, rngs::StdRng};
 
 /// `out(relu(bayes(x)) + skip(x))`: a variational layer beside a skip path.
 struct SkipNet {
@@ -20,24 +20,15 @@ struct SkipNet {
 }
 
 impl Module for SkipNet {
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> fanaroff::nn::Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> fanaroff::nn::Result<Tensor> {
         let h = self
             .bayes
-            .forward(x, rng)?
+            .forward(x, pass)?
             .relu()
-            .add(&self.skip.forward(x, rng)?)?;
-        self.out.forward(&h, rng) // the Bayesian layer's KL is collected by the step
+            .add(&self.skip.forward(x, pass)?)?;
+        self.out.forward(&h, pass) // the Bayesian layer's KL is collected by the step
     }
-    fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
-        f(&join(p, "bayes"), &self.bayes);
-        f(&join(p, "skip"), &self.skip);
-        f(&join(p, "out"), &self.out);
-    }
-    fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
-        f(&join(p, "bayes"), &mut self.bayes);
-        f(&join(p, "skip"), &mut self.skip);
-        f(&join(p, "out"), &mut self.out);
-    }
+    fanaroff::nn::children!(bayes, skip, out);
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,7 +9,7 @@
 //! ```
 
 use fanaroff::nn::models::{LeNetConfig, lenet};
-use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, nll_loss};
+use fanaroff::nn::{AdamConfig, ModuleExt, Optimizer, Reduction, nll_loss};
 use fanaroff::tensor::{Tensor, no_grad};
 use fanaroff_examples::timing::peak_rss_mib;
 use fanaroff_examples::{Flags, argv, median};
@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut step = || -> Result<f64, Box<dyn std::error::Error>> {
         let t0 = Instant::now();
-        let logp = net.forward(&x, &mut rng)?.log_softmax(1)?;
+        let logp = net.forward_rng(&x, &mut rng)?.log_softmax(1)?;
         let loss = nll_loss(&logp, &y, Reduction::Sum)?;
         let grads = loss.backward()?;
         opt.step(&mut net, &grads)?;
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let net = lenet(&LeNetConfig::default(), &mut rng2)?;
     let mut infer = || -> Result<f64, Box<dyn std::error::Error>> {
         let t0 = Instant::now();
-        no_grad(|| net.forward(&x, &mut rng2))?;
+        no_grad(|| net.forward_rng(&x, &mut rng2))?;
         Ok(t0.elapsed().as_secs_f64())
     };
     for _ in 0..3 {

@@ -21,7 +21,9 @@ use fanaroff::bayes::{
 };
 use fanaroff::data::MiraBest;
 use fanaroff::nn::models::{LeNetConfig, lenet};
-use fanaroff::nn::{AdamConfig, Module, Optimizer, Reduction, Sequential, cross_entropy};
+use fanaroff::nn::{
+    AdamConfig, Module, ModuleExt, Optimizer, Pass, Reduction, Sequential, cross_entropy,
+};
 use fanaroff::tensor::{NoGradGuard, Tensor};
 use fanaroff::train::{ArrayLoader, CrossEntropyStep, Loader, TrainConfig, Trainer};
 use fanaroff_examples::alloc_count::{Counting, allocations};
@@ -178,7 +180,11 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
         Ok(adam_b.step(&mut bbb, &g)?)
     })?;
     let det_loss = |m: &Sequential, r: &mut StdRng| -> Res<Tensor> {
-        Ok(cross_entropy(&m.forward(x, r)?, y, Reduction::Sum)?)
+        Ok(cross_entropy(
+            &m.forward(x, &mut Pass::new(r))?,
+            y,
+            Reduction::Sum,
+        )?)
     };
     record("det_fwd_bwd", &mut || {
         det_loss(&det, &mut rng)?.backward()?;
@@ -190,12 +196,12 @@ fn minibatch(x: &Tensor, y: &[usize], nb: usize, reps: usize) -> Res<Value> {
     })?;
     record("bbb_fwd_nograd", &mut || {
         let _g = NoGradGuard::new();
-        bbb.forward(x, &mut rng)?;
+        bbb.forward_rng(x, &mut rng)?;
         Ok(())
     })?;
     record("det_fwd_nograd", &mut || {
         let _g = NoGradGuard::new();
-        det.forward(x, &mut rng)?;
+        det.forward_rng(x, &mut rng)?;
         Ok(())
     })?;
     record("bbb_sample_kl_fwd_bwd", &mut || {

@@ -136,7 +136,7 @@ pub fn inference(bayes: bool, test: &ArrayLoader<u8>, r: Repeats) -> BenchResult
     let mut pass = || -> BenchResult<()> {
         let _g = NoGradGuard::new();
         for idx in all.chunks(r.batch) {
-            model.forward(&test.batch(idx, 0, false)?.inputs, &mut rng)?;
+            model.forward_rng(&test.batch(idx, 0, false)?.inputs, &mut rng)?;
         }
         Ok(())
     };

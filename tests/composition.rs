@@ -5,12 +5,11 @@
 mod common;
 
 use fanaroff::bayes::{
-    BayesLinear, Elbo, ElboStep, KlEstimator, PriorSpec, VariationalConfig, forward_kl,
-    variational_layers_mut,
+    BayesLinear, KlEstimator, PriorSpec, VariationalConfig, forward_kl, variational_layers_mut,
 };
-use fanaroff::nn::{Linear, LinearConfig, Module, ModuleExt, SampleMode, join};
+use fanaroff::nn::{Linear, LinearConfig, Module, ModuleExt, Pass, SampleMode};
 use fanaroff::tensor::Tensor;
-use fanaroff::train::{Loader, TrainConfig, Trainer};
+use fanaroff::train::Loader;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -20,15 +19,10 @@ struct Head {
 }
 
 impl Module for Head {
-    fn forward(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> fanaroff::nn::Result<Tensor> {
-        self.fc.forward(x, rng)
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> fanaroff::nn::Result<Tensor> {
+        self.fc.forward(x, pass)
     }
-    fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
-        f(&join(p, "fc"), &self.fc);
-    }
-    fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
-        f(&join(p, "fc"), &mut self.fc);
-    }
+    fanaroff::nn::children!(fc);
 }
 
 /// `head(relu(bayes(x)) + skip(x))`: a variational layer beside an ordinary
@@ -40,21 +34,12 @@ struct SkipNet {
 }
 
 impl Module for SkipNet {
-    fn forward(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> fanaroff::nn::Result<Tensor> {
-        let h = self.bayes.forward(x, rng)?.relu();
-        let h = h.add(&self.skip.forward(x, rng)?)?;
-        self.head.forward(&h, rng)
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> fanaroff::nn::Result<Tensor> {
+        let h = self.bayes.forward(x, pass)?.relu();
+        let h = h.add(&self.skip.forward(x, pass)?)?;
+        self.head.forward(&h, pass)
     }
-    fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
-        f(&join(p, "bayes"), &self.bayes);
-        f(&join(p, "skip"), &self.skip);
-        f(&join(p, "head"), &self.head);
-    }
-    fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
-        f(&join(p, "bayes"), &mut self.bayes);
-        f(&join(p, "skip"), &mut self.skip);
-        f(&join(p, "head"), &mut self.head);
-    }
+    fanaroff::nn::children!(bayes, skip, head);
 }
 
 fn skipnet(cfg: &VariationalConfig, seed: u64) -> SkipNet {
@@ -96,7 +81,7 @@ fn collected_kl_equals_the_hand_sum_and_names_follow_the_structs() {
     let rho = &net.head.fc.params().weight_rho;
     assert!(grads.get(rho).is_some_and(|g| g.iter().any(|v| *v != 0.0)));
     // a plain forward pass records nothing and still works
-    assert_eq!(net.forward(&x, &mut rng).unwrap().shape(), &[5, 2]);
+    assert_eq!(net.forward_rng(&x, &mut rng).unwrap().shape(), &[5, 2]);
 }
 
 #[test]
@@ -117,7 +102,7 @@ fn single_draw_mc_kl_uses_the_forward_draw() {
     // one setting for the whole model: every variational layer found
     let mut found = Vec::new();
     variational_layers_mut(&mut net, &mut |n, l| {
-        found.push((n.to_string(), l.params().num_weights()))
+        found.push((n.to_string(), l.num_weights()))
     });
     assert_eq!(
         found,
@@ -130,19 +115,7 @@ fn the_generic_loop_trains_the_custom_model() {
     let train = common::blobs(64, 4, 0, 0.7);
     let cfg = VariationalConfig::default().check().unwrap();
     let mut net = skipnet(&cfg, 7);
-    let tcfg = TrainConfig::default()
-        .epochs(25)
-        .batch_size(16)
-        .adam(2e-2)
-        .schedule(None)
-        .progress(false)
-        .log_epochs(false);
-    let step = ElboStep::new(Elbo::default().temperature(0.1)).unwrap();
-    let h = Trainer::new(tcfg)
-        .unwrap()
-        .step(step)
-        .fit(&mut net, &train)
-        .unwrap();
+    let h = common::fit_elbo(&mut net, &train, 25, 2e-2);
     let (first, last) = (&h.records[0], h.records.last().unwrap());
     assert!(last.get("acc").unwrap() > 0.9, "{last:?}");
     assert!(last.get("loss").unwrap() < first.get("loss").unwrap());

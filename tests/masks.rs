@@ -5,8 +5,8 @@
 mod common;
 
 use fanaroff::bayes::{
-    BayesConv2d, BayesLinear, Elbo, ElboStep, PriorSpec, SigmaTransform, Variational,
-    VariationalConfig, WeightNoise, forward_kl,
+    BayesConv2d, BayesLinear, Elbo, ElboStep, PriorSpec, SigmaTransform, VariationalConfig,
+    WeightNoise, forward_kl,
 };
 use fanaroff::nn::{
     Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, Module, ModuleExt, SampleMode, Sequential,
@@ -225,8 +225,8 @@ fn train_and_round_trip(mut net: Sequential, fresh: Sequential, bayes: bool, nam
     net.set_sample_mode(SampleMode::Fixed(1));
     let mut r = StdRng::seed_from_u64(0);
     assert_eq!(
-        net.forward(&x, &mut r).unwrap().to_vec(),
-        back.forward(&x, &mut r).unwrap().to_vec()
+        net.forward_rng(&x, &mut r).unwrap().to_vec(),
+        back.forward_rng(&x, &mut r).unwrap().to_vec()
     );
     let _ = std::fs::remove_dir_all(dir);
 }

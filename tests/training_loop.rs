@@ -4,7 +4,8 @@ mod common;
 
 use fanaroff::nn::models::{LeNetConfig, lenet};
 use fanaroff::nn::{
-    AdamConfig, Linear, LinearConfig, Module, Optimizer, Reduction, Sequential, cross_entropy,
+    AdamConfig, Linear, LinearConfig, Module, ModuleExt, Optimizer, Reduction, Sequential,
+    cross_entropy,
 };
 use fanaroff::tensor::Tensor;
 use fanaroff::train::{ArrayLoader, Loader, Monitor, TrainConfig, Trainer, Validation, mix_seed};
@@ -49,8 +50,12 @@ fn the_loop_equals_a_hand_written_loop() {
         for idx in order.chunks(8) {
             let xb = Tensor::new(x.select(Axis(0), idx));
             let yb: Vec<usize> = idx.iter().map(|&i| data.labels()[i]).collect();
-            let loss =
-                cross_entropy(&hand.forward(&xb, &mut rng).unwrap(), &yb, Reduction::Mean).unwrap();
+            let loss = cross_entropy(
+                &hand.forward_rng(&xb, &mut rng).unwrap(),
+                &yb,
+                Reduction::Mean,
+            )
+            .unwrap();
             sum += loss.item().unwrap() as f64 * idx.len() as f64;
             adam.step(&mut hand, &loss.backward().unwrap()).unwrap();
         }

@@ -46,3 +46,27 @@ pub fn state<M: Module>(m: &M) -> Vec<(String, Vec<f32>)> {
         .map(|(n, t)| (n, t.to_vec()))
         .collect()
 }
+
+/// Trains `net` with the ELBO step (temperature 0.1), Adam at `lr`, batch
+/// 16, no schedule and no output: the small runs of the composition tests.
+pub fn fit_elbo<M: Module>(
+    net: &mut M,
+    data: &ArrayLoader<f32>,
+    epochs: usize,
+    lr: f32,
+) -> fanaroff::train::History {
+    let tcfg = fanaroff::train::TrainConfig::default()
+        .epochs(epochs)
+        .batch_size(16)
+        .adam(lr)
+        .schedule(None)
+        .progress(false)
+        .log_epochs(false);
+    let elbo = fanaroff::bayes::Elbo::default().temperature(0.1);
+    let step = fanaroff::bayes::ElboStep::new(elbo).expect("valid ELBO");
+    fanaroff::train::Trainer::new(tcfg)
+        .expect("valid config")
+        .step(step)
+        .fit(net, data)
+        .expect("training runs")
+}

@@ -2,9 +2,8 @@
 
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
-use fanaroff_nn::{Conv2dConfig, Error, Module, Result, draw, join};
+use fanaroff_nn::{Conv2dConfig, Error, Module, Pass, Result};
 use fanaroff_tensor::Tensor;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 /// Settings of one [`AttentionGate`].
@@ -117,7 +116,7 @@ impl AttentionGate {
     /// # Errors
     /// Shape errors (x and g must be `[N, ., ., .]` with the same N and the
     /// configured channels).
-    pub fn gate(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
+    pub fn gate(&self, x: &Tensor, g: &Tensor, pass: &mut Pass<'_>) -> Result<(Tensor, Tensor)> {
         let (xs, gs) = (x.shape(), g.shape());
         if xs.len() != 4 || gs.len() != 4 || xs[0] != gs[0] {
             return Err(fanaroff_core::input(
@@ -127,15 +126,15 @@ impl AttentionGate {
                 ),
             ));
         }
-        if let Some(group) = draw::group().filter(|d| d.batch == xs[0] && d.draws > 1) {
-            return self.gate_per_draw(x, g, group.draws, rng);
+        if let Some(group) = pass.group().filter(|d| d.batch == xs[0] && d.draws > 1) {
+            return self.gate_per_draw(x, g, group.draws, pass);
         }
-        let score = self.score(x, g, rng)?;
+        let score = self.score(x, g, pass)?;
         let alpha = self.normalisation.apply(&score)?;
         Ok((alpha.mul(x)?, alpha))
     }
 
-    /// Several weight draws in one pass (`fanaroff_nn::draw`) on features
+    /// Several weight draws in one pass (`fanaroff_nn::Pass::with_group`) on features
     /// and a gating signal that every draw shares (a deterministic
     /// backbone): each draw's attention map through the fused score, as in
     /// a one-draw pass, and the gated features as one block of rows per draw.
@@ -144,14 +143,15 @@ impl AttentionGate {
         x: &Tensor,
         g: &Tensor,
         draws: usize,
-        rng: &mut dyn RngCore,
+        pass: &mut Pass<'_>,
     ) -> Result<(Tensor, Tensor)> {
-        let alphas = draw::per_draw(|_| {
-            self.score(x, g, rng)
-                .and_then(|s| self.normalisation.apply(&s))
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
+        let alphas = pass
+            .per_draw(|_, one| {
+                self.score(x, g, one)
+                    .and_then(|s| self.normalisation.apply(&s))
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
         let alpha = Tensor::concat(&alphas, 0)?;
         let blocks = Tensor::concat(&vec![x.clone(); draws], 0)?;
         Ok((alpha.mul(&blocks)?, alpha))
@@ -165,14 +165,14 @@ impl AttentionGate {
     /// `[N, inter_channels, H, W]` intermediates. The layers are drawn in
     /// the order theta, phi, psi either way, so both paths consume the
     /// random stream alike.
-    fn score(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let Some(theta) = self.theta.pointwise_weights(rng) else {
-            return self.score_unfused(x, g, rng);
+    fn score(&self, x: &Tensor, g: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let Some(theta) = self.theta.pointwise_weights(pass) else {
+            return self.score_unfused(x, g, pass);
         };
         let (tw, tb) = theta?;
         let (h, w) = (x.shape()[2], x.shape()[3]);
-        let phi = self.phi.forward(g, rng)?;
-        match self.psi.pointwise_weights(rng) {
+        let phi = self.phi.forward(g, pass)?;
+        match self.psi.pointwise_weights(pass) {
             Some(psi) => {
                 let (pw, pb) = psi?;
                 Ok(x.attention_gate_score(&phi, &tw, tb.as_ref(), &pw, pb.as_ref())?)
@@ -180,7 +180,7 @@ impl AttentionGate {
             None => {
                 let theta = x.conv2d(&tw, tb.as_ref(), (1, 1), (0, 0))?;
                 let a = theta.add(&phi.resize_bilinear(h, w, false)?)?.relu();
-                self.psi.forward(&a, rng)
+                self.psi.forward(&a, pass)
             }
         }
     }
@@ -191,29 +191,20 @@ impl AttentionGate {
     ///
     /// # Errors
     /// As [`gate`](Self::gate).
-    pub fn score_unfused(&self, x: &Tensor, g: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    pub fn score_unfused(&self, x: &Tensor, g: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let (h, w) = (x.shape()[2], x.shape()[3]);
-        let theta = self.theta.forward(x, rng)?;
-        let phi = self.phi.forward(g, rng)?.resize_bilinear(h, w, false)?;
-        self.psi.forward(&theta.add(&phi)?.relu(), rng)
+        let theta = self.theta.forward(x, pass)?;
+        let phi = self.phi.forward(g, pass)?.resize_bilinear(h, w, false)?;
+        self.psi.forward(&theta.add(&phi)?.relu(), pass)
     }
 }
 
 impl Module for AttentionGate {
-    fn forward(&self, _x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, _x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         Err(fanaroff_core::input(
             "AttentionGate",
             "a gate takes features and a gating signal: call AttentionGate::gate",
         ))
     }
-    fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
-        f(&join(p, "theta"), &*self.theta);
-        f(&join(p, "phi"), &*self.phi);
-        f(&join(p, "psi"), &*self.psi);
-    }
-    fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
-        f(&join(p, "theta"), &mut *self.theta);
-        f(&join(p, "phi"), &mut *self.phi);
-        f(&join(p, "psi"), &mut *self.psi);
-    }
+    fanaroff_nn::children!(theta, phi, psi);
 }

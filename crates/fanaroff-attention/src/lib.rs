@@ -35,7 +35,9 @@ pub use lrp_any::{has_lrp_rules, lrp_any};
 pub use lrp_gated::lrp_attention;
 pub use map_spread::{MapSpreadRow, MapSpreadStudy};
 pub use maps::{attention_map_stats, attention_maps, source_mass};
-pub use net::{Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts};
+pub use net::{
+    Aggregation, AttentionNet, AttentionNetConfig, AttentionOutput, Parts, attention_tap,
+};
 pub use normalise::Normalisation;
 pub use reference_loss::ProbabilityCrossEntropyStep;
 pub use regions::{RegionConfig, RegionMasks, region_masks};

@@ -5,7 +5,7 @@ use crate::net::{Aggregation, AttentionNet};
 use crate::saliency::{
     LrpConfig, epsilon_step, one_hot, require_eval_mode, sequential_acts, sequential_backward,
 };
-use fanaroff_nn::{Module, Result, is_stochastic};
+use fanaroff_nn::{ModuleExt, Pass, Result, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis, Slice};
 use rand::SeedableRng;
@@ -121,19 +121,23 @@ pub(crate) fn trace(net: &AttentionNet, x: &Tensor) -> Result<Trace> {
         h = acts.last().expect("block output").clone();
         blocks.push(acts);
         if i + 1 < net.blocks.len() {
-            h = net.pool.forward(&Tensor::new(h), &mut rng)?.data().clone();
+            h = net
+                .pool
+                .forward_rng(&Tensor::new(h), &mut rng)?
+                .data()
+                .clone();
         }
     }
     let g = Tensor::new(h);
     let mut gated = Vec::new();
     for (gate, acts) in net.gates.iter().zip(&blocks) {
         let f = Tensor::new(acts.last().expect("block output").clone());
-        let (y, _alpha) = gate.gate(&f, &g, &mut rng)?;
+        let (y, _alpha) = gate.gate(&f, &g, &mut Pass::new(&mut rng))?;
         let pooled = y.sum_axes(&[2, 3], false)?.data().clone();
         gated.push((y.data().clone(), pooled));
     }
     let pooled: Vec<Tensor> = gated.iter().map(|(_, p)| Tensor::new(p.clone())).collect();
-    let (logits, heads) = net.aggregate_logits(&pooled, &mut rng)?;
+    let (logits, heads) = net.aggregate_logits(&pooled, &mut Pass::new(&mut rng))?;
     Ok(Trace {
         blocks,
         gated,

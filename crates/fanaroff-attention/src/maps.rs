@@ -2,6 +2,7 @@
 //! spread over weight draws for stochastic (Bayesian, MC dropout) networks.
 
 use crate::net::AttentionNet;
+use fanaroff_nn::Pass;
 use fanaroff_nn::Result;
 use fanaroff_tensor::Tensor;
 use ndarray::{Array4, ArrayD, Axis};
@@ -17,7 +18,7 @@ use rand::rngs::StdRng;
 pub fn attention_maps(net: &AttentionNet, x: &Tensor, seed: u64) -> Result<Vec<ArrayD<f32>>> {
     let x = Tensor::new(x.data().clone());
     let (h, w) = (x.shape()[2], x.shape()[3]);
-    let out = net.forward_all(&x, &mut StdRng::seed_from_u64(seed))?;
+    let out = net.forward_all(&x, &mut Pass::new(&mut StdRng::seed_from_u64(seed)))?;
     out.maps
         .iter()
         .map(|m| {

@@ -5,11 +5,10 @@ use crate::gate::{AttentionGate, GateConfig};
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{
-    Activation, BatchNorm2d, Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Result,
-    Sequential, join,
+    Activation, BatchNorm2d, Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Pass,
+    Result, Sequential, join,
 };
 use fanaroff_tensor::Tensor;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 /// How the gated features become a prediction.
@@ -347,14 +346,24 @@ impl AttentionNet {
         })
     }
 
-    /// Logits, every head's logits and every attention map.
+    /// Logits, every head's logits and every attention map. Taps each map
+    /// as [`attention_tap`]`(k)` and, with the `concat` aggregation, the
+    /// classifier's input as [`PENULTIMATE`](fanaroff_nn::PENULTIMATE),
+    /// when the pass asks for them.
     ///
     /// # Errors
     /// Shape errors (the input must be `[N, in_channels, H, W]` with H and W
     /// large enough for the pooling).
-    pub fn forward_all(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<AttentionOutput> {
-        let (pooled, maps) = self.gated_features(x, rng)?;
-        let (logits, head_logits) = self.aggregate(&pooled, rng)?;
+    pub fn forward_all(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<AttentionOutput> {
+        let (pooled, maps) = self.gated_features(x, pass)?;
+        for (k, m) in maps.iter().enumerate() {
+            pass.tap(&attention_tap(k), m);
+        }
+        let concat = self.cfg.aggregation == Aggregation::Concat;
+        if concat && pass.wants(fanaroff_nn::PENULTIMATE) {
+            pass.tap(fanaroff_nn::PENULTIMATE, &Tensor::concat(&pooled, 1)?);
+        }
+        let (logits, head_logits) = self.aggregate(&pooled, pass)?;
         Ok(AttentionOutput {
             logits,
             head_logits,
@@ -367,7 +376,7 @@ impl AttentionNet {
     fn gated_features(
         &self,
         x: &Tensor,
-        rng: &mut dyn RngCore,
+        pass: &mut Pass<'_>,
     ) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
         let s = x.shape();
         if s.len() != 4 || s[1] != self.cfg.in_channels || s[0] == 0 {
@@ -379,19 +388,19 @@ impl AttentionNet {
         let mut h = x.clone();
         let mut features = Vec::new();
         for (i, block) in self.blocks.iter().enumerate() {
-            h = block.forward(&h, rng)?;
+            h = block.forward(&h, pass)?;
             if i + 1 < self.blocks.len() {
                 features.push(h.clone());
-                h = self.pool.forward(&h, rng)?;
+                h = self.pool.forward(&h, pass)?;
             }
         }
         let mut pooled = Vec::new();
         let mut maps = Vec::new();
         for (gate, f) in self.gates.iter().zip(&features) {
-            let (gated, alpha) = gate.gate(f, &h, rng)?;
+            let (gated, alpha) = gate.gate(f, &h, pass)?;
             pooled.push(
                 self.dropout
-                    .forward(&gated.sum_axes(&[2, 3], false)?, rng)?,
+                    .forward(&gated.sum_axes(&[2, 3], false)?, pass)?,
             );
             maps.push(alpha);
         }
@@ -403,32 +412,32 @@ impl AttentionNet {
     pub(crate) fn aggregate_logits(
         &self,
         pooled: &[Tensor],
-        rng: &mut dyn RngCore,
+        pass: &mut Pass<'_>,
     ) -> Result<(Tensor, Vec<Tensor>)> {
         let dropped: Vec<Tensor> = pooled
             .iter()
-            .map(|p| self.dropout.forward(p, rng))
+            .map(|p| self.dropout.forward(p, pass))
             .collect::<Result<_>>()?;
-        self.aggregate(&dropped, rng)
+        self.aggregate(&dropped, pass)
     }
 
-    fn aggregate(&self, pooled: &[Tensor], rng: &mut dyn RngCore) -> Result<(Tensor, Vec<Tensor>)> {
+    fn aggregate(&self, pooled: &[Tensor], pass: &mut Pass<'_>) -> Result<(Tensor, Vec<Tensor>)> {
         if self.cfg.aggregation == Aggregation::Concat {
             let v = Tensor::concat(pooled, 1)?;
-            return Ok((self.heads[0].forward(&v, rng)?, Vec::new()));
+            return Ok((self.heads[0].forward(&v, pass)?, Vec::new()));
         }
         let mut heads: Vec<Tensor> = self
             .heads
             .iter()
             .zip(pooled)
-            .map(|(h, p)| h.forward(p, rng))
+            .map(|(h, p)| h.forward(p, pass))
             .collect::<Result<_>>()?;
         if self.cfg.aggregation == Aggregation::MeanWithConcat {
             let v = Tensor::concat(pooled, 1)?;
-            heads.push(self.heads[pooled.len()].forward(&v, rng)?);
+            heads.push(self.heads[pooled.len()].forward(&v, pass)?);
         }
         let logits = match &self.combine {
-            Some(c) => c.forward(&Tensor::concat(&heads, 1)?, rng)?,
+            Some(c) => c.forward(&Tensor::concat(&heads, 1)?, pass)?,
             None => {
                 let mut sum = heads[0].clone();
                 for h in &heads[1..] {
@@ -471,9 +480,9 @@ impl AttentionNet {
 /// on the concatenated pooled features of the gates; the other aggregations
 /// have a classifier per gate and are not split.
 impl fanaroff_nn::LastLayer for AttentionNet {
-    fn penultimate(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn penultimate(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         self.last_layer()?;
-        let (pooled, _) = self.gated_features(x, rng)?;
+        let (pooled, _) = self.gated_features(x, pass)?;
         Ok(Tensor::concat(&pooled, 1)?)
     }
 
@@ -492,9 +501,15 @@ impl fanaroff_nn::LastLayer for AttentionNet {
     }
 }
 
+/// The name under which [`AttentionNet::forward_all`] taps the attention
+/// map of gate `k` (0: the finest): `attention1`, `attention2`, ...
+pub fn attention_tap(k: usize) -> String {
+    format!("attention{}", k + 1)
+}
+
 impl Module for AttentionNet {
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        Ok(self.forward_all(x, rng)?.logits)
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        Ok(self.forward_all(x, pass)?.logits)
     }
     fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         for (i, b) in self.blocks.iter().enumerate() {

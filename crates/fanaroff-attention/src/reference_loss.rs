@@ -8,7 +8,7 @@
 //! correct predictions: a different objective from the ordinary
 //! cross-entropy. This step reproduces it so the difference can be measured.
 
-use fanaroff_nn::{Module, Reduction, cross_entropy};
+use fanaroff_nn::{Module, ModuleExt, Reduction, cross_entropy};
 use fanaroff_train::{
     Batch, Result, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
 };
@@ -21,7 +21,7 @@ pub struct ProbabilityCrossEntropyStep;
 
 impl<M: Module + ?Sized> TrainStep<M> for ProbabilityCrossEntropyStep {
     fn step(&mut self, batch: &Batch, ctx: &mut StepContext<'_, M>) -> Result<StepOutput> {
-        let logits = ctx.model.forward(&batch.inputs, ctx.rng)?;
+        let logits = ctx.model.forward_rng(&batch.inputs, &mut *ctx.rng)?;
         check_logits(&logits, &batch.labels)?;
         let probs = logits.softmax(1)?;
         let loss = cross_entropy(&probs, &batch.labels, Reduction::Mean)?;

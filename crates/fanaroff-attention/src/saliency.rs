@@ -1,7 +1,7 @@
 //! Saliency maps to compare with attention: gradient, gradient x input and
 //! layer-wise relevance propagation (LRP).
 
-use fanaroff_nn::{Module, Result, Sequential, in_training_mode, is_stochastic};
+use fanaroff_nn::{Module, ModuleExt, Result, Sequential, in_training_mode, is_stochastic};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, Axis};
 use rand::SeedableRng;
@@ -53,7 +53,7 @@ pub fn gradient(
 ) -> Result<ArrayD<f32>> {
     require_eval_mode(model, "saliency")?;
     let leaf = Tensor::new(x.data().clone()).requires_grad(true);
-    let logits = model.forward(&leaf, &mut StdRng::seed_from_u64(seed))?;
+    let logits = model.forward_rng(&leaf, &mut StdRng::seed_from_u64(seed))?;
     let pick = one_hot(logits.shape(), classes)?;
     let grads = logits.mul(&Tensor::new(pick))?.sum().backward()?;
     Ok(grads
@@ -128,7 +128,7 @@ pub(crate) fn epsilon_step(
     eps: f32,
 ) -> Result<ArrayD<f32>> {
     let leaf = Tensor::new(a.clone()).requires_grad(true);
-    let z = m.forward(&leaf, &mut StdRng::seed_from_u64(0))?;
+    let z = m.forward_rng(&leaf, &mut StdRng::seed_from_u64(0))?;
     let mut has_params = false;
     m.visit_params("", &mut |_, _| has_params = true);
     let s = ndarray::Zip::from(r).and(z.data()).map_collect(|&r, &z| {
@@ -214,16 +214,16 @@ fn z_box(
         leaf(x.mapv(|_| high)),
     );
     let mut rng = StdRng::seed_from_u64(0);
-    let zx = with_weight(layer, |w| w.clone(), |m| m.forward(&tx, &mut rng))?;
+    let zx = with_weight(layer, |w| w.clone(), |m| m.forward_rng(&tx, &mut rng))?;
     let zl = with_weight(
         layer,
         |w| w.mapv(|v| v.max(0.0)),
-        |m| m.forward(&tl, &mut rng),
+        |m| m.forward_rng(&tl, &mut rng),
     )?;
     let zh = with_weight(
         layer,
         |w| w.mapv(|v| v.min(0.0)),
-        |m| m.forward(&th, &mut rng),
+        |m| m.forward_rng(&th, &mut rng),
     )?;
     let z = zx.sub(&zl)?.sub(&zh)?;
     let s = ndarray::Zip::from(r)
@@ -277,7 +277,7 @@ pub(crate) fn sequential_acts(model: &Sequential, x: &ArrayD<f32>) -> Result<Vec
     let mut rng = StdRng::seed_from_u64(0);
     for n in model.names() {
         let m = model.get(n).expect("named child");
-        let next = m.forward(&Tensor::new(acts.last().expect("input").clone()), &mut rng)?;
+        let next = m.forward_rng(&Tensor::new(acts.last().expect("input").clone()), &mut rng)?;
         acts.push(next.data().clone());
     }
     Ok(acts)

@@ -1,7 +1,7 @@
 //! Deep supervision: a loss on every gate's classifier.
 
 use crate::net::AttentionNet;
-use fanaroff_nn::{Module, Reduction, cross_entropy};
+use fanaroff_nn::{Module, Pass, Reduction, cross_entropy};
 use fanaroff_train::{
     Batch, Result, StepContext, StepOutput, TrainStep, check_logits, classifier_output,
 };
@@ -27,7 +27,7 @@ impl<M: Module + ?Sized> TrainStep<M> for DeepSupervisionStep {
                     "the model is not an AttentionNet",
                 )
             })?;
-        let out = net.forward_all(&batch.inputs, ctx.rng)?;
+        let out = net.forward_all(&batch.inputs, &mut Pass::new(&mut *ctx.rng))?;
         check_logits(&out.logits, &batch.labels)?;
         let heads = if out.head_logits.is_empty() {
             vec![out.logits.clone()]

@@ -5,7 +5,7 @@
 
 use fanaroff_attention::{AttentionGate, GateConfig, Normalisation};
 use fanaroff_nn::models::PlainLayers;
-use fanaroff_nn::{Module, ModuleExt, TensorFile, load_from};
+use fanaroff_nn::{Module, ModuleExt, Pass, TensorFile, load_from};
 use fanaroff_tensor::Tensor;
 use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
 use ndarray::ArrayD;
@@ -43,7 +43,7 @@ fn check(file: &str, norm: Normalisation) {
     load_from(&mut gate, &f, false).unwrap();
     let x = Tensor::new(f.f32("x").unwrap()).requires_grad(true);
     let g = Tensor::new(f.f32("g").unwrap()).requires_grad(true);
-    let (gated, alpha) = gate.gate(&x, &g, &mut rng).unwrap();
+    let (gated, alpha) = gate.gate(&x, &g, &mut Pass::new(&mut rng)).unwrap();
     assert_close(
         "attention",
         alpha.data(),
@@ -155,7 +155,7 @@ fn every_normalisation_passes_a_gradient_check() {
             |t| {
                 let gate = gate_with(norm, &t[2..]);
                 let (gated, _) = gate
-                    .gate(&t[0], &t[1], &mut StdRng::seed_from_u64(0))
+                    .gate(&t[0], &t[1], &mut Pass::new(&mut StdRng::seed_from_u64(0)))
                     .map_err(|_| unreachable!())?;
                 gated.mul(&up)
             },
@@ -180,7 +180,7 @@ fn attention_sums_to_one_under_softmax_and_gates_shapes_are_checked() {
     .unwrap();
     let x = Tensor::randn(&[3, 2, 6, 6], &mut rng);
     let g = Tensor::randn(&[3, 3, 2, 2], &mut rng);
-    let (gated, alpha) = gate.gate(&x, &g, &mut rng).unwrap();
+    let (gated, alpha) = gate.gate(&x, &g, &mut Pass::new(&mut rng)).unwrap();
     assert_eq!(gated.shape(), &[3, 2, 6, 6]);
     for s in alpha
         .data()
@@ -191,11 +191,15 @@ fn attention_sums_to_one_under_softmax_and_gates_shapes_are_checked() {
         assert!((s - 1.0).abs() < 1e-5);
     }
     assert!(
-        gate.gate(&x, &Tensor::randn(&[2, 3, 2, 2], &mut rng), &mut rng)
-            .is_err(),
+        gate.gate(
+            &x,
+            &Tensor::randn(&[2, 3, 2, 2], &mut rng),
+            &mut Pass::new(&mut rng)
+        )
+        .is_err(),
         "batch sizes differ"
     );
-    assert!(gate.forward(&x, &mut rng).is_err(), "one-input forward");
+    assert!(gate.forward_rng(&x, &mut rng).is_err(), "one-input forward");
     assert_eq!(
         gate.named_parameters().len(),
         4,
@@ -225,8 +229,10 @@ fn fused_gate_equals_the_layer_by_layer_path() {
             let x = Tensor::randn(&[2, 3, 9, 7], &mut rng).requires_grad(true);
             let g = Tensor::randn(&[2, 5, 3, 3], &mut rng).requires_grad(true);
             let up = Tensor::randn(&[2, 3, 9, 7], &mut rng);
-            let fused = gate.gate(&x, &g, &mut rng).unwrap().0;
-            let score = gate.score_unfused(&x, &g, &mut rng).unwrap();
+            let fused = gate.gate(&x, &g, &mut Pass::new(&mut rng)).unwrap().0;
+            let score = gate
+                .score_unfused(&x, &g, &mut Pass::new(&mut rng))
+                .unwrap();
             let layered = norm.apply(&score).unwrap().mul(&x).unwrap();
             let name = format!("{norm:?} bias {bias}");
             assert_close(&name, fused.data(), layered.data(), 1e-4, 1e-6);
@@ -251,7 +257,6 @@ fn fused_gate_equals_the_layer_by_layer_path() {
 #[test]
 fn variational_gates_take_the_fused_op_with_the_same_draws() {
     use fanaroff_bayes::{BayesLayers, VariationalConfig};
-    use fanaroff_nn::kl::collect_kl;
     let cfg = GateConfig {
         gating_channels: 4,
         inter_channels: 16,
@@ -265,16 +270,19 @@ fn variational_gates_take_the_fused_op_with_the_same_draws() {
     let x = Tensor::randn(&[2, 3, 8, 6], &mut rng);
     let g = Tensor::randn(&[2, 4, 3, 2], &mut rng);
     let up = Tensor::randn(&[2, 3, 8, 6], &mut rng);
-    let (fused, kl_f) = collect_kl(|| {
-        gate.gate(&x, &g, &mut StdRng::seed_from_u64(7))
-            .map(|(gated, _)| gated)
-    })
-    .unwrap();
-    let (layered, kl_l) = collect_kl(|| {
-        let score = gate.score_unfused(&x, &g, &mut StdRng::seed_from_u64(7))?;
-        Ok::<_, fanaroff_nn::Error>(Normalisation::Softmax.apply(&score)?.mul(&x)?)
-    })
-    .unwrap();
+    let mut rng_f = StdRng::seed_from_u64(7);
+    let mut pass_f = Pass::new(&mut rng_f).collecting_kl();
+    let fused = gate.gate(&x, &g, &mut pass_f).unwrap().0;
+    let kl_f = pass_f.kl();
+    let mut rng_l = StdRng::seed_from_u64(7);
+    let mut pass_l = Pass::new(&mut rng_l).collecting_kl();
+    let score = gate.score_unfused(&x, &g, &mut pass_l).unwrap();
+    let layered = Normalisation::Softmax
+        .apply(&score)
+        .unwrap()
+        .mul(&x)
+        .unwrap();
+    let kl_l = pass_l.kl();
     assert_close("gated", fused.data(), layered.data(), 1e-4, 1e-6);
     let (kf, kl) = (
         kl_f.weighted(1.0, 1.0).unwrap(),

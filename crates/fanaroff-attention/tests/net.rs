@@ -7,7 +7,7 @@ use fanaroff_attention::{
 };
 use fanaroff_bayes::{BayesLayers, VariationalConfig};
 use fanaroff_nn::models::{LeNetConfig, PlainLayers, lenet};
-use fanaroff_nn::{Module, ModuleExt, is_stochastic};
+use fanaroff_nn::{Module, ModuleExt, Pass, is_stochastic};
 use fanaroff_tensor::Tensor;
 use fanaroff_tensor::gradcheck::{GradCheck, GradCheckReport, check_gradients};
 use fanaroff_train::{ArrayLoader, TrainConfig, Trainer};
@@ -54,7 +54,7 @@ fn every_aggregation_gives_logits_heads_and_maps() {
             .build(&mut PlainLayers::new(&mut rng))
             .unwrap();
         net.eval();
-        let out = net.forward_all(&x, &mut rng).unwrap();
+        let out = net.forward_all(&x, &mut Pass::new(&mut rng)).unwrap();
         assert_eq!(out.logits.shape(), &[3, 2]);
         assert_eq!(
             out.head_logits.len(),
@@ -101,7 +101,7 @@ fn the_network_passes_a_gradient_check() {
 fn gradient_check(net: &dyn Module, x: &ArrayD<f32>) -> GradCheckReport {
     check_gradients(
         |t| {
-            net.forward(&t[0], &mut StdRng::seed_from_u64(0))
+            net.forward_rng(&t[0], &mut StdRng::seed_from_u64(0))
                 .map_err(|_| unreachable!())
         },
         std::slice::from_ref(x),
@@ -236,12 +236,12 @@ fn bad_input_and_settings_are_errors() {
         .build(&mut PlainLayers::new(&mut rng))
         .unwrap();
     assert!(
-        net.forward(&Tensor::zeros(&[1, 3, 16, 16]), &mut rng)
+        net.forward_rng(&Tensor::zeros(&[1, 3, 16, 16]), &mut rng)
             .is_err(),
         "3 channels"
     );
     assert!(
-        net.forward(&Tensor::zeros(&[0, 1, 16, 16]), &mut rng)
+        net.forward_rng(&Tensor::zeros(&[0, 1, 16, 16]), &mut rng)
             .is_err(),
         "empty batch"
     );
@@ -292,7 +292,7 @@ fn lrp_through_the_gates_conserves_relevance() {
         let classes = [0, 1, 1];
         net.eval();
         remove_biases(&mut net);
-        let logits = net.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap();
+        let logits = net.forward_rng(&x, &mut StdRng::seed_from_u64(0)).unwrap();
         let miss = |eps: f32, net: &mut fanaroff_attention::AttentionNet| {
             let cfg = LrpConfig {
                 epsilon: eps,
@@ -350,7 +350,7 @@ fn fine_tuned_starts_as_the_mean_of_its_heads() {
         .build(&mut PlainLayers::new(&mut rng))
         .unwrap();
     net.eval();
-    let out = net.forward_all(&x, &mut rng).unwrap();
+    let out = net.forward_all(&x, &mut Pass::new(&mut rng)).unwrap();
     assert_eq!(out.head_logits.len(), 2);
     let mean = (out.head_logits[0].data() + out.head_logits[1].data()) * 0.5;
     let logits = out.logits.data();
@@ -391,7 +391,7 @@ fn mean_with_concat_averages_the_gate_heads_and_a_concat_classifier() {
     };
     let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
     net.eval();
-    let out = net.forward_all(&x, &mut rng).unwrap();
+    let out = net.forward_all(&x, &mut Pass::new(&mut rng)).unwrap();
     assert_eq!(out.head_logits.len(), 3);
     let zero = ndarray::ArrayD::<f32>::zeros(IxDyn(&[2, 2]));
     let mean = out.head_logits.iter().fold(zero, |a, h| a + h.data()) / 3.0;

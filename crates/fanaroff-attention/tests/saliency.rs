@@ -7,7 +7,7 @@ use fanaroff_attention::{InputRule, LrpConfig, gradient, gradient_x_input, lrp, 
 use fanaroff_bayes::{VariationalConfig, bbb_lenet};
 use fanaroff_nn::models::LeNetConfig;
 use fanaroff_nn::{
-    Activation, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, Module, ModuleExt,
+    Activation, Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, MaxPool2d, ModuleExt,
     SampleMode, Sequential,
 };
 use fanaroff_tensor::Tensor;
@@ -82,7 +82,7 @@ fn images(n: usize, seed: u64) -> Tensor {
 
 /// Largest |sum of relevance - explained logit| over the batch.
 fn conservation_error(m: &mut Sequential, x: &Tensor, classes: &[usize], cfg: &LrpConfig) -> f32 {
-    let logits = m.forward(x, &mut StdRng::seed_from_u64(0)).unwrap();
+    let logits = m.forward_rng(x, &mut StdRng::seed_from_u64(0)).unwrap();
     let r = lrp(m, x, classes, cfg).unwrap();
     assert_eq!(r.shape(), x.shape());
     (0..classes.len())
@@ -211,7 +211,10 @@ fn flat_rule_spreads_evenly_and_weights_are_restored() {
         },
     )
     .unwrap();
-    let logits = m.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap().data()[[0, 1]];
+    let logits = m
+        .forward_rng(&x, &mut StdRng::seed_from_u64(0))
+        .unwrap()
+        .data()[[0, 1]];
     assert_abs_diff_eq!(r_first.sum(), logits, epsilon = 1e-3);
     assert_abs_diff_eq!(upper.sum(), 2.0 * logits, epsilon = 1e-3);
 }

@@ -6,45 +6,7 @@ use crate::prior::{Prior, PriorSpec};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How a forward pass turns the posterior into outputs.
-///
-/// ```text
-/// Reparam:       w = mu + sigma * eps, one draw per forward pass, shared by
-///                the whole minibatch (the paper's estimator)
-/// LocalReparam:  sample pre-activations: a ~ N(x.mu + b_mu, x^2.sigma^2 + b_sigma^2),
-///                independent per example (linear and conv)
-/// Flipout:       w_n = mu + delta o (s_n r_n^T), one shared delta = sigma * eps and
-///                random signs per example (per input/output channel for conv)
-/// ```
-///
-/// With `Reparam` and `Flipout` the single-sample KL uses the same draw as
-/// the forward pass; with `LocalReparam` there is no weight draw, so the KL
-/// is closed form when the prior allows it and otherwise uses fresh draws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Estimator {
-    /// One weight draw per forward pass (Blundell et al.; the paper).
-    #[default]
-    Reparam,
-    /// Local reparameterisation (Kingma et al. 2015).
-    LocalReparam,
-    /// Flipout (Wen et al. 2018).
-    Flipout,
-}
-
-impl std::str::FromStr for Estimator {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "reparam" | "bbb" | "plain" => Ok(Estimator::Reparam),
-            "local" | "local_reparam" | "lrt" => Ok(Estimator::LocalReparam),
-            "flipout" => Ok(Estimator::Flipout),
-            _ => Err(config(
-                "Estimator",
-                format!("unknown estimator {s:?}; use reparam, local or flipout"),
-            )),
-        }
-    }
-}
+pub use fanaroff_nn::Estimator;
 
 /// How the KL term is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

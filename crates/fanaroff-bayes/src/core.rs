@@ -5,8 +5,8 @@ use crate::config::{Estimator, KlEstimator, VariationalConfig};
 use crate::error::{Result, input};
 use crate::params::{VariationalParams, WeightNoise};
 use crate::posterior::{closed_form_kl_terms, mc_kl_terms, perturbation, sample_weight};
-use fanaroff_nn::kl::{KlTerms, is_collecting, record_kl};
-use fanaroff_nn::{Mask, SampleMode, draw};
+use fanaroff_nn::kl::KlTerms;
+use fanaroff_nn::{Mask, Pass, SampleMode};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use rand::rngs::StdRng;
@@ -149,19 +149,16 @@ impl Core {
         self.kl_mc(first, rng)
     }
 
-    /// Records this layer's KL into the active collector (if any).
-    pub(crate) fn record(&self, first: Option<&WeightNoise>, rng: &mut dyn RngCore) -> Result<()> {
-        if is_collecting() {
-            record_kl(&self.kl(first, rng)?)?;
-        }
-        Ok(())
+    /// Records this layer's KL in the pass (when it collects).
+    pub(crate) fn record(&self, first: Option<&WeightNoise>, pass: &mut Pass<'_>) -> Result<()> {
+        pass.record_kl(|rng| self.kl(first, rng))
     }
 
     pub fn forward_noise(
         &self,
         x: &Tensor,
         noise: &WeightNoise,
-        rng: &mut dyn RngCore,
+        pass: &mut Pass<'_>,
     ) -> Result<Tensor> {
         let p = &self.params;
         let w = sample_weight(
@@ -172,11 +169,11 @@ impl Core {
         )?;
         let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, self.cfg.sigma)?;
         let y = self.apply(x, &w, Some(&b))?;
-        self.record(Some(noise), rng)?;
+        self.record(Some(noise), pass)?;
         Ok(y)
     }
 
-    pub fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         self.check_input(x)?;
         match self.mode {
             SampleMode::Mean => {
@@ -184,10 +181,10 @@ impl Core {
                 self.apply(x, &p.weight_mu, Some(&p.bias_mu))
             }
             SampleMode::Fixed(seed) => {
-                let _own_seed = draw::WeightDraw::suspend();
-                self.forward_sampled(x, &mut StdRng::seed_from_u64(seed))
+                let own = &mut StdRng::seed_from_u64(seed);
+                pass.with_own_rng(own, |p| self.forward_sampled(x, p))
             }
-            SampleMode::Sample => self.forward_sampled(x, rng),
+            SampleMode::Sample => self.forward_sampled(x, pass),
         }
     }
 
@@ -196,7 +193,7 @@ impl Core {
     /// recorded as [`forward`](Self::forward) does; `None` for other
     /// layers, the local-reparameterisation and flipout estimators, and
     /// draw groups.
-    pub fn pass_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Tensor)>> {
+    pub fn pass_weights(&self, pass: &mut Pass<'_>) -> Option<Result<(Tensor, Tensor)>> {
         let pointwise = self.kind
             == (Kind::Conv {
                 stride: 1,
@@ -208,10 +205,10 @@ impl Core {
             _ if !pointwise => None,
             SampleMode::Mean => Some(self.masked(p.weight_mu.clone(), p.bias_mu.clone())),
             SampleMode::Fixed(seed) => {
-                let _own_seed = draw::WeightDraw::suspend();
-                self.sampled_weights(&mut StdRng::seed_from_u64(seed))
+                let own = &mut StdRng::seed_from_u64(seed);
+                pass.with_own_rng(own, |p| self.sampled_weights(p))
             }
-            SampleMode::Sample => self.sampled_weights(rng),
+            SampleMode::Sample => self.sampled_weights(pass),
         }
     }
 
@@ -220,81 +217,81 @@ impl Core {
     }
 
     /// [`forward_noise`](Self::forward_noise) without the operation.
-    fn sampled_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Tensor)>> {
-        let reparam = draw::weight_sampling() || self.cfg.estimator == Estimator::Reparam;
-        if !reparam || draw::group().is_some() {
+    fn sampled_weights(&self, pass: &mut Pass<'_>) -> Option<Result<(Tensor, Tensor)>> {
+        let reparam = pass.weight_sampling() || self.cfg.estimator == Estimator::Reparam;
+        if !reparam || pass.group().is_some() {
             return None;
         }
-        let noise = self.draw(rng);
+        let noise = self.draw(pass);
         let p = &self.params;
         let mut sample = || -> Result<(Tensor, Tensor)> {
             let sig = self.cfg.sigma;
             let w = sample_weight(&p.weight_mu, &p.weight_rho, &noise.weight_eps, sig)?;
             let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, sig)?;
-            self.record(Some(&noise), rng)?;
+            self.record(Some(&noise), pass)?;
             self.masked(w, b)
         };
         Some(sample())
     }
 
     /// Weight noise: from the prediction pass's draw when one is active
-    /// (the same in every batch of the draw), else from `rng`.
-    fn draw(&self, rng: &mut dyn RngCore) -> WeightNoise {
+    /// (the same in every batch of the draw), else from the pass's RNG.
+    fn draw(&self, pass: &mut Pass<'_>) -> WeightNoise {
         let p = &self.params;
-        draw::weight_noise(rng, |r| WeightNoise {
+        pass.weight_noise(|r| WeightNoise {
             weight_eps: randn_array(p.weight_mu.shape(), r),
             bias_eps: randn_array(p.bias_mu.shape(), r),
         })
     }
 
-    fn forward_sampled(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let estimator = if draw::weight_sampling() {
+    fn forward_sampled(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let estimator = if pass.weight_sampling() {
             Estimator::Reparam
         } else {
             self.cfg.estimator
         };
         match estimator {
-            Estimator::Reparam => match draw::group() {
-                Some(group) => self.forward_group(x, group, rng),
+            Estimator::Reparam => match pass.group() {
+                Some(group) => self.forward_group(x, group, pass),
                 None => {
-                    let noise = self.draw(rng);
-                    self.forward_noise(x, &noise, rng)
+                    let noise = self.draw(pass);
+                    self.forward_noise(x, &noise, pass)
                 }
             },
-            Estimator::LocalReparam => self.forward_local(x, rng),
-            Estimator::Flipout => self.forward_flipout(x, rng),
+            Estimator::LocalReparam => self.forward_local(x, pass),
+            Estimator::Flipout => self.forward_flipout(x, pass),
         }
     }
 
-    fn forward_local(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward_local(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let (p, sig) = (&self.params, self.cfg.sigma);
         let mean = self.apply(x, &p.weight_mu, Some(&p.bias_mu))?;
         let wvar = sig.apply(&p.weight_rho).square();
         let bvar = sig.apply(&p.bias_rho).square();
         let var = self.apply(&x.square(), &wvar, Some(&bvar))?;
-        let eps = Tensor::randn(mean.shape(), rng);
+        let eps = Tensor::randn(mean.shape(), pass.rng());
         let y = mean.add(&var.sqrt().mul(&eps)?)?;
-        self.record(None, rng)?;
+        self.record(None, pass)?;
         Ok(y)
     }
 
-    fn forward_flipout(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward_flipout(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         let (p, sig) = (&self.params, self.cfg.sigma);
-        let noise = self.draw(rng);
+        let noise = self.draw(pass);
         let n = x.shape()[0];
         let (cin, cout) = (p.weight_mu.shape()[1], p.weight_mu.shape()[0]);
         let (sin_shape, sout_shape): (Vec<usize>, Vec<usize>) = match self.kind {
             Kind::Linear => (vec![n, cin], vec![n, cout]),
             Kind::Conv { .. } => (vec![n, cin, 1, 1], vec![n, cout, 1, 1]),
         };
-        let s_in = Tensor::new(signs(&sin_shape, rng));
-        let s_out = Tensor::new(signs(&sout_shape, rng));
+        let s_in = Tensor::new(signs(&sin_shape, pass.rng()));
+        let s_out = Tensor::new(signs(&sout_shape, pass.rng()));
         let delta = perturbation(&p.weight_rho, &noise.weight_eps, sig)?;
         let b = sample_weight(&p.bias_mu, &p.bias_rho, &noise.bias_eps, sig)?;
         let mean = self.apply(x, &p.weight_mu, Some(&b))?;
         let pert = self.apply(&x.mul(&s_in)?, &delta, None)?.mul(&s_out)?;
         let y = mean.add(&pert)?;
-        self.record(Some(&noise), rng)?;
+        self.record(Some(&noise), pass)?;
         Ok(y)
     }
 }

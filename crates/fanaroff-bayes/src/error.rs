@@ -25,15 +25,16 @@ pub enum Error {
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Unwraps this crate's own errors that travelled through a forward pass
-/// (`fanaroff_nn::Error::External`), so they keep their type.
+// The conversions below map variant to variant: a layer's invalid-input
+// error is `Core` in this crate, in `fanaroff-nn` and in `fanaroff-train`
+// alike, so nothing is boxed on the way up through a forward pass and
+// nothing needs unboxing on the way back.
+
 impl From<fanaroff_nn::Error> for Error {
     fn from(e: fanaroff_nn::Error) -> Self {
         match e {
-            fanaroff_nn::Error::External(inner) => match inner.downcast::<Error>() {
-                Ok(own) => *own,
-                Err(other) => Error::Nn(fanaroff_nn::Error::External(other)),
-            },
+            fanaroff_nn::Error::Tensor(t) => Error::Tensor(t),
+            fanaroff_nn::Error::Core(c) => Error::Core(c),
             other => Error::Nn(other),
         }
     }
@@ -43,36 +44,35 @@ impl From<fanaroff_train::Error> for Error {
     fn from(e: fanaroff_train::Error) -> Self {
         match e {
             fanaroff_train::Error::Nn(n) => n.into(),
-            fanaroff_train::Error::External(inner) => match inner.downcast::<Error>() {
-                Ok(own) => *own,
-                Err(other) => Error::Train(fanaroff_train::Error::External(other)),
-            },
+            fanaroff_train::Error::Tensor(t) => Error::Tensor(t),
+            fanaroff_train::Error::Core(c) => Error::Core(c),
             other => Error::Train(other),
         }
     }
 }
 
-/// Errors of the ELBO step travel through the training loop as themselves.
-/// Into the layer-level error of `fanaroff-nn` (so models built from
-/// variational layers return `fanaroff_nn::Result`); other errors are kept
-/// whole in [`fanaroff_nn::Error::External`].
+/// Into the layer-level error of `fanaroff-nn`, so models built from
+/// variational layers return `fanaroff_nn::Result`.
 impl From<Error> for fanaroff_nn::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Nn(e) => e,
             Error::Tensor(e) => fanaroff_nn::Error::Tensor(e),
-            other => fanaroff_nn::Error::External(Box::new(other)),
+            Error::Core(e) => fanaroff_nn::Error::Core(e),
+            Error::Train(fanaroff_train::Error::Nn(e)) => e,
+            Error::Train(other) => fanaroff_nn::Error::External(Box::new(other)),
         }
     }
 }
 
+/// Errors of the ELBO step travel through the training loop as themselves.
 impl From<Error> for fanaroff_train::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Train(t) => t,
             Error::Nn(n) => fanaroff_train::Error::Nn(n),
             Error::Tensor(t) => fanaroff_train::Error::Tensor(t),
-            other => fanaroff_train::Error::External(Box::new(other)),
+            Error::Core(c) => fanaroff_train::Error::Core(c),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Several posterior draws in one forward pass (Monte Carlo prediction with
-//! `PredictConfig::draws_per_pass`, see [`fanaroff_nn::draw::DrawGroup`]).
+//! `PredictConfig::draws_per_pass`, see [`fanaroff_nn::Pass::with_group`]).
 //!
 //! The pass starts with the `N` input examples that all draws share. The
 //! first variational layer stacks the `G` draws' weights as extra output
@@ -14,10 +14,9 @@ use crate::core::{Core, randn_array};
 use crate::error::{Result, input};
 use crate::params::WeightNoise;
 use crate::posterior::sample_weight;
-use fanaroff_nn::draw::{self, DrawGroup};
+use fanaroff_nn::{DrawGroup, Pass};
 use fanaroff_tensor::{Tensor, is_grad_enabled, pool};
 use ndarray::{ArrayD, IxDyn};
-use rand::RngCore;
 
 impl Core {
     /// The layer under a group of draws: `x` holds either the group's
@@ -26,7 +25,7 @@ impl Core {
         &self,
         x: &Tensor,
         group: DrawGroup,
-        rng: &mut dyn RngCore,
+        pass: &mut Pass<'_>,
     ) -> Result<Tensor> {
         if is_grad_enabled() {
             return Err(input(
@@ -35,7 +34,7 @@ impl Core {
             ));
         }
         let p = &self.params;
-        let noises = draw::weight_noises(rng, |r| WeightNoise {
+        let noises = pass.weight_noises(|r| WeightNoise {
             weight_eps: randn_array(p.weight_mu.shape(), r),
             bias_eps: randn_array(p.bias_mu.shape(), r),
         });
@@ -78,7 +77,7 @@ impl Core {
                 ),
             ));
         };
-        self.record(noises.first(), rng)?;
+        self.record(noises.first(), pass)?;
         Ok(y)
     }
 }

@@ -4,34 +4,11 @@ use crate::config::{Estimator, VariationalConfig};
 use crate::core::{Core, Kind};
 use crate::error::{Error, Result, config};
 use crate::params::{VariationalParams, WeightNoise};
-use fanaroff_nn::kl::{KlTerms, collect_kl};
-use fanaroff_nn::{Conv2dConfig, LinearConfig, Mask, Module, SampleMode, join};
+use fanaroff_nn::kl::KlTerms;
+use fanaroff_nn::{Conv2dConfig, LinearConfig, Mask, Module, Pass, SampleMode, Variational, join};
 use fanaroff_tensor::Tensor;
 use rand::{Rng, RngCore};
 use std::any::Any;
-
-/// What every variational layer offers, whatever its shape: the tensors,
-/// the settings, the mask. Model-wide walks ([`variational_layers_mut`](crate::variational_layers_mut))
-/// hand out layers through this trait.
-pub trait Variational {
-    /// The variational tensors.
-    fn params(&self) -> &VariationalParams;
-    /// Mutable access to the variational tensors (pruning, loading).
-    fn params_mut(&mut self) -> &mut VariationalParams;
-    /// The layer's settings.
-    fn config(&self) -> &VariationalConfig;
-    /// Changes the estimator (e.g. to compare estimators on one trained model).
-    fn set_estimator(&mut self, e: Estimator);
-    /// The mask over the weights.
-    fn mask(&self) -> &Mask;
-    /// Mutable access to the mask over the weights.
-    fn mask_mut(&mut self) -> &mut Mask;
-    /// The layer's KL terms alone (closed form, or Monte Carlo with fresh draws).
-    ///
-    /// # Errors
-    /// Tensor errors.
-    fn kl(&self, rng: &mut dyn RngCore) -> Result<KlTerms>;
-}
 
 /// Turns this crate's error into the error of a forward pass, keeping its type.
 fn to_nn(e: Error) -> fanaroff_nn::Error {
@@ -41,26 +18,17 @@ fn to_nn(e: Error) -> fanaroff_nn::Error {
 macro_rules! layer_common {
     ($ty:ident) => {
         impl Variational for $ty {
-            fn params(&self) -> &VariationalParams {
-                &self.core.params
-            }
-            fn params_mut(&mut self) -> &mut VariationalParams {
-                &mut self.core.params
-            }
-            fn config(&self) -> &VariationalConfig {
-                &self.core.cfg
+            fn estimator(&self) -> Estimator {
+                self.core.cfg.estimator
             }
             fn set_estimator(&mut self, e: Estimator) {
                 self.core.cfg.estimator = e;
             }
-            fn mask(&self) -> &Mask {
-                &self.core.mask
+            fn num_weights(&self) -> usize {
+                self.core.params.num_weights()
             }
-            fn mask_mut(&mut self) -> &mut Mask {
-                &mut self.core.mask
-            }
-            fn kl(&self, rng: &mut dyn RngCore) -> Result<KlTerms> {
-                self.core.kl(None, rng)
+            fn kl(&self, rng: &mut dyn RngCore) -> fanaroff_nn::Result<KlTerms> {
+                self.core.kl(None, rng).map_err(to_nn)
             }
         }
 
@@ -81,6 +49,14 @@ macro_rules! layer_common {
             pub fn set_estimator(&mut self, e: Estimator) {
                 self.core.cfg.estimator = e;
             }
+            /// The mask over the weights.
+            pub fn mask(&self) -> &Mask {
+                &self.core.mask
+            }
+            /// Mutable access to the mask over the weights.
+            pub fn mask_mut(&mut self) -> &mut Mask {
+                &mut self.core.mask
+            }
             /// Output and KL terms of one forward pass with given noise (the
             /// [`Estimator::Reparam`] computation with a fixed draw; the KL
             /// uses this draw, plus fresh draws from `rng` for a
@@ -95,7 +71,9 @@ macro_rules! layer_common {
                 rng: &mut dyn RngCore,
             ) -> Result<(Tensor, KlTerms)> {
                 self.core.check_input(x)?;
-                collect_kl(|| self.core.forward_noise(x, noise, rng))
+                let mut pass = Pass::new(rng).collecting_kl();
+                let y = self.core.forward_noise(x, noise, &mut pass)?;
+                Ok((y, pass.kl()))
             }
             /// The KL terms alone (closed form, or Monte Carlo with fresh draws).
             ///
@@ -107,8 +85,8 @@ macro_rules! layer_common {
         }
 
         impl Module for $ty {
-            fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> fanaroff_nn::Result<Tensor> {
-                self.core.forward(x, rng).map_err(to_nn)
+            fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> fanaroff_nn::Result<Tensor> {
+                self.core.forward(x, pass).map_err(to_nn)
             }
             fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Tensor)) {
                 self.core.params.visit(prefix, f)
@@ -152,12 +130,18 @@ macro_rules! layer_common {
             fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
                 Some(self)
             }
+            fn as_variational(&self) -> Option<&dyn Variational> {
+                Some(self)
+            }
+            fn as_variational_mut(&mut self) -> Option<&mut dyn Variational> {
+                Some(self)
+            }
             fn pointwise_weights(
                 &self,
-                rng: &mut dyn RngCore,
+                pass: &mut Pass<'_>,
             ) -> Option<fanaroff_nn::Result<(Tensor, Option<Tensor>)>> {
-                let pass = self.core.pass_weights(rng)?;
-                Some(pass.map(|(w, b)| (w, Some(b))).map_err(to_nn))
+                let w = self.core.pass_weights(pass)?;
+                Some(w.map(|(w, b)| (w, Some(b))).map_err(to_nn))
             }
         }
     };
@@ -173,7 +157,7 @@ fn no_bias(what: &'static str) -> Error {
 /// Fully connected variational layer: `y = x w^T + b` with
 /// `w ~ N(weight_mu, sigma(weight_rho)^2)` (shape `[out, in]`, PyTorch
 /// layout) and `b ~ N(bias_mu, sigma(bias_rho)^2)`. Its forward pass adds
-/// its KL terms to the active [`collect_kl`] collector.
+/// its KL terms to the pass ([`Pass::record_kl`]).
 ///
 /// # Example
 /// ```
@@ -242,12 +226,12 @@ impl BayesLinear {
 /// # Example
 /// ```
 /// use fanaroff_bayes::{BayesConv2d, VariationalConfig};
-/// use fanaroff_nn::{Conv2dConfig, Module};
+/// use fanaroff_nn::{Conv2dConfig, ModuleExt};
 /// use fanaroff_tensor::Tensor;
 /// use rand::{SeedableRng, rngs::StdRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let conv = BayesConv2d::new(Conv2dConfig::new(1, 6, 5).padding(1), &VariationalConfig::default(), &mut rng)?;
-/// let y = conv.forward(&Tensor::ones(&[2, 1, 12, 12]), &mut rng)?;
+/// let y = conv.forward_rng(&Tensor::ones(&[2, 1, 12, 12]), &mut rng)?;
 /// assert_eq!(y.shape(), &[2, 6, 10, 10]);
 /// # Ok::<(), fanaroff_bayes::Error>(())
 /// ```

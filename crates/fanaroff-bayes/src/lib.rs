@@ -33,13 +33,16 @@ pub use config::{Estimator, KlEstimator, VariationalConfig};
 pub use error::{Error, Result};
 pub use factory::{BayesLayers, bbb_lenet, mc_dropout_lenet};
 pub use fanaroff_nn::SampleMode;
+pub use fanaroff_nn::Variational;
 pub use fanaroff_nn::kl::KlTerms;
 pub use fanaroff_train::{
     PredictConfig, error_rate, mix_seed, per_sample_error, predict_samples, predictive_mean,
 };
 pub use laplace_mixture::LaplaceMixturePrior;
-pub use layers::{BayesConv2d, BayesLinear, Variational};
-pub use model::{Ensemble, forward_kl, num_weights, set_estimator, variational_layers_mut};
+pub use layers::{BayesConv2d, BayesLinear};
+pub use model::{
+    Ensemble, forward_kl, num_weights, set_estimator, variational_layers, variational_layers_mut,
+};
 pub use objective::{Elbo, ElboOutput, KlWeighting, Tempering};
 pub use params::{VariationalParams, WeightNoise};
 pub use posterior::{LogQGradient, SigmaTransform};

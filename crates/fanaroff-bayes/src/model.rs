@@ -1,13 +1,13 @@
 //! Model-wide operations on any module holding variational layers, and the
 //! deep ensemble.
 
-use crate::config::Estimator;
 use crate::error::{Result, config};
-use crate::layers::{BayesConv2d, BayesLinear, Variational};
-use fanaroff_nn::kl::{KlTerms, collect_kl};
-use fanaroff_nn::{Module, join, walk_mut};
+use fanaroff_nn::kl::KlTerms;
+use fanaroff_nn::{Module, Pass, join};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
+
+pub use fanaroff_nn::{set_estimator, variational_layers, variational_layers_mut};
 
 /// One stochastic forward pass with the KL terms of every variational layer
 /// the pass ran, wherever it sits in the model (inside user structs, on skip
@@ -20,42 +20,15 @@ pub fn forward_kl<M: Module + ?Sized>(
     x: &Tensor,
     rng: &mut dyn RngCore,
 ) -> Result<(Tensor, KlTerms)> {
-    Ok(collect_kl(|| model.forward(x, rng))?)
-}
-
-/// Calls `f` with the dotted name and a handle of every variational layer
-/// ([`BayesLinear`], [`BayesConv2d`]) of a model.
-pub fn variational_layers_mut(
-    model: &mut dyn Module,
-    f: &mut dyn FnMut(&str, &mut dyn Variational),
-) {
-    walk_mut(model, "", &mut |name, m| {
-        let Some(any) = m.as_any_mut() else { return };
-        if any.is::<BayesLinear>() {
-            if let Some(l) = any.downcast_mut::<BayesLinear>() {
-                f(name, l);
-            }
-        } else if let Some(l) = any.downcast_mut::<BayesConv2d>() {
-            f(name, l);
-        }
-    });
-}
-
-/// Sets the estimator of every variational layer of a model.
-pub fn set_estimator(model: &mut dyn Module, e: Estimator) {
-    variational_layers_mut(model, &mut |_, l| l.set_estimator(e));
+    let mut pass = Pass::new(rng).collecting_kl();
+    let y = model.forward(x, &mut pass)?;
+    Ok((y, pass.kl()))
 }
 
 /// Number of variational weights and biases of a model (half its
-/// variational parameters).
+/// variational parameters), wherever its variational layers come from.
 pub fn num_weights(model: &dyn Module) -> usize {
-    let mut n = 0;
-    model.visit_params("", &mut |name, t| {
-        if name.ends_with("_mu") {
-            n += t.len();
-        }
-    });
-    n
+    fanaroff_nn::num_variational_weights(model)
 }
 
 /// A deep ensemble: independently initialised and trained members; member
@@ -85,10 +58,10 @@ impl<M: Module> Module for Ensemble<M> {
     /// The mean of the members' logits (use
     /// [`predict_ensemble`](crate::predict_ensemble) for the mixture of
     /// softmaxes).
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> fanaroff_nn::Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> fanaroff_nn::Result<Tensor> {
         let mut acc: Option<Tensor> = None;
         for m in &self.members {
-            let y = m.forward(x, rng)?;
+            let y = m.forward(x, pass)?;
             acc = Some(match acc {
                 None => y,
                 Some(a) => a.add(&y)?,

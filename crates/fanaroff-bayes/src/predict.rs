@@ -226,8 +226,9 @@ mod tests {
     fn a_group_refuses_to_record_a_graph() {
         let net = small_bbb_lenet(Estimator::Reparam);
         let x = fanaroff_tensor::Tensor::new(images(2));
-        let _pass = fanaroff_nn::draw::WeightDraw::begin_group(&[1, 2], 2);
-        let err = net.forward(&x, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut pass = fanaroff_nn::Pass::new(&mut rng).with_group(&[1, 2], 2);
+        let err = net.forward(&x, &mut pass).unwrap_err();
         assert!(err.to_string().contains("prediction"), "{err}");
     }
 

@@ -9,9 +9,7 @@
 
 use crate::error::Result;
 use fanaroff_core::{config, input};
-use fanaroff_nn::Module;
-use fanaroff_nn::draw::WeightDraw;
-use fanaroff_nn::kl::collect_kl;
+use fanaroff_nn::{Module, Pass};
 use fanaroff_tensor::{NoGradGuard, Tensor};
 use fanaroff_train::{Batch, Metric, StepContext, StepOutput, TrainStep, mix_seed};
 use ndarray::{Array1, ArrayViewD, Axis, Ix2};
@@ -94,7 +92,9 @@ impl<M: Module + ?Sized> TrainStep<M> for HeteroscedasticStep {
         batch: &Batch,
         ctx: &mut StepContext<'_, M>,
     ) -> fanaroff_train::Result<StepOutput> {
-        let (out, kl) = collect_kl(|| ctx.model.forward(&batch.inputs, ctx.rng))?;
+        let mut pass = Pass::new(&mut *ctx.rng).collecting_kl();
+        let out = ctx.model.forward(&batch.inputs, &mut pass)?;
+        let kl = pass.kl();
         let (mu, var) = mean_and_variance(&out)?;
         let y = self.batch_targets(batch)?;
         let sq = y.sub(&mu)?.square();
@@ -188,12 +188,13 @@ pub fn predict_regression<M: Module + ?Sized>(
     let mut var = ndarray::Array2::<f64>::zeros((samples, n));
     for s in 0..samples {
         let draw_seed = mix_seed(seed, s as u64);
-        let _draw = WeightDraw::begin(draw_seed, true);
         for (b, start) in (0..n).step_by(batch_size).enumerate() {
             let end = (start + batch_size).min(n);
             let xb = Tensor::new(x.slice_axis(Axis(0), (start..end).into()).to_owned());
             let mut rng = StdRng::seed_from_u64(mix_seed(draw_seed, b as u64 + 1));
-            let (m, v) = mean_and_variance(&model.forward(&xb, &mut rng)?)?;
+            // the same weights in every batch of draw s
+            let mut pass = Pass::new(&mut rng).with_draw(draw_seed, true);
+            let (m, v) = mean_and_variance(&model.forward(&xb, &mut pass)?)?;
             let col = |t: &Tensor| {
                 t.data()
                     .view()

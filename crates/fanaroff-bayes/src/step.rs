@@ -2,7 +2,7 @@
 
 use crate::objective::Elbo;
 use fanaroff_nn::Module;
-use fanaroff_nn::kl::collect_kl;
+use fanaroff_nn::Pass;
 use fanaroff_train::{Batch, Metric, StepContext, StepOutput, TrainStep, check_logits};
 
 /// One minibatch of variational inference: a forward pass that collects the
@@ -51,7 +51,9 @@ impl<M: Module + ?Sized> TrainStep<M> for ElboStep {
         batch: &Batch,
         ctx: &mut StepContext<'_, M>,
     ) -> fanaroff_train::Result<StepOutput> {
-        let (logits, kl) = collect_kl(|| ctx.model.forward(&batch.inputs, ctx.rng))?;
+        let mut pass = Pass::new(&mut *ctx.rng).collecting_kl();
+        let logits = ctx.model.forward(&batch.inputs, &mut pass)?;
+        let kl = pass.kl();
         check_logits(&logits, &batch.labels)?;
         let out = self
             .elbo

@@ -6,7 +6,7 @@ use fanaroff_bayes::{
     BayesConv2d, BayesLinear, Elbo, Estimator, KlEstimator, PriorSpec, SigmaTransform,
     VariationalConfig, VariationalParams, forward_kl,
 };
-use fanaroff_nn::{Conv2dConfig, Flatten, LinearConfig, Module, Sequential};
+use fanaroff_nn::{Conv2dConfig, Flatten, LinearConfig, ModuleExt, Sequential};
 use fanaroff_tensor::Tensor;
 use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
 use ndarray::ArrayD;
@@ -177,7 +177,7 @@ fn estimators_agree_in_mean_for_a_linear_layer() {
         let mut acc = ndarray::Array2::<f64>::zeros((4, 3));
         let mut acc2 = ndarray::Array2::<f64>::zeros((4, 3));
         for _ in 0..n {
-            let y = layer.forward(&x, &mut rng).unwrap();
+            let y = layer.forward_rng(&x, &mut rng).unwrap();
             let y = y
                 .data()
                 .view()

@@ -4,7 +4,7 @@
 use crate::error::{Result, config, input};
 use crate::layout::LinearHead;
 use crate::posterior::{LaplaceConfig, LastLayerLaplace};
-use fanaroff_nn::{LastLayer, Module, in_training_mode, is_stochastic};
+use fanaroff_nn::{LastLayer, Module, ModuleExt, Pass, in_training_mode, is_stochastic};
 use fanaroff_tensor::{Tensor, no_grad};
 use ndarray::{Array1, Array2, ArrayViewD, Axis, Ix2, Slice};
 use rand::SeedableRng;
@@ -78,7 +78,7 @@ pub fn penultimate_features(
         let phi = no_grad(|| {
             model.penultimate(
                 &Tensor::from_array(x.to_owned()),
-                &mut StdRng::seed_from_u64(0),
+                &mut Pass::new(&mut StdRng::seed_from_u64(0)),
             )
         })?;
         rows.push(
@@ -142,7 +142,7 @@ fn check_outputs(
 ) -> Result<()> {
     let k = images.shape()[0].min(8);
     let x = Tensor::from_array(images.slice_axis(Axis(0), Slice::from(0..k)).to_owned());
-    let out = no_grad(|| model.forward(&x, &mut StdRng::seed_from_u64(0)))?;
+    let out = no_grad(|| model.forward_rng(&x, &mut StdRng::seed_from_u64(0)))?;
     let ours = head.logits(features.slice(ndarray::s![0..k, ..]));
     let theirs = out.data().mapv(f64::from);
     let close = theirs.shape() == ours.shape()

@@ -5,8 +5,9 @@
 //! children; parameters, buffers, masks and modes recurse), layers
 //! ([`Linear`], [`Conv2d`], [`BatchNorm2d`], [`Dropout`], [`MaxPool2d`],
 //! [`Flatten`], [`Sequential`]) built from config structs ([`LinearConfig`],
-//! [`Conv2dConfig`]), pruning [`Mask`]s, the KL collector of variational
-//! layers ([`kl`]), models written once against a
+//! [`Conv2dConfig`]), pruning [`Mask`]s, the forward-pass context [`Pass`] (RNG, KL
+//! terms, weight-draw plan, taps) and the [`Variational`] view of
+//! Bayesian layers, models written once against a
 //! [`LayerFactory`](models::LayerFactory) ([`models::LeNetConfig::build`]),
 //! losses, optimisers ([`Sgd`], [`Adam`]/AdamW), learning-rate schedules
 //! with public state, initialisers and safetensors checkpoints whose names
@@ -15,7 +16,7 @@
 //! One training step:
 //!
 //! ```
-//! use fanaroff_nn::{Activation, AdamConfig, Linear, LinearConfig, Module, Optimizer, Reduction, Sequential, cross_entropy};
+//! use fanaroff_nn::{Activation, AdamConfig, Linear, LinearConfig, ModuleExt, Optimizer, Reduction, Sequential, cross_entropy};
 //! use fanaroff_tensor::Tensor;
 //! use rand::{SeedableRng, rngs::StdRng};
 //!
@@ -31,12 +32,12 @@
 //! let y = [0, 1, 1, 0];
 //! let mut first = f32::NAN;
 //! for step in 0..200 {
-//!     let loss = cross_entropy(&model.forward(&x, &mut rng)?, &y, Reduction::Mean)?;
+//!     let loss = cross_entropy(&model.forward_rng(&x, &mut rng)?, &y, Reduction::Mean)?;
 //!     if step == 0 { first = loss.item()?; }
 //!     let grads = loss.backward()?;
 //!     opt.step(&mut model, &grads)?;
 //! }
-//! let last = cross_entropy(&model.forward(&x, &mut rng)?, &y, Reduction::Mean)?.item()?;
+//! let last = cross_entropy(&model.forward_rng(&x, &mut rng)?, &y, Reduction::Mean)?.item()?;
 //! assert!(last < 0.1 * first);
 //! # Ok(())
 //! # }
@@ -49,7 +50,7 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
-pub mod draw;
+mod children;
 mod error;
 mod grad_accum;
 pub mod init;
@@ -61,6 +62,8 @@ mod mask;
 pub mod models;
 mod module;
 mod optim;
+mod pass;
+mod variational;
 mod weights;
 
 pub use checkpoint::{
@@ -68,7 +71,7 @@ pub use checkpoint::{
 };
 pub use error::{Error, Result};
 pub use grad_accum::GradAccumulator;
-pub use last_layer::LastLayer;
+pub use last_layer::{LastLayer, PENULTIMATE};
 pub use layers::{
     Activation, BatchNorm2d, Conv2d, Conv2dConfig, Dropout, Flatten, Linear, LinearConfig,
     MaxPool2d, ReluMaxPool2d, Sequential, linear,
@@ -81,6 +84,11 @@ pub use module::{
 };
 pub use optim::{
     Adam, AdamConfig, CosineLr, LrScheduler, Optimizer, ReduceOnPlateau, Sgd, SgdConfig, StepLr,
+};
+pub use pass::{DrawGroup, Pass};
+pub use variational::{
+    Estimator, Variational, num_variational_weights, set_estimator, variational_layers,
+    variational_layers_mut,
 };
 pub use weights::WeightView;
 

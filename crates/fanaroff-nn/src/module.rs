@@ -2,6 +2,8 @@
 
 use crate::error::Result;
 use crate::mask::Mask;
+use crate::pass::Pass;
+use crate::variational::Variational;
 use crate::weights::WeightView;
 use fanaroff_tensor::{Gradients, Tensor};
 use rand::RngCore;
@@ -32,37 +34,33 @@ pub enum SampleMode {
 /// optional 0/1 tensors over weights (pruning), saved as `<layer>.weight_mask`.
 ///
 /// A **container** (a model built from layers) implements
-/// [`forward`](Module::forward) and the two child visitors; every other
+/// [`forward`](Module::forward) and the two child visitors (the
+/// [`children!`](crate::children) macro writes them from the field names);
+/// every other
 /// method then recurses into the children by default. A **leaf layer**
 /// implements `forward` and the parameter visitors (and, where it has them,
 /// buffers, masks and a sample mode).
 ///
 /// `forward` takes `&self` so one model can serve several threads at once
-/// (Monte Carlo prediction); anything random draws from the `rng` argument.
-/// Variational layers add their KL terms to the collector of
-/// [`collect_kl`](crate::kl::collect_kl) when one is active on this thread.
+/// (Monte Carlo prediction). Everything a pass carries besides its input
+/// travels in the [`Pass`]: the RNG, the KL terms of variational layers,
+/// the weight-draw plan of MC prediction and requested intermediate
+/// outputs. A container hands its `pass` on to its children.
 ///
 /// # Example: a custom model with a skip path
 /// ```
-/// use fanaroff_nn::{Linear, LinearConfig, Module, ModuleExt, Result};
+/// use fanaroff_nn::{Linear, LinearConfig, Module, ModuleExt, Pass, Result};
 /// use fanaroff_tensor::Tensor;
-/// use rand::{RngCore, SeedableRng, rngs::StdRng};
+/// use rand::{SeedableRng, rngs::StdRng};
 ///
 /// struct Residual { fc: Linear, out: Linear }
 ///
 /// impl Module for Residual {
-///     fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-///         let h = self.fc.forward(x, rng)?.relu().add(x)?; // skip path
-///         self.out.forward(&h, rng)
+///     fn forward(&self, x: &Tensor, pass: &mut Pass) -> Result<Tensor> {
+///         let h = self.fc.forward(x, pass)?.relu().add(x)?; // skip path
+///         self.out.forward(&h, pass)
 ///     }
-///     fn visit_children(&self, p: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
-///         f(&fanaroff_nn::join(p, "fc"), &self.fc);
-///         f(&fanaroff_nn::join(p, "out"), &self.out);
-///     }
-///     fn visit_children_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut dyn Module)) {
-///         f(&fanaroff_nn::join(p, "fc"), &mut self.fc);
-///         f(&fanaroff_nn::join(p, "out"), &mut self.out);
-///     }
+///     fanaroff_nn::children!(fc, out); // the two child visitors
 /// }
 ///
 /// let mut rng = StdRng::seed_from_u64(0);
@@ -71,7 +69,7 @@ pub enum SampleMode {
 ///     out: Linear::new(LinearConfig::new(4, 2), &mut rng)?,
 /// };
 /// assert_eq!(m.named_parameters()[2].0, "out.weight");
-/// assert_eq!(m.forward(&Tensor::ones(&[3, 4]), &mut rng)?.shape(), &[3, 2]);
+/// assert_eq!(m.forward_rng(&Tensor::ones(&[3, 4]), &mut rng)?.shape(), &[3, 2]);
 /// # Ok::<(), fanaroff_nn::Error>(())
 /// ```
 pub trait Module: Send + Sync {
@@ -79,7 +77,7 @@ pub trait Module: Send + Sync {
     ///
     /// # Errors
     /// Shape mismatches and invalid inputs, as [`Error`](crate::Error).
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor>;
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor>;
 
     /// Calls `f` with the dotted name and a handle of every direct
     /// sub-module (containers only).
@@ -157,9 +155,21 @@ pub trait Module: Send + Sync {
     /// use [`ModuleExt::set_sample_mode`] for a whole model.
     fn set_own_sample_mode(&mut self, _mode: SampleMode) {}
 
-    /// This module as [`Any`], so that model-wide walks can find layers of a
-    /// given type (e.g. to change the estimator of every variational layer).
+    /// This module as [`Any`], so that code holding a `dyn Module` can reach
+    /// a concrete model mutably.
     fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
+        None
+    }
+
+    /// This layer as a [`Variational`] one, if its weights are a
+    /// distribution: how model-wide walks ([`set_estimator`](crate::set_estimator),
+    /// [`variational_layers`](crate::variational_layers)) find it.
+    fn as_variational(&self) -> Option<&dyn Variational> {
+        None
+    }
+
+    /// Mutable form of [`as_variational`](Module::as_variational).
+    fn as_variational_mut(&mut self) -> Option<&mut dyn Variational> {
         None
     }
 
@@ -173,10 +183,7 @@ pub trait Module: Send + Sync {
     /// for this pass (another kind, per-example noise, draw groups): the
     /// caller then calls `forward`. Layers defined in other crates opt in
     /// by implementing it.
-    fn pointwise_weights(
-        &self,
-        _rng: &mut dyn RngCore,
-    ) -> Option<Result<(Tensor, Option<Tensor>)>> {
+    fn pointwise_weights(&self, _pass: &mut Pass<'_>) -> Option<Result<(Tensor, Option<Tensor>)>> {
         None
     }
 
@@ -256,6 +263,15 @@ pub fn is_stochastic(model: &dyn Module) -> bool {
 
 /// Conveniences every [`Module`] gets for free.
 pub trait ModuleExt: Module {
+    /// One plain forward pass ([`Pass::new`]): noise from `rng`, no KL
+    /// terms, no draw plan.
+    ///
+    /// # Errors
+    /// The model's errors.
+    fn forward_rng(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+        self.forward(x, &mut Pass::new(rng))
+    }
+
     /// All parameters with their names, in registry order.
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut v = Vec::new();
@@ -342,8 +358,8 @@ impl<M: Module + ?Sized> ModuleExt for M {}
 /// A boxed module is the module: every method, including those with a
 /// default body, forwards to the box's content.
 impl<M: Module + ?Sized> Module for Box<M> {
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        (**self).forward(x, rng)
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        (**self).forward(x, pass)
     }
     fn visit_children(&self, prefix: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         (**self).visit_children(prefix, f)
@@ -393,7 +409,13 @@ impl<M: Module + ?Sized> Module for Box<M> {
     fn as_any(&self) -> Option<&dyn Any> {
         (**self).as_any()
     }
-    fn pointwise_weights(&self, rng: &mut dyn RngCore) -> Option<Result<(Tensor, Option<Tensor>)>> {
-        (**self).pointwise_weights(rng)
+    fn pointwise_weights(&self, pass: &mut Pass<'_>) -> Option<Result<(Tensor, Option<Tensor>)>> {
+        (**self).pointwise_weights(pass)
+    }
+    fn as_variational(&self) -> Option<&dyn Variational> {
+        (**self).as_variational()
+    }
+    fn as_variational_mut(&mut self) -> Option<&mut dyn Variational> {
+        (**self).as_variational_mut()
     }
 }

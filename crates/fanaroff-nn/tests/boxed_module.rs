@@ -1,7 +1,11 @@
 //! `Box<M>` is a module that forwards every method to `M`, including the
 //! methods with a default body (a default would silently answer for `M`).
 
-use fanaroff_nn::{Dropout, Mask, Module, ModuleExt, SampleMode, WeightView, in_training_mode};
+use fanaroff_nn::kl::KlTerms;
+use fanaroff_nn::{
+    Dropout, Estimator, Mask, Module, ModuleExt, Pass, SampleMode, Variational, WeightView,
+    in_training_mode,
+};
 use fanaroff_tensor::Tensor;
 use rand::RngCore;
 use std::any::Any;
@@ -35,7 +39,7 @@ impl Probe {
 }
 
 impl Module for Probe {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> fanaroff_nn::Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> fanaroff_nn::Result<Tensor> {
         self.log("forward");
         Ok(x.clone())
     }
@@ -95,6 +99,38 @@ impl Module for Probe {
         self.log("as_any_mut");
         Some(self)
     }
+    fn as_any(&self) -> Option<&dyn Any> {
+        self.log("as_any");
+        Some(self)
+    }
+    fn as_variational(&self) -> Option<&dyn Variational> {
+        self.log("as_variational");
+        Some(self)
+    }
+    fn as_variational_mut(&mut self) -> Option<&mut dyn Variational> {
+        self.log("as_variational_mut");
+        Some(self)
+    }
+    fn pointwise_weights(
+        &self,
+        _pass: &mut Pass<'_>,
+    ) -> Option<fanaroff_nn::Result<(Tensor, Option<Tensor>)>> {
+        self.log("pointwise_weights");
+        Some(Ok((self.t.clone(), None)))
+    }
+}
+
+impl Variational for Probe {
+    fn estimator(&self) -> Estimator {
+        Estimator::Flipout
+    }
+    fn set_estimator(&mut self, _e: Estimator) {}
+    fn num_weights(&self) -> usize {
+        7
+    }
+    fn kl(&self, _rng: &mut dyn RngCore) -> fanaroff_nn::Result<KlTerms> {
+        Ok(KlTerms::zero())
+    }
 }
 
 #[test]
@@ -116,7 +152,7 @@ fn every_method_of_a_box_reaches_its_content() {
     let mut b = Box::new(Probe::new());
     let mut rng = rand::rng();
     let mut seen = 0;
-    b.forward(&Tensor::zeros(&[1]), &mut rng).unwrap();
+    b.forward_rng(&Tensor::zeros(&[1]), &mut rng).unwrap();
     b.visit_children("", &mut |_, _| {});
     b.visit_children_mut("", &mut |_, _| {});
     b.visit_params("x", &mut |_, _| seen += 1);
@@ -132,6 +168,13 @@ fn every_method_of_a_box_reaches_its_content() {
     Module::set_own_sample_mode(&mut b, SampleMode::Fixed(3));
     assert_eq!(Module::sample_mode(&b), Some(SampleMode::Fixed(3)));
     assert!(Module::as_any_mut(&mut b).is_some_and(|a| a.is::<Probe>()));
+    assert!(Module::as_any(&b).is_some_and(|a| a.is::<Probe>()));
+    assert_eq!(Module::as_variational(&b).map(|v| v.num_weights()), Some(7));
+    assert!(
+        Module::as_variational_mut(&mut b).is_some_and(|v| v.estimator() == Estimator::Flipout)
+    );
+    let mut rng = rand::rng();
+    assert!(Module::pointwise_weights(&b, &mut Pass::new(&mut rng)).is_some());
     assert_eq!(seen, 6);
     assert_eq!(
         b.taken(),
@@ -152,6 +195,33 @@ fn every_method_of_a_box_reaches_its_content() {
             "set_own_sample_mode",
             "sample_mode",
             "as_any_mut",
+            "as_any",
+            "as_variational",
+            "as_variational_mut",
+            "pointwise_weights",
         ]
     );
+}
+
+/// Every method of the trait, default body or not, has a forwarding line
+/// in the `Box` impl: the source says so, so a method added to `Module`
+/// and forgotten there fails this test.
+#[test]
+fn the_box_impl_names_every_method_of_the_trait() {
+    let src = include_str!("../src/module.rs");
+    let section = |start: &str| -> Vec<String> {
+        let body = &src[src.find(start).expect(start)..];
+        let end = body.find("\n}\n").expect("end of block");
+        body[..end]
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("fn "))
+            .map(|l| l.split(['(', '<']).next().unwrap_or("").to_string())
+            .collect()
+    };
+    let mut declared = section("pub trait Module: Send + Sync {");
+    let mut forwarded = section("impl<M: Module + ?Sized> Module for Box<M> {");
+    declared.sort();
+    forwarded.sort();
+    assert!(declared.len() >= 19, "{declared:?}");
+    assert_eq!(declared, forwarded);
 }

@@ -145,7 +145,7 @@ fn batchnorm_train_and_eval() {
     let mut r = rng();
     let mut bn = BatchNorm2d::new(3).unwrap();
     let x = Tensor::new(uniform(&[4, 3, 5, 5], &mut r).mapv(|v| 2.0 * v + 1.0));
-    let y = bn.forward(&x, &mut r).unwrap();
+    let y = bn.forward_rng(&x, &mut r).unwrap();
     // each channel normalised to mean 0, (biased) variance 1
     let m = y.mean_axes(&[0, 2, 3], false).unwrap();
     let v = y.square().mean_axes(&[0, 2, 3], false).unwrap();
@@ -160,7 +160,7 @@ fn batchnorm_train_and_eval() {
     assert!(rv.data()[[1]] > 0.9); // 0.9 * 1 + 0.1 * unbiased var
     // eval uses running stats: output differs from the train output
     bn.set_training(false);
-    let ye = bn.forward(&x, &mut r).unwrap();
+    let ye = bn.forward_rng(&x, &mut r).unwrap();
     assert!((ye.data()[[0, 0, 0, 0]] - y.data()[[0, 0, 0, 0]]).abs() > 1e-3);
     assert_eq!(bn.named_buffers().len(), 2);
     // gradients in training mode (through the batch statistics)
@@ -168,7 +168,7 @@ fn batchnorm_train_and_eval() {
     let xin = uniform(&[3, 2, 3, 3], &mut r);
     let rep = check_gradients(
         |t| {
-            bn2.forward(&t[0], &mut StdRng::seed_from_u64(0))
+            bn2.forward_rng(&t[0], &mut StdRng::seed_from_u64(0))
                 .map_err(|_| unreachable!())
         },
         &[xin],
@@ -176,7 +176,10 @@ fn batchnorm_train_and_eval() {
     )
     .unwrap();
     assert!(rep.passed(), "{rep:?}");
-    assert!(bn2.forward(&Tensor::zeros(&[3, 5, 2, 2]), &mut r).is_err());
+    assert!(
+        bn2.forward_rng(&Tensor::zeros(&[3, 5, 2, 2]), &mut r)
+            .is_err()
+    );
 }
 
 #[test]
@@ -184,17 +187,17 @@ fn dropout_modes() {
     let mut r = rng();
     let mut d = Dropout::new(0.5).unwrap();
     let x = Tensor::ones(&[1000]);
-    let y = d.forward(&x, &mut r).unwrap();
+    let y = d.forward_rng(&x, &mut r).unwrap();
     let zeros = y.data().iter().filter(|&&v| v == 0.0).count();
     assert!((400..600).contains(&zeros), "{zeros}");
     assert!(y.data().iter().all(|&v| v == 0.0 || v == 2.0));
     d.set_training(false);
-    assert_eq!(d.forward(&x, &mut r).unwrap().to_vec(), x.to_vec());
+    assert_eq!(d.forward_rng(&x, &mut r).unwrap().to_vec(), x.to_vec());
     let mc = Dropout::new(0.5).unwrap().monte_carlo(true);
     let mut mc = mc;
     mc.set_training(false);
     assert!(
-        mc.forward(&x, &mut r)
+        mc.forward_rng(&x, &mut r)
             .unwrap()
             .data()
             .iter()
@@ -220,7 +223,9 @@ fn linear_and_conv_layers_gradcheck() {
     .unwrap();
     assert!(rep.passed(), "{rep:?}");
     let conv = Conv2d::new(Conv2dConfig::new(2, 3, 3).stride(2).padding(1), &mut r).unwrap();
-    let y = conv.forward(&Tensor::zeros(&[1, 2, 7, 7]), &mut r).unwrap();
+    let y = conv
+        .forward_rng(&Tensor::zeros(&[1, 2, 7, 7]), &mut r)
+        .unwrap();
     assert_eq!(y.shape(), &[1, 3, 4, 4]);
     assert!(Conv2d::new(Conv2dConfig::new(0, 3, 3).padding(1), &mut r).is_err());
     assert!(Linear::new(LinearConfig::new(3, 0), &mut r).is_err());
@@ -230,7 +235,7 @@ fn linear_and_conv_layers_gradcheck() {
 struct One(Tensor);
 
 impl Module for One {
-    fn forward(&self, x: &Tensor, _: &mut dyn rand::RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _: &mut fanaroff_nn::Pass<'_>) -> Result<Tensor> {
         Ok(x.mul(&self.0)?)
     }
     fn visit_params(&self, p: &str, f: &mut dyn FnMut(&str, &Tensor)) {
@@ -371,7 +376,12 @@ fn frozen_parameters_are_not_updated() {
     net.set_requires_grad(false);
     let before = net.named_parameters()[0].1.to_vec();
     let x = Tensor::ones(&[1, 3]).requires_grad(true);
-    let g = net.forward(&x, &mut r).unwrap().sum().backward().unwrap();
+    let g = net
+        .forward_rng(&x, &mut r)
+        .unwrap()
+        .sum()
+        .backward()
+        .unwrap();
     AdamConfig::default()
         .build()
         .unwrap()
@@ -379,6 +389,6 @@ fn frozen_parameters_are_not_updated() {
         .unwrap();
     assert_eq!(net.named_parameters()[0].1.to_vec(), before);
     assert!(g.get(&x).is_some());
-    let y = no_grad(|| net.forward(&x, &mut r)).unwrap();
+    let y = no_grad(|| net.forward_rng(&x, &mut r)).unwrap();
     assert!(y.is_leaf());
 }

@@ -2,7 +2,7 @@
 //! gradient from `fixtures/lenet_deterministic.safetensors`.
 
 use fanaroff_nn::models::{LeNetConfig, lenet};
-use fanaroff_nn::{Module, ModuleExt, Reduction, TensorFile, cross_entropy, load_from};
+use fanaroff_nn::{Module, ModuleExt, Pass, Reduction, TensorFile, cross_entropy, load_from};
 use fanaroff_tensor::Tensor;
 use ndarray::ArrayD;
 use rand::SeedableRng;
@@ -53,7 +53,7 @@ fn check_pass(
     rng: &mut StdRng,
 ) {
     let x = Tensor::new(file.f32("input").unwrap()).requires_grad(true);
-    let logits = net.forward(&x, rng).unwrap();
+    let logits = net.forward(&x, &mut Pass::new(rng)).unwrap();
     assert_close(
         "logits",
         logits.data(),

@@ -4,7 +4,7 @@
 //! ([`GradientClassifier`]).
 
 use crate::error::{Error, Result, check_images, input};
-use fanaroff_nn::{Module, Reduction, cross_entropy};
+use fanaroff_nn::{Module, ModuleExt, Reduction, cross_entropy};
 use fanaroff_tensor::Tensor;
 use ndarray::{Array2, Array4, ArrayView4, Ix4};
 use rand::SeedableRng;
@@ -45,7 +45,7 @@ impl<M: Module + Sync + ?Sized> GradientClassifier for ModuleClassifier<'_, M> {
         let leaf = Tensor::new(x.to_owned().into_dyn()).requires_grad(true);
         let logits = self
             .model()
-            .forward(&leaf, &mut StdRng::seed_from_u64(seed))?;
+            .forward_rng(&leaf, &mut StdRng::seed_from_u64(seed))?;
         let loss = cross_entropy(&logits, labels, Reduction::Mean)?;
         let value = f64::from(loss.item()?);
         let grads = loss.backward()?;

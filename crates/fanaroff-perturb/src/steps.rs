@@ -4,7 +4,7 @@
 use crate::attack::Attack;
 use crate::classifier::ModuleClassifier;
 use crate::mmd::Mmd;
-use fanaroff_nn::{Module, Sequential};
+use fanaroff_nn::{Module, Pass, Sequential};
 use fanaroff_tensor::Tensor;
 use fanaroff_train::{Batch, Metric, StepContext, StepOutput, TrainStep};
 use ndarray::Ix4;
@@ -26,7 +26,7 @@ pub fn latent(
     end: usize,
     rng: &mut dyn RngCore,
 ) -> fanaroff_nn::Result<Tensor> {
-    let h = model.forward_until(x, end, rng)?;
+    let h = model.forward_until(x, end, &mut Pass::new(rng))?;
     Ok(if h.ndim() > 2 { h.flatten(1)? } else { h })
 }
 

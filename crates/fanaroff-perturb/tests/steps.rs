@@ -1,7 +1,8 @@
 //! The defence steps add exactly what they promise to the inner step.
 
 use fanaroff_nn::{
-    Activation, Flatten, Linear, LinearConfig, Module, Reduction, Sequential, cross_entropy,
+    Activation, Flatten, Linear, LinearConfig, Module, ModuleExt, Reduction, Sequential,
+    cross_entropy,
 };
 use fanaroff_perturb::attack::{Bounds, Norm, Pgd};
 use fanaroff_perturb::{AdversarialStep, Mmd, MmdStep, latent, latent_distance};
@@ -62,7 +63,7 @@ fn mmd_step_adds_lambda_times_mmd_of_the_latent_features() {
     );
     let out = step.step(&b, &mut ctx(&model, &mut rng)).unwrap();
     let ce = cross_entropy(
-        &model.forward(&b.inputs, &mut rng).unwrap(),
+        &model.forward_rng(&b.inputs, &mut rng).unwrap(),
         &b.labels,
         Reduction::Mean,
     )

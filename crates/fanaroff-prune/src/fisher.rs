@@ -295,7 +295,7 @@ fn add_batch<M: Module + ?Sized>(
     let batch = loader.batch(idx, 0, false)?;
     for d in 0..pass.draws {
         let mut rng = StdRng::seed_from_u64(mix_seed(mix_seed(pass.seed, idx[0] as u64), d as u64));
-        let logits = model.forward(&batch.inputs, &mut rng)?;
+        let logits = model.forward_rng(&batch.inputs, &mut rng)?;
         fanaroff_train::check_logits(&logits, &batch.labels)?;
         let grads = cross_entropy(&logits, &batch.labels, Reduction::Sum)?.backward()?;
         for ((name, t), a) in targets.iter().zip(acc.iter_mut()) {

@@ -43,7 +43,7 @@ fn input(n: usize, seed: u64) -> Tensor {
 fn outputs(m: &mut Sequential, x: &Tensor, mode: SampleMode) -> Vec<f32> {
     m.set_sample_mode(mode);
     let y = m
-        .forward(x, &mut StdRng::seed_from_u64(0))
+        .forward_rng(x, &mut StdRng::seed_from_u64(0))
         .unwrap()
         .to_vec();
     m.set_sample_mode(SampleMode::Sample);

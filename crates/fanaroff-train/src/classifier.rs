@@ -6,7 +6,7 @@
 use crate::error::{Result, input};
 use crate::loader::mix_seed;
 use crate::predict::{PredictConfig, check_input, predict_samples};
-use fanaroff_nn::Module;
+use fanaroff_nn::{Module, ModuleExt};
 use fanaroff_tensor::{Tensor, no_grad};
 use ndarray::{Array2, Array3, ArrayViewD, Axis, Ix2};
 use rand::SeedableRng;
@@ -80,7 +80,7 @@ impl<M: Module + Sync + ?Sized> Classifier for ModuleClassifier<'_, M> {
     fn probabilities(&self, x: ArrayViewD<'_, f32>, seed: u64) -> Result<Array2<f32>> {
         check_input(&x)?;
         let t = Tensor::new(x.to_owned());
-        let logits = no_grad(|| self.model.forward(&t, &mut StdRng::seed_from_u64(seed)))?;
+        let logits = no_grad(|| self.model.forward_rng(&t, &mut StdRng::seed_from_u64(seed)))?;
         logits
             .softmax(1)?
             .data()

@@ -2,8 +2,7 @@
 
 use crate::error::{Result, config, input};
 use crate::loader::mix_seed;
-use fanaroff_nn::Module;
-use fanaroff_nn::draw::WeightDraw;
+use fanaroff_nn::{Module, Pass};
 use fanaroff_tensor::{NoGradGuard, Tensor};
 use ndarray::{Array2, Array3, ArrayView3, ArrayViewD, Axis, s};
 use rand::SeedableRng;
@@ -26,12 +25,12 @@ use rayon::prelude::*;
 /// for batch `b`, so no two examples share it. With `weight_sampling` off,
 /// layers trained with local reparameterisation keep sampling
 /// pre-activations, an approximation that draws independent weights per
-/// output position (see [`fanaroff_nn::draw`]).
+/// output position (see [`fanaroff_nn::Pass`]).
 ///
 /// With `draws_per_pass` `G > 1` (and `weight_sampling` on; off, it is
 /// ignored) each forward pass evaluates `G` draws at once: the first
 /// variational layer stacks their weights as extra output channels and
-/// reads the input once (see [`fanaroff_nn::draw::WeightDraw::begin_group`]).
+/// reads the input once (see [`fanaroff_nn::Pass::with_group`]).
 /// Draw `s` keeps its weight noise, so a model whose only noise is in its
 /// weights gives the same samples (within float rounding) for every `G`;
 /// per-example noise (dropout) then comes from the first draw of the
@@ -190,12 +189,13 @@ fn pass<M: Module + ?Sized>(
     weight_sampling: bool,
 ) -> Result<Array2<f32>> {
     let rows = xb.shape()[0];
-    let _draw = match seeds {
-        [one] => WeightDraw::begin(*one, weight_sampling),
-        many => WeightDraw::begin_group(many, rows),
-    };
     let mut rng = StdRng::seed_from_u64(mix_seed(seeds[0], b as u64 + 1));
-    probabilities(&model.forward(xb, &mut rng)?, rows, seeds.len())
+    let pass = Pass::new(&mut rng);
+    let mut pass = match seeds {
+        [one] => pass.with_draw(*one, weight_sampling),
+        many => pass.with_group(many, rows),
+    };
+    probabilities(&model.forward(xb, &mut pass)?, rows, seeds.len())
 }
 
 /// Softmax of logits `[rows, K]` or `[draws * rows, K]`.

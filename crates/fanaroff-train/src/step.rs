@@ -2,7 +2,7 @@
 
 use crate::error::{Result, input};
 use crate::loader::Batch;
-use fanaroff_nn::{Module, Reduction, cross_entropy};
+use fanaroff_nn::{Module, ModuleExt, Reduction, cross_entropy};
 use fanaroff_tensor::Tensor;
 use rand::rngs::StdRng;
 
@@ -146,7 +146,7 @@ pub struct CrossEntropyStep;
 
 impl<M: Module + ?Sized> TrainStep<M> for CrossEntropyStep {
     fn step(&mut self, batch: &Batch, ctx: &mut StepContext<'_, M>) -> Result<StepOutput> {
-        let logits = ctx.model.forward(&batch.inputs, ctx.rng)?;
+        let logits = ctx.model.forward_rng(&batch.inputs, &mut *ctx.rng)?;
         check_logits(&logits, &batch.labels)?;
         let loss = cross_entropy(&logits, &batch.labels, Reduction::Mean)?;
         classifier_output(loss, &logits, &batch.labels)

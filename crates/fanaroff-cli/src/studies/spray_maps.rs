@@ -6,7 +6,7 @@ use crate::error::{Result, invalid};
 use fanaroff_attention::{
     AttentionNet, GatedLayer, LrpConfig, concept_relevance, concept_relevance_gated, lrp_any,
 };
-use fanaroff_nn::{Module, SampleMode, Sequential, set_sample_mode};
+use fanaroff_nn::{Module, ModuleExt, SampleMode, Sequential, set_sample_mode};
 use fanaroff_tensor::{Tensor, no_grad};
 use ndarray::{Array2, Array3, ArrayD, Axis, Slice};
 use rand::SeedableRng;
@@ -29,7 +29,7 @@ fn batches(x: &ArrayD<f32>) -> impl Iterator<Item = (std::ops::Range<usize>, Ten
 pub(crate) fn predicted(model: &dyn Module, x: &ArrayD<f32>) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(x.shape()[0]);
     for (_, xb) in batches(x) {
-        let z = no_grad(|| model.forward(&xb, &mut StdRng::seed_from_u64(0)))?;
+        let z = no_grad(|| model.forward_rng(&xb, &mut StdRng::seed_from_u64(0)))?;
         for row in z.data().outer_iter() {
             let best = (0..row.len()).fold(0, |b, k| if row[k] > row[b] { k } else { b });
             out.push(best);

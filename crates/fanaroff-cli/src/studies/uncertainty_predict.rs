@@ -4,8 +4,8 @@
 use crate::error::Result;
 use crate::studies::uncertainty_metrics::Predicted;
 use fanaroff_attention::AttentionNet;
-use fanaroff_laplace::{LastLayerLaplace, penultimate_features};
-use fanaroff_nn::{LastLayer, Module, Sequential};
+use fanaroff_laplace::LastLayerLaplace;
+use fanaroff_nn::{LastLayer, Module, PENULTIMATE, Pass, Sequential};
 use fanaroff_tensor::{Tensor, no_grad};
 use fanaroff_train::{Classifier, ModuleClassifier, PredictConfig};
 use ndarray::{Array2, ArrayD, Axis, Ix2, Slice};
@@ -45,43 +45,57 @@ pub(crate) fn model_predicted(
         .predict(x.view(), &cfg)?
         .mapv(f64::from);
     let mean = s.mean_axis(Axis(0)).expect("at least one draw");
-    let features = match last_layer_view(mean_net) {
-        Some(v) => Some(penultimate_features(v, x.view(), BATCH)?),
-        None => None,
-    };
+    let (logits, features) = logits_and_features(mean_net, x)?;
     Ok(Predicted {
         mean,
         samples: (draws > 1).then_some(s),
-        logits: Some(logits(mean_net, x)?),
+        logits: Some(logits),
         features,
     })
 }
 
-/// Logits `[N, K]` in batches, without gradients.
-fn logits(net: &dyn Module, x: &ArrayD<f32>) -> Result<Array2<f64>> {
+/// Logits `[N, K]` and, when the model taps them
+/// ([`PENULTIMATE`](fanaroff_nn::PENULTIMATE): the LeNets, the attention
+/// net with `concat`), penultimate features `[N, D]`: one pass per batch,
+/// without gradients.
+fn logits_and_features(
+    net: &dyn Module,
+    x: &ArrayD<f32>,
+) -> Result<(Array2<f64>, Option<Array2<f64>>)> {
     let n = x.shape()[0];
-    let mut out = Vec::new();
+    let (mut logits, mut features) = (Vec::new(), Vec::new());
     for start in (0..n).step_by(BATCH) {
         let xb = x.slice_axis(Axis(0), Slice::from(start..(start + BATCH).min(n)));
-        let z = no_grad(|| {
-            net.forward(
-                &Tensor::from_array(xb.to_owned()),
-                &mut StdRng::seed_from_u64(0),
-            )
-        })?;
-        out.push(
-            z.data()
-                .mapv(f64::from)
-                .into_dimensionality::<Ix2>()
-                .map_err(|_| {
-                    crate::error::invalid(
-                        "uncertainty",
-                        format!("model output {:?} is not [N, K]", z.shape()),
-                    )
-                })?,
-        );
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut pass = Pass::new(&mut rng).tapping(&[PENULTIMATE]);
+        let z = no_grad(|| net.forward(&Tensor::from_array(xb.to_owned()), &mut pass))?;
+        logits.push(matrix(&z)?);
+        if let Some(f) = pass.tapped(PENULTIMATE) {
+            features.push(matrix(f)?);
+        }
     }
-    let views: Vec<_> = out.iter().map(|a| a.view()).collect();
+    let features = (features.len() == logits.len())
+        .then(|| stack(&features))
+        .transpose()?;
+    Ok((stack(&logits)?, features))
+}
+
+/// A `[N, K]` tensor as an f64 matrix.
+fn matrix(t: &Tensor) -> Result<Array2<f64>> {
+    t.data()
+        .mapv(f64::from)
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| {
+            crate::error::invalid(
+                "uncertainty",
+                format!("model output {:?} is not [N, K]", t.shape()),
+            )
+        })
+}
+
+/// Batches stacked along rows.
+fn stack(parts: &[Array2<f64>]) -> Result<Array2<f64>> {
+    let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
     ndarray::concatenate(Axis(0), &views)
         .map_err(|e| crate::error::invalid("uncertainty", e.to_string()))
 }

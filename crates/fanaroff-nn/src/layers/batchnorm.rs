@@ -2,8 +2,8 @@
 
 use crate::error::{Result, config, input};
 use crate::module::{Module, join};
+use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
-use rand::RngCore;
 use std::sync::Mutex;
 
 /// Batch normalisation (Ioffe & Szegedy), PyTorch semantics.
@@ -60,7 +60,7 @@ impl BatchNorm2d {
 }
 
 impl Module for BatchNorm2d {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         let s = x.shape();
         let c = self.weight.len();
         if s.len() != 4 || s[1] != c {

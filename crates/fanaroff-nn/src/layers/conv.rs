@@ -5,8 +5,9 @@ use crate::init;
 use crate::layers::linear::weight_bias_visitors;
 use crate::mask::Mask;
 use crate::module::{Module, join};
+use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
-use rand::{Rng, RngCore};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::any::Any;
 
@@ -105,12 +106,12 @@ impl Conv2dConfig {
 ///
 /// # Example
 /// ```
-/// use fanaroff_nn::{Conv2d, Conv2dConfig, Module};
+/// use fanaroff_nn::{Conv2d, Conv2dConfig, ModuleExt};
 /// use fanaroff_tensor::Tensor;
 /// use rand::{SeedableRng, rngs::StdRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let conv = Conv2d::new(Conv2dConfig::new(1, 6, 5).padding(1), &mut rng).unwrap();
-/// let y = conv.forward(&Tensor::zeros(&[2, 1, 150, 150]), &mut rng).unwrap();
+/// let y = conv.forward_rng(&Tensor::zeros(&[2, 1, 150, 150]), &mut rng).unwrap();
 /// assert_eq!(y.shape(), &[2, 6, 148, 148]);
 /// ```
 #[derive(Debug, Clone)]
@@ -154,15 +155,12 @@ impl Conv2d {
 }
 
 impl Module for Conv2d {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         let (s, p) = (self.stride, self.padding);
         let w = self.mask.apply(&self.weight)?;
         Ok(x.conv2d(&w, self.bias.as_ref(), (s, s), (p, p))?)
     }
-    fn pointwise_weights(
-        &self,
-        _rng: &mut dyn RngCore,
-    ) -> Option<Result<(Tensor, Option<Tensor>)>> {
+    fn pointwise_weights(&self, _pass: &mut Pass<'_>) -> Option<Result<(Tensor, Option<Tensor>)>> {
         let one = self.weight.shape().get(2..) == Some(&[1, 1][..]);
         (one && self.stride == 1 && self.padding == 0).then(|| {
             let w = self.mask.apply(&self.weight)?;

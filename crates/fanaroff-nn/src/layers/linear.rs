@@ -4,8 +4,9 @@ use crate::error::{Result, config};
 use crate::init;
 use crate::mask::Mask;
 use crate::module::{Module, join};
+use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
-use rand::{Rng, RngCore};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::any::Any;
 
@@ -56,12 +57,12 @@ impl LinearConfig {
 ///
 /// # Example
 /// ```
-/// use fanaroff_nn::{Linear, LinearConfig, Module};
+/// use fanaroff_nn::{Linear, LinearConfig, ModuleExt};
 /// use fanaroff_tensor::Tensor;
 /// use rand::{SeedableRng, rngs::StdRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let fc = Linear::new(LinearConfig::new(4, 2), &mut rng).unwrap();
-/// let y = fc.forward(&Tensor::ones(&[3, 4]), &mut rng).unwrap();
+/// let y = fc.forward_rng(&Tensor::ones(&[3, 4]), &mut rng).unwrap();
 /// assert_eq!(y.shape(), &[3, 2]);
 /// ```
 #[derive(Debug, Clone)]
@@ -195,7 +196,7 @@ macro_rules! weight_bias_visitors {
 pub(crate) use weight_bias_visitors;
 
 impl Module for Linear {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         linear(x, &self.mask.apply(&self.weight)?, self.bias.as_ref())
     }
     weight_bias_visitors!();

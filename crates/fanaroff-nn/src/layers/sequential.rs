@@ -2,8 +2,8 @@
 
 use crate::error::Result;
 use crate::module::{Module, join};
+use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
-use rand::RngCore;
 
 /// Layers applied in order. Each has a name that prefixes its parameters
 /// (`conv1.weight`), so names line up with a PyTorch model whose attributes
@@ -21,7 +21,7 @@ use rand::RngCore;
 ///     .push("fc2", Linear::new(LinearConfig::new(8, 2), &mut rng).unwrap());
 /// assert_eq!(mlp.num_parameters(), 4 * 8 + 8 + 8 * 2 + 2);
 /// assert_eq!(mlp.named_parameters()[2].0, "fc2.weight");
-/// let y = mlp.forward(&Tensor::ones(&[5, 4]), &mut rng).unwrap();
+/// let y = mlp.forward_rng(&Tensor::ones(&[5, 4]), &mut rng).unwrap();
 /// assert_eq!(y.shape(), &[5, 2]);
 /// ```
 #[derive(Default)]
@@ -84,10 +84,10 @@ impl Sequential {
     ///
     /// # Errors
     /// As the layers' forward passes.
-    pub fn forward_until(&self, x: &Tensor, end: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
+    pub fn forward_until(&self, x: &Tensor, end: usize, pass: &mut Pass<'_>) -> Result<Tensor> {
         let mut h = x.clone();
         for (_, l) in self.layers.iter().take(end) {
-            h = l.forward(&h, rng)?;
+            h = l.forward(&h, pass)?;
             // the previous activation is dropped: free what no backward reads
             h.release_unread_inputs();
         }
@@ -101,8 +101,18 @@ impl Sequential {
 }
 
 impl Module for Sequential {
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        self.forward_until(x, self.layers.len(), rng)
+    /// Taps [`PENULTIMATE`](crate::PENULTIMATE), the last layer's input
+    /// flattened, when the pass asks for it.
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let n = self.layers.len();
+        match self.layers.last() {
+            Some((_, last)) if pass.wants(crate::PENULTIMATE) => {
+                let h = self.forward_until(x, n - 1, pass)?;
+                pass.tap(crate::PENULTIMATE, &crate::last_layer::flat(h.clone())?);
+                last.forward(&h, pass)
+            }
+            _ => self.forward_until(x, n, pass),
+        }
     }
     fn visit_children(&self, prefix: &str, f: &mut dyn FnMut(&str, &dyn Module)) {
         for (n, l) in &self.layers {

@@ -2,8 +2,8 @@
 
 use crate::error::{Result, config};
 use crate::module::{Module, SampleMode};
+use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
-use rand::RngCore;
 
 /// Elementwise activation functions as layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum Activation {
 }
 
 impl Module for Activation {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         Ok(match self {
             Activation::Relu => x.relu(),
             Activation::Tanh => x.tanh(),
@@ -52,7 +52,7 @@ impl MaxPool2d {
 }
 
 impl Module for MaxPool2d {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         Ok(x.max_pool2d((self.kernel, self.kernel), (self.stride, self.stride))?)
     }
 }
@@ -79,7 +79,7 @@ impl ReluMaxPool2d {
 }
 
 impl Module for ReluMaxPool2d {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         let (k, s) = (self.pool.kernel, self.pool.stride);
         Ok(x.relu_max_pool2d((k, k), (s, s))?)
     }
@@ -90,7 +90,7 @@ impl Module for ReluMaxPool2d {
 pub struct Flatten;
 
 impl Module for Flatten {
-    fn forward(&self, x: &Tensor, _rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, _pass: &mut Pass<'_>) -> Result<Tensor> {
         Ok(x.flatten(1)?)
     }
 }
@@ -131,9 +131,9 @@ impl Dropout {
 }
 
 impl Module for Dropout {
-    fn forward(&self, x: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         if self.training || self.mc {
-            Ok(x.dropout(self.p, rng)?)
+            Ok(x.dropout(self.p, pass.rng())?)
         } else {
             Ok(x.clone())
         }
