@@ -175,7 +175,7 @@ impl Core {
 
     pub fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
         self.check_input(x)?;
-        match self.mode {
+        match pass.sample_mode(self.mode) {
             SampleMode::Mean => {
                 let p = &self.params;
                 self.apply(x, &p.weight_mu, Some(&p.bias_mu))
@@ -201,7 +201,7 @@ impl Core {
             })
             && self.params.weight_mu.shape().get(2..) == Some(&[1, 1][..]);
         let p = &self.params;
-        match self.mode {
+        match pass.sample_mode(self.mode) {
             _ if !pointwise => None,
             SampleMode::Mean => Some(self.masked(p.weight_mu.clone(), p.bias_mu.clone())),
             SampleMode::Fixed(seed) => {

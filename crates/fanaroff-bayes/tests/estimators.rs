@@ -198,3 +198,31 @@ fn estimators_agree_in_mean_for_a_linear_layer() {
         }
     }
 }
+
+/// A pass at the mean gives what the model set to `Mean` gives, records no
+/// KL and leaves the model's own modes alone; a sampling pass overrides a
+/// layer frozen at `Mean`.
+#[test]
+fn a_pass_can_set_the_sampling_mode_without_changing_the_model() {
+    use fanaroff_nn::{Module, Pass, SampleMode};
+    let mut rng = StdRng::seed_from_u64(0);
+    let cfg = VariationalConfig::default();
+    let fc = fanaroff_bayes::BayesLinear::new(LinearConfig::new(4, 3), &cfg, &mut rng).unwrap();
+    let mut frozen = fc.clone();
+    frozen.set_sample_mode(SampleMode::Mean);
+    let x = Tensor::randn(&[5, 4], &mut rng);
+    let mean = frozen.forward_rng(&x, &mut rng).unwrap();
+    let mut pass = Pass::new(&mut rng).collecting_kl().at_mean();
+    let y = fc.forward(&x, &mut pass).unwrap();
+    assert_eq!(y.data(), mean.data());
+    assert_eq!(pass.kl().layers(), 0, "no KL at the mean");
+    assert_eq!(
+        fc.sample_mode(),
+        Some(SampleMode::Sample),
+        "the model is unchanged"
+    );
+    let sampled = frozen
+        .forward(&x, &mut Pass::new(&mut rng).sampling())
+        .unwrap();
+    assert_ne!(sampled.data(), mean.data());
+}

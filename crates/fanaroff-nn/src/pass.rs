@@ -17,13 +17,18 @@
 //!   ([`Pass::weight_noise`]) so that draw `s` is the same network in every
 //!   batch, and the plan may ask every variational layer to sample its
 //!   weights whatever its training estimator ([`Pass::weight_sampling`]);
+//! - **the sampling mode for this pass**, when the caller sets one
+//!   ([`Pass::at_mean`], [`Pass::sampling`]): it overrides each stochastic
+//!   layer's own [`SampleMode`], so a model shared between threads can be
+//!   evaluated at its posterior mean without being changed;
 //! - **taps**: named intermediate outputs a caller asked for
 //!   ([`Pass::tapping`], [`Pass::tap`], [`Pass::take_taps`]), such as the
 //!   penultimate features of a classifier.
 //!
-//! The sampling mode of a layer ([`SampleMode`](crate::SampleMode)) and the
-//! training mode stay with the layers: they outlive a pass, and batch
-//! normalisation keeps statistics by them.
+//! The layers' own sampling modes ([`ModuleExt::set_sample_mode`](crate::ModuleExt::set_sample_mode),
+//! with the per-layer seeds of `Fixed`) and the training mode stay layer
+//! state: they outlive a pass, and batch normalisation keeps its running
+//! statistics by the training mode.
 //!
 //! ```
 //! use fanaroff_nn::Pass;
@@ -35,6 +40,7 @@
 //! ```
 
 use crate::kl::KlTerms;
+use crate::module::SampleMode;
 use fanaroff_tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -66,6 +72,7 @@ pub struct Pass<'r> {
     kl: Option<KlTerms>,
     collecting: bool,
     plan: Option<Plan>,
+    mode: Option<SampleMode>,
     taps: Option<Taps>,
 }
 
@@ -81,6 +88,7 @@ impl std::fmt::Debug for Pass<'_> {
         f.debug_struct("Pass")
             .field("collecting", &self.collecting)
             .field("plan", &self.plan)
+            .field("mode", &self.mode)
             .field("taps", &self.taps)
             .finish_non_exhaustive()
     }
@@ -94,8 +102,48 @@ impl<'r> Pass<'r> {
             kl: None,
             collecting: false,
             plan: None,
+            mode: None,
             taps: None,
         }
+    }
+
+    /// Every stochastic layer runs at its mean for this pass, whatever its
+    /// own mode: variational layers use `mu` and record no KL, dropout is
+    /// off.
+    ///
+    /// ```
+    /// use fanaroff_nn::{Dropout, Module, Pass};
+    /// use fanaroff_tensor::Tensor;
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let drop = Dropout::new(0.5)?; // in training mode: active
+    /// let x = Tensor::ones(&[4, 8]);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let y = drop.forward(&x, &mut Pass::new(&mut rng).at_mean())?;
+    /// assert_eq!(y.data(), x.data());
+    /// # Ok::<(), fanaroff_nn::Error>(())
+    /// ```
+    pub fn at_mean(mut self) -> Self {
+        self.mode = Some(SampleMode::Mean);
+        self
+    }
+
+    /// Every stochastic layer samples for this pass, whatever its own mode
+    /// (MC dropout on, variational layers set to `Mean` or `Fixed` draw
+    /// from the pass).
+    pub fn sampling(mut self) -> Self {
+        self.mode = Some(SampleMode::Sample);
+        self
+    }
+
+    /// The sampling mode the caller set for this pass, if any.
+    pub fn mode(&self) -> Option<SampleMode> {
+        self.mode
+    }
+
+    /// The mode a stochastic layer whose own mode is `own` runs in: the
+    /// pass's when the caller set one, else `own`.
+    pub fn sample_mode(&self, own: SampleMode) -> SampleMode {
+        self.mode.unwrap_or(own)
     }
 
     /// Asks variational layers for their KL terms (training).
@@ -294,6 +342,7 @@ impl<'r> Pass<'r> {
             kl: self.kl.take(),
             collecting: self.collecting,
             plan,
+            mode: self.mode,
             taps: self.taps.take(),
         };
         let out = f(&mut sub);

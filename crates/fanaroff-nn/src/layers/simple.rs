@@ -131,8 +131,15 @@ impl Dropout {
 }
 
 impl Module for Dropout {
+    /// Active in training mode or as MC dropout, unless the pass runs at
+    /// the mean; always active when the pass samples.
     fn forward(&self, x: &Tensor, pass: &mut Pass<'_>) -> Result<Tensor> {
-        if self.training || self.mc {
+        let on = match pass.mode() {
+            Some(SampleMode::Mean) => false,
+            Some(_) => true,
+            None => self.training || self.mc,
+        };
+        if on {
             Ok(x.dropout(self.p, pass.rng())?)
         } else {
             Ok(x.clone())
