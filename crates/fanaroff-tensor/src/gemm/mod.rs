@@ -11,9 +11,11 @@
 //! * [`gemm_nt`]: `C[m x n] (+)= A[m x l] B[n x l]^T`, long contiguous rows
 //!   (weight gradients, `dY col^T`), row `j` of `B` at `b_rows[j]`. Tiles of
 //!   3 x 4 dot products, blocked along `l` so the rows in use stay in L1.
-//!   This kernel has only an AVX2 path: 16-lane tiles (3 x 6, tried on an
-//!   AVX-512 Xeon) were 7 % slower on the LeNet's weight gradients, as most
-//!   loads of the shifted rows then split cache lines.
+//!   Plain 16-lane tiles (3 x 6, tried on an AVX-512 Xeon) were 7 % slower
+//!   on the LeNet's weight gradients, as most loads of the shifted rows then
+//!   split cache lines; where the rows of B come in runs of consecutive
+//!   offsets (the columns of a convolution kernel), the AVX-512 path loads
+//!   one vector per run and shifts it in registers ([`nt_runs`]).
 //!
 //! Row offsets instead of a leading dimension let a convolution pass rows
 //! that are shifted views of one padded image ("implicit im2col"), so the
@@ -21,12 +23,17 @@
 //!
 //! The instruction set is chosen at run time ([`Kernel`]): AVX-512F tiles
 //! of 6 x 32 for `gemm_nn` where the CPU has them, AVX2 + FMA tiles
-//! otherwise, and a portable loop elsewhere. The AVX-512 and AVX2 paths give
-//! bit-identical results (each output is the same chain of fused
-//! multiply-adds over the inner dimension, and the same last `n % 8` columns
-//! take the portable loop in both).
+//! otherwise, and a portable loop elsewhere. For `gemm_nn` the AVX-512 and
+//! AVX2 paths give bit-identical results (each output is the same chain of
+//! fused multiply-adds over the inner dimension, and the same last `n % 8`
+//! columns take the portable loop in both). `gemm_nt`'s AVX-512 runs sum
+//! each dot product in 16 lanes instead of 8, so its last bits differ from
+//! the AVX2 tiles'.
 
 use std::cell::Cell;
+
+#[cfg(target_arch = "x86_64")]
+mod nt_runs;
 
 /// The instruction set of the GEMM kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +42,8 @@ pub enum Kernel {
     Scalar,
     /// AVX2 + FMA (x86-64).
     Avx2,
-    /// AVX-512F (x86-64; `gemm_nt` uses the AVX2 tiles).
+    /// AVX-512F (x86-64; `gemm_nt` uses the AVX2 tiles unless the rows of
+    /// B come in runs, see `nt_runs`).
     Avx512,
 }
 
@@ -209,6 +217,20 @@ pub(crate) fn gemm_nt(
         );
     }
     assert!((m - 1) * ldc + n <= c.len(), "gemm_nt: C too short");
+    #[cfg(target_arch = "x86_64")]
+    if active() == Kernel::Avx512
+        && let Some(runs) = nt_runs::runs(b_rows)
+    {
+        if !accumulate {
+            for i in 0..m {
+                c[i * ldc..i * ldc + n].fill(0.0);
+            }
+        }
+        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        // SAFETY: the CPU has AVX-512F; every index was bounds-checked above.
+        unsafe { nt_runs::gemm_nt(m, l, ap, lda, bp, b_rows, &runs, cp, ldc) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if active() != Kernel::Scalar {
         // SAFETY: the CPU has the features; every index was bounds-checked above.
@@ -730,6 +752,55 @@ mod tests {
         // the override is scoped to the closure
         with_kernel(Kernel::Scalar, || assert_eq!(active(), Kernel::Scalar));
         assert_eq!(active(), Kernel::detected());
+    }
+
+    /// Rows of B in runs of consecutive offsets, as a `kh x kw` kernel reads
+    /// a padded image of width `wp`; the last row ends at the buffer's end.
+    fn kernel_rows(kh: usize, kw: usize, wp: usize) -> Vec<usize> {
+        (0..kh)
+            .flat_map(|y| (0..kw).map(move |x| y * wp + x))
+            .collect()
+    }
+
+    /// The AVX-512 runs (and every other path) give the reference's sums
+    /// for kernels of 2 to 7 columns, any number of rows of A, inner
+    /// lengths around the block and vector sizes, with and without
+    /// accumulation.
+    #[test]
+    fn nt_runs_match_reference() {
+        let mut r = StdRng::seed_from_u64(4);
+        for &(kh, kw) in &[(5, 5), (3, 3), (1, 2), (2, 7), (1, 6), (2, 4)] {
+            for &m in &[1, 2, 3, 4, 5, 6, 9] {
+                for &l in &[16, 31, 512, 530, 1300] {
+                    let rows = kernel_rows(kh, kw, 40);
+                    let n = rows.len();
+                    let b = rand_vec(rows[n - 1] + l, &mut r);
+                    let a = rand_vec(m * l, &mut r);
+                    let c0 = rand_vec(m * n, &mut r);
+                    for kern in Kernel::supported() {
+                        for acc in [false, true] {
+                            let mut c = c0.clone();
+                            with_kernel(kern, || {
+                                gemm_nt(m, n, l, &a, l, &b, &rows, &mut c, n, acc)
+                            });
+                            for i in 0..m {
+                                for j in 0..n {
+                                    let s: f64 = (0..l)
+                                        .map(|p| a[i * l + p] as f64 * b[rows[j] + p] as f64)
+                                        .sum();
+                                    let want = s as f32 + if acc { c0[i * n + j] } else { 0.0 };
+                                    let x = c[i * n + j];
+                                    assert!(
+                                        (x - want).abs() < 1e-3 * (1.0 + want.abs()),
+                                        "{kern:?} {kh}x{kw} m{m} l{l} acc {acc}: {x} vs {want}"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
