@@ -123,6 +123,9 @@ def main():
     ap.add_argument("--grid", default="docs/bayes/recipe_2x2/runs.csv")
     ap.add_argument("--torch", default="docs/bayes/torch_converse")
     a = ap.parse_args()
+    for path in (a.t1, a.grid, a.torch):
+        if not os.path.exists(path):
+            raise SystemExit(f"{path}: not found (run from the repository root, or pass --t1/--grid/--torch)")
     out = ["# The cold-posterior effect against the ln q gradient convention", "",
            "Made by `python3 scripts/cold_convention.py` from "
            f"`{a.t1}`, `{a.grid}` (lr 1e-4) and `{a.torch}/*.json`.", ""]
