@@ -46,12 +46,10 @@ struct Weights<'a> {
     psi: &'a [f32],
 }
 
-/// Per-task scratch: `z` of one image, the resize's rows and one resized
-/// plane.
+/// Per-task scratch: `z` of one image and the resize's rows.
 struct Scratch {
     z: Vec<f32>,
     rows: Vec<f32>,
-    up: Vec<f32>,
 }
 
 impl Scratch {
@@ -59,7 +57,6 @@ impl Scratch {
         Scratch {
             z: crate::pool::take_dirty(d.k * d.hw()),
             rows: vec![0.0; r.scratch_len()],
-            up: vec![0.0; d.hw()],
         }
     }
 }
@@ -79,11 +76,7 @@ fn pre_activation(d: &Dims, r: &Resizer, wt: &Weights, xi: &[f32], pi: &[f32], s
         d.k, hw, d.c, wt.theta, d.c, 1, xi, &rows, &mut s.z, hw, false,
     );
     for (kk, (zk, pk)) in s.z.chunks_mut(hw).zip(pi.chunks(d.gh * d.gw)).enumerate() {
-        r.plane(pk, &mut s.rows, &mut s.up);
-        let b = wt.theta_b.map_or(0.0, |b| b[kk]);
-        for (z, &u) in zk.iter_mut().zip(&s.up) {
-            *z += u + b;
-        }
+        r.add_plane(pk, &mut s.rows, wt.theta_b.map_or(0.0, |b| b[kk]), zk);
     }
 }
 

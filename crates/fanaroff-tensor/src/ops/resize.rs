@@ -58,13 +58,30 @@ fn blend_rows(ty: &[Tap], rows: &[f32], wo: usize, out: &mut [f32]) {
 }
 
 /// Adjoint of [`blend_rows`]: adds each output row's gradient into the two
-/// input rows it was blended from.
+/// input rows it was blended from, both in one sweep over the gradient
+/// row (the first row's update comes first where the two are one row, at
+/// a clamped edge).
 fn spread_rows(ty: &[Tap], g: &[f32], wo: usize, rows: &mut [f32]) {
     for (gr, t) in g.chunks_exact(wo).zip(ty) {
-        for (i, weight) in [(t.i0, 1.0 - t.frac), (t.i1, t.frac)] {
-            for (r, &v) in rows[i * wo..(i + 1) * wo].iter_mut().zip(gr) {
-                *r += v * weight;
+        let (w0, w1) = (1.0 - t.frac, t.frac);
+        if t.i0 == t.i1 {
+            for (r, &v) in rows[t.i0 * wo..(t.i0 + 1) * wo].iter_mut().zip(gr) {
+                *r += v * w0;
+                *r += v * w1;
             }
+            continue;
+        }
+        let (lo, hi) = (t.i0.min(t.i1), t.i0.max(t.i1));
+        let (head, tail) = rows.split_at_mut(hi * wo);
+        let (r_lo, r_hi) = (&mut head[lo * wo..(lo + 1) * wo], &mut tail[..wo]);
+        let (r0, r1) = if t.i0 < t.i1 {
+            (r_lo, r_hi)
+        } else {
+            (r_hi, r_lo)
+        };
+        for ((a, b), &v) in r0.iter_mut().zip(r1.iter_mut()).zip(gr) {
+            *a += v * w0;
+            *b += v * w1;
         }
     }
 }
@@ -94,16 +111,36 @@ impl Resizer {
         self.h * self.tx.len()
     }
 
-    /// `out [ho wo] = resize(x [h w])`; `rows` is scratch of
-    /// [`scratch_len`](Self::scratch_len).
-    pub(crate) fn plane(&self, x: &[f32], rows: &mut [f32], out: &mut [f32]) {
+    /// The first (horizontal) pass: each input row resized to `wo` columns.
+    fn widen_rows(&self, x: &[f32], rows: &mut [f32]) {
         let wo = self.tx.len();
         for (r, x) in rows.chunks_exact_mut(wo).zip(x.chunks_exact(self.w)) {
             for (r, u) in r.iter_mut().zip(&self.tx) {
                 *r = x[u.i0] * (1.0 - u.frac) + x[u.i1] * u.frac;
             }
         }
-        blend_rows(&self.ty, rows, wo, out);
+    }
+
+    /// `out [ho wo] = resize(x [h w])`; `rows` is scratch of
+    /// [`scratch_len`](Self::scratch_len).
+    pub(crate) fn plane(&self, x: &[f32], rows: &mut [f32], out: &mut [f32]) {
+        self.widen_rows(x, rows);
+        blend_rows(&self.ty, rows, self.tx.len(), out);
+    }
+
+    /// `out [ho wo] += resize(x [h w]) + bias`, with the same bits as
+    /// adding `bias` to [`plane`](Self::plane)'s value and that to `out`,
+    /// but without writing the resized plane out.
+    pub(crate) fn add_plane(&self, x: &[f32], rows: &mut [f32], bias: f32, out: &mut [f32]) {
+        self.widen_rows(x, rows);
+        let wo = self.tx.len();
+        for (o, t) in out.chunks_exact_mut(wo).zip(&self.ty) {
+            let top = &rows[t.i0 * wo..(t.i0 + 1) * wo];
+            let bot = &rows[t.i1 * wo..(t.i1 + 1) * wo];
+            for ((o, &a), &b) in o.iter_mut().zip(top).zip(bot) {
+                *o += (a * (1.0 - t.frac) + b * t.frac) + bias;
+            }
+        }
     }
 
     /// `d [h w] = resize^T(g [ho wo])` (overwrites `d`); `rows` as for
@@ -242,6 +279,72 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    fn wavy(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i + seed) * 37) % 23) as f32 * 0.37 - 4.1)
+            .collect()
+    }
+
+    /// `add_plane` writes the same bits as `plane` followed by `z += u + b`,
+    /// upsampling and downsampling, with clamped edges.
+    #[test]
+    fn add_plane_matches_plane_then_add() {
+        for (h, w, ho, wo) in [(3, 4, 8, 9), (9, 9, 150, 150), (7, 5, 3, 2)] {
+            let r = Resizer::new(h, w, ho, wo, false);
+            let x = wavy(h * w, 1);
+            let z0 = wavy(ho * wo, 5);
+            let mut rows = vec![0.0; r.scratch_len()];
+            let mut up = vec![0.0; ho * wo];
+            r.plane(&x, &mut rows, &mut up);
+            let want: Vec<f32> = z0.iter().zip(&up).map(|(&z, &u)| z + (u + 0.3)).collect();
+            let mut got = z0.clone();
+            r.add_plane(&x, &mut rows, 0.3, &mut got);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{h}x{w} -> {ho}x{wo}");
+        }
+    }
+
+    /// The one-sweep adjoint of the row blend gives the bits of adding
+    /// each row's two contributions in turn, and the adjoint passes the
+    /// dot-product test `<resize x, g> = <x, resize^T g>`.
+    #[test]
+    fn adjoint_matches_two_sweeps_and_the_dot_product_test() {
+        for (h, w, ho, wo) in [(3, 4, 8, 9), (9, 9, 37, 37), (7, 5, 3, 2)] {
+            let r = Resizer::new(h, w, ho, wo, false);
+            let g = wavy(ho * wo, 2);
+            let mut got = vec![0.0; h * wo];
+            spread_rows(&r.ty, &g, wo, &mut got);
+            let mut want = vec![0.0f32; h * wo];
+            for (gr, t) in g.chunks_exact(wo).zip(&r.ty) {
+                for (i, weight) in [(t.i0, 1.0 - t.frac), (t.i1, t.frac)] {
+                    for (x, &v) in want[i * wo..(i + 1) * wo].iter_mut().zip(gr) {
+                        *x += v * weight;
+                    }
+                }
+            }
+            assert_eq!(got, want, "{h}x{w} -> {ho}x{wo}");
+            let x = wavy(h * w, 3);
+            let (mut rows, mut y, mut d) = (
+                vec![0.0; r.scratch_len()],
+                vec![0.0; ho * wo],
+                vec![0.0; h * w],
+            );
+            r.plane(&x, &mut rows, &mut y);
+            r.adjoint(&g, &mut rows, &mut d);
+            let dot = |a: &[f32], b: &[f32]| {
+                a.iter()
+                    .zip(b)
+                    .map(|(&p, &q)| p as f64 * q as f64)
+                    .sum::<f64>()
+            };
+            let (lhs, rhs) = (dot(&y, &g), dot(&x, &d));
+            assert!(
+                (lhs - rhs).abs() <= 1e-4 * lhs.abs().max(1.0),
+                "{lhs} vs {rhs}"
+            );
         }
     }
 }
