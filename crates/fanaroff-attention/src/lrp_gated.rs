@@ -160,10 +160,17 @@ pub(crate) fn aggregation_backward(
         return Ok(split(&r, &pooled));
     }
     let r_heads: Vec<ArrayD<f32>> = match &net.combine {
+        // with the study code's ReLU on the heads, the combination reads the
+        // rectified logits; relevance passes a ReLU unchanged
         Some(c) => {
-            let u = concat(&t.heads.iter().collect::<Vec<_>>())?;
+            let read: Vec<ArrayD<f32>> = if net.cfg.aggregation.relu_on_heads() {
+                t.heads.iter().map(|h| h.mapv(|v| v.max(0.0))).collect()
+            } else {
+                t.heads.clone()
+            };
+            let u = concat(&read.iter().collect::<Vec<_>>())?;
             let r = epsilon_step(&**c, &u, r_out, eps)?;
-            split(&r, &t.heads.iter().collect::<Vec<_>>())
+            split(&r, &read.iter().collect::<Vec<_>>())
         }
         // logits = mean of the heads: each head's share of every logit
         None => {

@@ -34,17 +34,25 @@ pub enum Aggregation {
     /// classifier on the concatenated features, trained with one loss on
     /// that mean.
     MeanWithConcat,
+    /// The study code's fine-tuned network (`ft` in Bowles et al.'s
+    /// repository): a classifier per gate, their logits through a ReLU,
+    /// and a linear combination of those (initialised as any linear
+    /// layer), all trained in one stage with one loss on the combination's
+    /// output. Our [`FineTuned`](Aggregation::FineTuned) trains in two
+    /// stages without the ReLU.
+    StudyFineTuned,
 }
 
 impl Aggregation {
-    /// All five: the paper's four in its order, then the study code's
-    /// variant.
-    pub const ALL: [Aggregation; 5] = [
+    /// All six: the paper's four in its order, then the study code's
+    /// two variants.
+    pub const ALL: [Aggregation; 6] = [
         Aggregation::Concat,
         Aggregation::Mean,
         Aggregation::DeepSupervision,
         Aggregation::FineTuned,
         Aggregation::MeanWithConcat,
+        Aggregation::StudyFineTuned,
     ];
 
     /// Short name for tables.
@@ -55,7 +63,14 @@ impl Aggregation {
             Aggregation::DeepSupervision => "deep_supervision",
             Aggregation::FineTuned => "fine_tuned",
             Aggregation::MeanWithConcat => "mean_with_concat",
+            Aggregation::StudyFineTuned => "study_fine_tuned",
         }
+    }
+
+    /// Whether the heads' logits pass through a ReLU before the
+    /// combination layer (the study code's fine-tuned network).
+    pub fn relu_on_heads(self) -> bool {
+        self == Aggregation::StudyFineTuned
     }
 }
 
@@ -316,6 +331,7 @@ impl AttentionNetConfig {
                 crate::combine::start_as_mean(&mut *c, gated.len(), k)?;
                 Some(c)
             }
+            Aggregation::StudyFineTuned => Some(f.linear(LinearConfig::new(gated.len() * k, k))?),
             _ => None,
         };
         Ok((dropout, heads, combine))
@@ -437,6 +453,10 @@ impl AttentionNet {
             heads.push(self.heads[pooled.len()].forward(&v, pass)?);
         }
         let logits = match &self.combine {
+            Some(c) if self.cfg.aggregation.relu_on_heads() => {
+                let rectified: Vec<Tensor> = heads.iter().map(Tensor::relu).collect();
+                c.forward(&Tensor::concat(&rectified, 1)?, pass)?
+            }
             Some(c) => c.forward(&Tensor::concat(&heads, 1)?, pass)?,
             None => {
                 let mut sum = heads[0].clone();
@@ -456,11 +476,14 @@ impl AttentionNet {
     /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) for another aggregation.
     pub fn freeze_for_fine_tuning(&mut self) -> Result<()> {
         use fanaroff_nn::ModuleExt;
-        let Some(combine) = self.combine.as_mut() else {
-            return Err(fanaroff_core::config(
-                "AttentionNet",
-                "only the fine_tuned aggregation has a combination layer",
-            ));
+        let combine = match self.combine.as_mut() {
+            Some(c) if self.cfg.aggregation == Aggregation::FineTuned => c,
+            _ => {
+                return Err(fanaroff_core::config(
+                    "AttentionNet",
+                    "only the fine_tuned aggregation has a second stage",
+                ));
+            }
         };
         combine.set_requires_grad(true);
         for b in &mut self.blocks {

@@ -71,7 +71,7 @@ fn every_aggregation_gives_logits_heads_and_maps() {
         assert!(names.contains(&"gate2.phi.weight".to_string()), "{names:?}");
         assert_eq!(
             names.iter().any(|n| n.starts_with("combine")),
-            agg == Aggregation::FineTuned
+            matches!(agg, Aggregation::FineTuned | Aggregation::StudyFineTuned)
         );
     }
 }
@@ -402,6 +402,50 @@ fn mean_with_concat_averages_the_gate_heads_and_a_concat_classifier() {
     assert_eq!(param(&net, "head1.weight").len(), 2 * 2);
     assert_eq!(param(&net, "head2.weight").len(), 2 * 3);
     assert_eq!(param(&net, "classifier.weight").len(), 2 * 5);
+    let rep = gradient_check(&net, x.data());
+    assert!(rep.passed(), "{rep:?}");
+}
+
+/// The study code's fine-tuned network: the combination reads the heads'
+/// logits through a ReLU, starts as an ordinary linear layer, trains with
+/// the rest in one stage (no second stage to freeze for), and the whole
+/// network passes the gradient check.
+#[test]
+fn study_fine_tuned_combines_rectified_heads_in_one_stage() {
+    let mut rng = StdRng::seed_from_u64(18);
+    let x = Tensor::randn(&[3, 1, 16, 16], &mut StdRng::seed_from_u64(19));
+    let cfg = AttentionNetConfig {
+        psi_bias: 0.0,
+        ..small(Aggregation::StudyFineTuned, Normalisation::Softmax)
+    };
+    let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
+    net.eval();
+    let out = net.forward_all(&x, &mut Pass::new(&mut rng)).unwrap();
+    assert_eq!(out.head_logits.len(), 2);
+    let (w, b) = (param(&net, "combine.weight"), param(&net, "combine.bias"));
+    assert_eq!(w.len(), 2 * 4);
+    assert_ne!(
+        w,
+        [0.5, 0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.5],
+        "not started as the mean"
+    );
+    // logits[n, j] = b[j] + sum_i w[j, i] relu(u[n, i]), u = the heads side by side
+    let (h0, h1) = (out.head_logits[0].data(), out.head_logits[1].data());
+    let mut negative = 0;
+    for n in 0..3 {
+        let u = [h0[[n, 0]], h0[[n, 1]], h1[[n, 0]], h1[[n, 1]]];
+        negative += u.iter().filter(|&&v| v < 0.0).count();
+        for j in 0..2 {
+            let want: f32 = b[j] + (0..4).map(|i| w[j * 4 + i] * u[i].max(0.0)).sum::<f32>();
+            let got = out.logits.data()[[n, j]];
+            assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        }
+    }
+    assert!(
+        negative > 0,
+        "some head logit must be negative for the ReLU to matter"
+    );
+    assert!(net.freeze_for_fine_tuning().is_err());
     let rep = gradient_check(&net, x.data());
     assert!(rep.passed(), "{rep:?}");
 }

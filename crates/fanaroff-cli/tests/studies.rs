@@ -407,6 +407,28 @@ fn the_attention_study_code_protocol_runs_from_a_file() {
     );
     assert!(rec.unwrap().metrics["test_error_mean"].is_finite());
 
+    // the study code's fine-tuned network (one stage, ReLU on the heads)
+    // takes the study code's loss, with the range over the batch, selected
+    // on the study code's loss over augmented validation copies
+    let sft = text
+        .replace(
+            "net = { blocks",
+            "net = { aggregation = \"study_fine_tuned\", normalisation = \"range_batch\", blocks",
+        )
+        .replace("entropy_samples = 1", "entropy_samples = 1\nval_tta = 2");
+    let rec = run(
+        &Experiment::from_toml(&sft).unwrap(),
+        &RunOptions::new(tmp.join("study_fine_tuned")),
+    )
+    .unwrap();
+    assert!(rec.metrics["test_error_mean"].is_finite());
+    assert!(!tmp.join("study_fine_tuned/ckpt_stage2").exists());
+    let history = std::fs::read_to_string(tmp.join("study_fine_tuned/ckpt/history.csv")).unwrap();
+    let rows: Vec<&str> = history.lines().collect();
+    let col = rows[0].split(',').position(|c| c == "val_prob_ce").unwrap();
+    let v: f64 = rows[1].split(',').nth(col).unwrap().parse().unwrap();
+    assert!((0.31..=1.32).contains(&v), "{history}");
+
     // Kaiming weights differ from the layers' own initialisation, seed for seed
     let norm = |t: &str| {
         let b = Experiment::from_toml(t).unwrap().model;

@@ -8,12 +8,14 @@ use crate::error::{Result, config};
 use crate::loader::mix_seed;
 use crate::predict::PredictConfig;
 use crate::tta::predict_augmented;
-use crate::validation::{EvalInfo, Evaluate};
+use crate::validation::{EvalInfo, Evaluate, probability_ce};
 use fanaroff_nn::{Module, ModuleExt};
 use std::collections::BTreeMap;
 
-/// `val_nll`, `val_acc` and `val_err` averaged over `reps` augmented
-/// copies of the validation images (one forward pass per copy; a
+/// `val_nll`, `val_acc`, `val_err` and `val_prob_ce` (the cross-entropy of
+/// the probabilities taken as logits, the study code's validation loss)
+/// averaged over `reps` augmented copies of the validation images (one
+/// forward pass per copy; a
 /// stochastic model draws once per copy). Copy `r` of epoch `e` draws its
 /// augmentation from `mix(mix(seed ^ "augval", e), r)`, so every epoch
 /// sees new copies and a rerun sees the same ones.
@@ -61,8 +63,9 @@ where
         model.train();
         let p = p?;
         let y = self.loader.labels();
-        let (mut nll, mut wrong) = (0.0f64, 0usize);
+        let (mut nll, mut wrong, mut prob_ce) = (0.0f64, 0usize, 0.0f64);
         for pass in p.outer_iter() {
+            prob_ce += probability_ce(pass, y) * y.len() as f64;
             for (row, &c) in pass.outer_iter().zip(y) {
                 nll -= (row[c].max(1e-12) as f64).ln();
                 let best = (0..row.len())
@@ -77,6 +80,7 @@ where
             ("val_nll".to_string(), nll / n),
             ("val_acc".to_string(), 1.0 - err),
             ("val_err".to_string(), err),
+            ("val_prob_ce".to_string(), prob_ce / n),
         ]))
     }
 }
@@ -138,5 +142,22 @@ mod tests {
             .sum::<f64>()
             / 12.0;
         assert!((a["val_nll"] - want).abs() < 1e-9);
+        // the study code's loss: ln(e^p0 + e^p1) - p_y per image and copy
+        let want: f64 = p
+            .outer_iter()
+            .flat_map(|pass| {
+                pass.outer_iter()
+                    .zip(aug.labels())
+                    .map(|(row, &c)| {
+                        let (p0, p1) = (row[0] as f64, row[1] as f64);
+                        (p0.exp() + p1.exp()).ln() - row[c] as f64
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .sum::<f64>()
+            / 12.0;
+        assert!((a["val_prob_ce"] - want).abs() < 1e-9);
+        let bounds = (1.0 + (-1.0f64).exp()).ln()..=(1.0 + 1.0f64.exp()).ln();
+        assert!(bounds.contains(&a["val_prob_ce"]), "{}", a["val_prob_ce"]);
     }
 }

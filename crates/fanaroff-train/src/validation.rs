@@ -155,7 +155,7 @@ impl<M: Module> Evaluate<M> for Validation<'_> {
 }
 
 /// Mean over examples of `-p_y + ln sum_k exp(p_k)`.
-fn probability_ce(p: ndarray::ArrayView2<'_, f32>, y: &[usize]) -> f64 {
+pub(crate) fn probability_ce(p: ndarray::ArrayView2<'_, f32>, y: &[usize]) -> f64 {
     let total: f64 = p
         .outer_iter()
         .zip(y)

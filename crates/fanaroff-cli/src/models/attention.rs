@@ -89,7 +89,9 @@ impl AttentionLayers {
 ///
 /// Training step: the ELBO when a part is Bayesian; deep supervision for
 /// the `deep_supervision` and `fine_tuned` aggregations; cross-entropy
-/// otherwise. Bayesian parts with deep supervision are refused.
+/// otherwise (`loss`: on the logits, or the study code's on the softmax
+/// probabilities), one stage for `study_fine_tuned`. Bayesian parts with
+/// deep supervision are refused.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttentionModel {
@@ -163,7 +165,7 @@ impl ModelSettings for AttentionModel {
         if self.loss == Loss::Probabilities && (supervised || self.layers.any(LayerKind::Bayes)) {
             return Err(invalid(
                 "model.loss",
-                "probabilities: only for plain or mc_dropout parts with the concat or mean aggregation",
+                "probabilities: not with bayes parts, nor with deep_supervision or fine_tuned (their step supervises every head; study_fine_tuned takes it)",
             ));
         }
         if self.layers.any(LayerKind::Bayes) {
