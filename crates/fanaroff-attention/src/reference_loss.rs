@@ -4,9 +4,12 @@
 //! applies PyTorch's `CrossEntropyLoss` to those probabilities, which
 //! applies a second softmax: the loss is `-ln softmax(softmax(z))_y`. For two
 //! classes that bounds the loss between `ln(1 + e^-1) = 0.313` and
-//! `ln(1 + e) = 1.313`, and the gradient never vanishes for confident
-//! correct predictions: a different objective from the ordinary
-//! cross-entropy. This step reproduces it so the difference can be measured.
+//! `ln(1 + e) = 1.313`. Its gradient with respect to the probabilities
+//! never vanishes, even for a confident correct prediction (about ±0.27
+//! there), but with respect to the logits it passes the first softmax,
+//! so it does vanish where that softmax saturates (logits far apart, as
+//! in a range- or sigmoid-gated net at initialisation): a different
+//! objective from the ordinary cross-entropy. This step reproduces it so the difference can be measured.
 
 use fanaroff_nn::{Module, ModuleExt, Reduction, cross_entropy};
 use fanaroff_train::{
