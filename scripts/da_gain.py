@@ -132,6 +132,7 @@ def main():
         print(f"| {k} | {lam} | {len(seeds)} | {cm[0]:.1f} ± {cm[1]:.1f} | {dm[0]:.1f} ± {dm[1]:.1f} | {om[0]:.1f} ± {om[1]:.1f} "
               f"| {diff[0]:+.1f} ± {diff[1]:.1f} | {t:.2f} | {p:.3f} | {gm[0]:.2f} ± {gm[1]:.2f} "
               f"| {fcm[0]:.3f} | {fdm[0]:.3f} | {rm[0]:.2f} ± {rm[1]:.2f} | {ft:.2f} | {fp:.3f} |")
+    kernel_difference(chosen, m_test)
     if ("clean", 0) in o_flip and (oracle, 0) in o_flip:
         seeds = sorted(s for (v, s) in o_flip if v == "clean" and (oracle, s) in o_flip)
         r = [o_flip[(oracle, s)] / o_flip[("clean", s)] for s in seeds]
@@ -140,6 +141,21 @@ def main():
     if vs:
         print(f"Validation, clean / oracle: {mean_sd([o_val[('clean', s)] * 100 for s in vs])[0]:.1f} / "
               f"{mean_sd([o_val[(oracle, s)] * 100 for s in vs if (oracle, s) in o_val])[0]:.1f} %.")
+
+
+def kernel_difference(chosen, m_test):
+    """The first kernel minus the second, each at its own chosen lambda,
+    on the noisy test copies, paired by seed."""
+    if len(chosen) != 2:
+        return
+    (k1, l1), (k2, l2) = sorted(chosen.items(), reverse=True)
+    seeds = sorted(s for (k, lam, s) in m_test if k == k1 and lam == l1 and (k2, l2, s) in m_test)
+    a = [m_test[(k1, l1, s)] * 100 for s in seeds]
+    b = [m_test[(k2, l2, s)] * 100 for s in seeds]
+    d = mean_sd([x - y for x, y in zip(a, b)])
+    t, p = paired(a, b)
+    print(f"\nKernels at their chosen lambda, {k1} ({l1}) minus {k2} ({l2}) on the noisy test copies: "
+          f"{d[0]:+.1f} ± {d[1]:.1f} points (paired t-test, {len(seeds)} seeds: t = {t:.2f}, p = {p:.3f}).")
 
 
 if __name__ == "__main__":
