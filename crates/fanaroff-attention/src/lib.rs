@@ -11,6 +11,7 @@
 //! maps to find the strategies the classifier uses.
 #![deny(missing_docs)]
 
+mod block_order;
 mod combine;
 mod crp;
 mod crp_gated;
@@ -28,6 +29,7 @@ mod spray;
 mod step;
 mod study;
 
+pub use block_order::BlockOrder;
 pub use crp::{concept_relevance, conditional_relevance, reference_images};
 pub use crp_gated::{GatedLayer, concept_relevance_gated, conditional_relevance_gated};
 pub use gate::{AttentionGate, GateConfig};

@@ -1,12 +1,12 @@
 //! The attention-gated network of Bowles et al. 2021, written once against
 //! layer factories.
 
+use crate::block_order::BlockOrder;
 use crate::gate::{AttentionGate, GateConfig};
 use crate::normalise::Normalisation;
 use fanaroff_nn::models::LayerFactory;
 use fanaroff_nn::{
-    Activation, BatchNorm2d, Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Pass,
-    Result, Sequential, join,
+    Conv2dConfig, Dropout, Error, LinearConfig, MaxPool2d, Module, Pass, Result, Sequential, join,
 };
 use fanaroff_tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,8 @@ impl Aggregation {
 /// |---|---|---|
 /// | `in_channels` | 1 | image channels |
 /// | `classes` | 2 | outputs |
-/// | `blocks` | `[[6,6,6],[16,16,16],[32,32,32],[64,64]]` | conv widths per block (3x3, pad 1, conv-BN-ReLU); 2x2 max pool after every block but the last |
+/// | `blocks` | `[[6,6,6],[16,16,16],[32,32,32],[64,64]]` | conv widths per block (3x3, pad 1); 2x2 max pool after every block but the last |
+/// | `block_order` | `conv_bn_relu` | order inside each 3x3 unit ([`BlockOrder`]; `conv_relu_bn` is the study code's) |
 /// | `inter_channels` | 64 | channels inside each gate |
 /// | `normalisation` | softmax | of every gate |
 /// | `aggregation` | concat | see [`Aggregation`] |
@@ -113,6 +114,8 @@ pub struct AttentionNetConfig {
     pub gate_bias: bool,
     /// Initial bias of every gate's psi.
     pub psi_bias: f32,
+    /// Order of conv, batch norm and ReLU in each backbone unit.
+    pub block_order: BlockOrder,
 }
 
 impl Default for AttentionNetConfig {
@@ -132,6 +135,7 @@ impl Default for AttentionNetConfig {
             dropout: 0.5,
             gate_bias: false,
             psi_bias: 10.0,
+            block_order: BlockOrder::default(),
         }
     }
 }
@@ -285,10 +289,7 @@ impl AttentionNetConfig {
             let mut s = Sequential::new();
             for (i, &w) in widths.iter().enumerate() {
                 let conv = f.conv2d(Conv2dConfig::new(c_in, w, 3).padding(1))?;
-                s = s
-                    .push_boxed(&format!("c{i}"), conv)
-                    .push(&format!("bn{i}"), BatchNorm2d::new(w)?)
-                    .push(&format!("relu{i}"), Activation::Relu);
+                s = self.block_order.push_unit(s, i, conv, w)?;
                 c_in = w;
             }
             blocks.push(s);

@@ -2,7 +2,7 @@
 //! gradient check, deep supervision, fine-tuning, Bayesian attention maps.
 
 use fanaroff_attention::{
-    Aggregation, AttentionNetConfig, DeepSupervisionStep, Normalisation, Parts,
+    Aggregation, AttentionNetConfig, BlockOrder, DeepSupervisionStep, Normalisation, Parts,
     attention_map_stats, attention_maps, source_mass,
 };
 use fanaroff_bayes::{BayesLayers, VariationalConfig};
@@ -78,20 +78,57 @@ fn every_aggregation_gives_logits_heads_and_maps() {
 
 #[test]
 fn the_network_passes_a_gradient_check() {
-    for norm in Normalisation::ALL {
+    for (norm, order) in Normalisation::ALL
+        .into_iter()
+        .flat_map(|n| ORDERS.map(|o| (n, o)))
+    {
         let mut rng = StdRng::seed_from_u64(3);
         // psi bias 0: a sigmoid saturated by the default bias 10 has
         // gradients below the finite-difference noise
         let cfg = AttentionNetConfig {
             psi_bias: 0.0,
+            block_order: order,
             ..small(Aggregation::Mean, norm)
         };
         let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
         net.eval(); // dropout off, batch norm with its running statistics
         let x = Tensor::randn(&[2, 1, 16, 16], &mut rng).data().clone();
         let rep = gradient_check(&net, &x);
-        assert!(rep.passed(), "{norm:?}: {rep:?}");
+        assert!(rep.passed(), "{norm:?} {order:?}: {rep:?}");
     }
+}
+
+const ORDERS: [BlockOrder; 2] = [BlockOrder::ConvBnRelu, BlockOrder::ConvReluBn];
+
+/// The study code's order (conv, ReLU, batch norm) gates zero-mean maps, so
+/// with a range normalisation the summed features, and the logits at
+/// initialisation, are far smaller than with ReLU outputs; the parameters
+/// and their names do not change.
+#[test]
+fn the_study_block_order_keeps_range_logits_small() {
+    let x = Tensor::randn(&[8, 1, 32, 32], &mut StdRng::seed_from_u64(4));
+    let mut scale = Vec::new();
+    let mut names = Vec::new();
+    for order in ORDERS {
+        let mut rng = StdRng::seed_from_u64(5);
+        let cfg = AttentionNetConfig {
+            block_order: order,
+            dropout: 0.0,
+            ..small(Aggregation::Concat, Normalisation::RangeBatch)
+        };
+        let net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
+        let logits = net.forward_rng(&x, &mut rng).unwrap(); // training mode
+        scale.push(logits.data().mapv(f32::abs).mean().unwrap());
+        names.push(
+            net.named_parameters()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>(),
+        );
+    }
+    println!("mean |logit| at initialisation, conv-BN-ReLU and conv-ReLU-BN: {scale:?}");
+    assert_eq!(names[0], names[1]);
+    assert!(scale[1] < 0.25 * scale[0], "mean |logit| {scale:?}");
 }
 
 /// Gradient check of the logits with respect to the input `x`, with a
@@ -283,11 +320,16 @@ fn remove_biases(net: &mut dyn Module) {
 #[test]
 fn lrp_through_the_gates_conserves_relevance() {
     use fanaroff_attention::{LrpConfig, lrp_attention};
-    for agg in Aggregation::ALL {
+    for (agg, order) in Aggregation::ALL
+        .into_iter()
+        .flat_map(|a| ORDERS.map(|o| (a, o)))
+    {
         let mut rng = StdRng::seed_from_u64(5);
-        let mut net = small(agg, Normalisation::Softmax)
-            .build(&mut PlainLayers::new(&mut rng))
-            .unwrap();
+        let cfg = AttentionNetConfig {
+            block_order: order,
+            ..small(agg, Normalisation::Softmax)
+        };
+        let mut net = cfg.build(&mut PlainLayers::new(&mut rng)).unwrap();
         let x = Tensor::randn(&[3, 1, 16, 16], &mut rng);
         let classes = [0, 1, 1];
         net.eval();
@@ -310,7 +352,7 @@ fn lrp_through_the_gates_conserves_relevance() {
         let (tight, loose) = (miss(1e-7, &mut net), miss(0.5, &mut net));
         assert!(
             tight < 1e-3,
-            "{agg:?}: relevance misses the logit by {tight}"
+            "{agg:?} {order:?}: relevance misses the logit by {tight}"
         );
         assert!(
             loose > 10.0 * tight,

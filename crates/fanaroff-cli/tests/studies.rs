@@ -413,8 +413,10 @@ fn the_attention_study_code_protocol_runs_from_a_file() {
     let sft = text
         .replace(
             "net = { blocks",
-            "net = { aggregation = \"study_fine_tuned\", normalisation = \"range_batch\", blocks",
+            "net = { aggregation = \"study_fine_tuned\", normalisation = \"range_batch\", \
+             block_order = \"conv_relu_bn\", blocks",
         )
+        .replace("init = \"kaiming\"", "init = \"kaiming_conv\"")
         .replace("entropy_samples = 1", "entropy_samples = 1\nval_tta = 2");
     let rec = run(
         &Experiment::from_toml(&sft).unwrap(),
@@ -439,7 +441,11 @@ fn the_attention_study_code_protocol_runs_from_a_file() {
         });
         sum
     };
-    assert_ne!(norm(text), norm(&text.replace("init = \"kaiming\"", "")));
+    let conv_only = text.replace("init = \"kaiming\"", "init = \"kaiming_conv\"");
+    let default = text.replace("init = \"kaiming\"", "");
+    assert_ne!(norm(text), norm(&default));
+    assert_ne!(norm(&conv_only), norm(&default));
+    assert_ne!(norm(&conv_only), norm(text));
 
     // refusals: the study code's loss with deep supervision, a typo in the study
     let ds = text.replace("blocks", "aggregation = \"deep_supervision\", blocks");

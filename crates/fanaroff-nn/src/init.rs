@@ -104,10 +104,45 @@ pub fn xavier_normal<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Result<Te
 /// [`InvalidConfig`](fanaroff_core::Error::InvalidConfig) if a weight is
 /// part of a graph (it cannot be overwritten in place).
 pub fn reinit_kaiming_normal<R: Rng + ?Sized>(model: &mut dyn Module, rng: &mut R) -> Result<()> {
+    reinit_kaiming_where(model, rng, |_| true)
+}
+
+/// As [`reinit_kaiming_normal`], but only convolution weights (rank 3 or
+/// more) and batch-norm scales (rank 1): linear layers keep their own
+/// initialisation. This is the scope of the Bowles et al. (2021) study
+/// code, which applies `init_weights(kaiming)` to its `Conv2d` and
+/// `BatchNorm2d` modules only.
+///
+/// ```
+/// use fanaroff_nn::{Linear, LinearConfig, init};
+/// use rand::SeedableRng;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut layer = Linear::new(LinearConfig::new(200, 100), &mut rng).unwrap();
+/// let before = layer.weight.data().clone();
+/// init::reinit_kaiming_normal_convs(&mut layer, &mut rng).unwrap();
+/// assert_eq!(layer.weight.data(), &before);
+/// ```
+///
+/// # Errors
+/// As [`reinit_kaiming_normal`].
+pub fn reinit_kaiming_normal_convs<R: Rng + ?Sized>(
+    model: &mut dyn Module,
+    rng: &mut R,
+) -> Result<()> {
+    reinit_kaiming_where(model, rng, |rank| rank != 2)
+}
+
+/// Re-draws every `weight` whose rank passes `keep`.
+fn reinit_kaiming_where<R: Rng + ?Sized>(
+    model: &mut dyn Module,
+    rng: &mut R,
+    keep: impl Fn(usize) -> bool,
+) -> Result<()> {
     let scale = Normal::new(1.0f32, 0.02).expect("valid normal");
     let mut err = None;
     model.visit_params_mut("", &mut |name, t| {
-        if err.is_some() || name.rsplit('.').next() != Some("weight") {
+        let rank = t.shape().len();
+        if err.is_some() || name.rsplit('.').next() != Some("weight") || !keep(rank) {
             return;
         }
         let shape = t.shape().to_vec();
@@ -168,5 +203,29 @@ mod tests {
         let g = get("bn.weight");
         assert!(g.iter().all(|v| (v - 1.0).abs() < 0.1) && g.iter().any(|&v| v != 1.0));
         assert!(get("bn.bias").iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn the_conv_scope_leaves_linear_layers_alone() {
+        use crate::{Conv2d, Conv2dConfig, Flatten, Linear, LinearConfig, Sequential};
+        let mut r = StdRng::seed_from_u64(2);
+        let mut net = Sequential::new()
+            .push(
+                "conv",
+                Conv2d::new(Conv2dConfig::new(1, 4, 3), &mut r).unwrap(),
+            )
+            .push("flat", Flatten)
+            .push("fc", Linear::new(LinearConfig::new(36, 2), &mut r).unwrap());
+        let snapshot = |net: &Sequential| {
+            let mut seen = Vec::new();
+            net.visit_params("", &mut |n, t| seen.push((n.to_string(), t.data().clone())));
+            seen
+        };
+        let before = snapshot(&net);
+        reinit_kaiming_normal_convs(&mut net, &mut r).unwrap();
+        let after = snapshot(&net);
+        for ((name, b), (_, a)) in before.iter().zip(&after) {
+            assert_eq!(a == b, name != "conv.weight", "{name}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use fanaroff_attention::{
 };
 use fanaroff_bayes::{BayesLayers, Elbo, ElboStep, VariationalConfig};
 use fanaroff_nn::Module;
-use fanaroff_nn::init::reinit_kaiming_normal;
+use fanaroff_nn::init::{reinit_kaiming_normal, reinit_kaiming_normal_convs};
 use fanaroff_nn::models::{LayerFactory, McDropoutLayers, PlainLayers};
 use fanaroff_train::CrossEntropyStep;
 use rand::rngs::StdRng;
@@ -38,8 +38,14 @@ pub enum Init {
     #[default]
     Default,
     /// Conv and linear weights from N(0, 2 / fan_in), batch-norm scales
-    /// from N(1, 0.02): the attention study code's `init_weights(kaiming)`.
+    /// from N(1, 0.02): `init_weights(kaiming)` of Oktay et al.'s code
+    /// applied to every layer.
     Kaiming,
+    /// As `Kaiming` for convolutions and batch-norm scales only; linear
+    /// layers keep their defaults. The scope of the Bowles et al. study
+    /// code (`AGRadGalNet` initialises its `Conv2d` and `BatchNorm2d`
+    /// modules, and its gates' convolutions, this way).
+    KaimingConv,
 }
 
 /// What the classifier's cross-entropy is taken of.
@@ -84,7 +90,7 @@ impl AttentionLayers {
 /// | `p` | 0.5 | dropout of `mc_dropout` parts |
 /// | `variational`, `elbo` | defaults | settings of `bayes` parts and their objective |
 /// | `finetune_epochs` | 20 | second stage of the `fine_tuned` aggregation (the combination alone) |
-/// | `init` | `default` | `default` or `kaiming` ([`Init`]) |
+/// | `init` | `default` | `default`, `kaiming` or `kaiming_conv` ([`Init`]) |
 /// | `loss` | `logits` | `logits` or `probabilities` ([`Loss`]) |
 ///
 /// Training step: the ELBO when a part is Bayesian; deep supervision for
@@ -193,8 +199,14 @@ impl ModelSettings for AttentionModel {
             gates: &mut g,
             head: &mut h,
         })?;
-        if self.init == Init::Kaiming {
-            reinit_kaiming_normal(&mut net, &mut StdRng::seed_from_u64(rng.next_u64()))?;
+        match self.init {
+            Init::Default => {}
+            Init::Kaiming => {
+                reinit_kaiming_normal(&mut net, &mut StdRng::seed_from_u64(rng.next_u64()))?
+            }
+            Init::KaimingConv => {
+                reinit_kaiming_normal_convs(&mut net, &mut StdRng::seed_from_u64(rng.next_u64()))?
+            }
         }
         let mut built = Built::new(net, CrossEntropyStep);
         built.step = self.step()?;
