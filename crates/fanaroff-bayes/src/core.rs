@@ -6,7 +6,7 @@ use crate::error::{Result, input};
 use crate::params::{VariationalParams, WeightNoise};
 use crate::posterior::{closed_form_kl_terms, mc_kl_terms, perturbation, sample_weight};
 use fanaroff_nn::kl::KlTerms;
-use fanaroff_nn::{Mask, Pass, SampleMode};
+use fanaroff_nn::{ConvWeights, Mask, Pass, SampleMode};
 use fanaroff_tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use rand::rngs::StdRng;
@@ -200,16 +200,35 @@ impl Core {
                 padding: 0,
             })
             && self.params.weight_mu.shape().get(2..) == Some(&[1, 1][..]);
+        if !pointwise {
+            return None;
+        }
+        let drawn = self.conv_pass_weights(pass)?;
+        Some(drawn.map(|cw| (cw.weight, cw.bias.expect("variational layers have a bias"))))
+    }
+
+    /// As [`pass_weights`](Self::pass_weights) for a convolution of any
+    /// kernel, with its stride and padding; `None` for linear layers, the
+    /// local-reparameterisation and flipout estimators, and draw groups.
+    pub fn conv_pass_weights(&self, pass: &mut Pass<'_>) -> Option<Result<ConvWeights>> {
+        let Kind::Conv { stride, padding } = self.kind else {
+            return None;
+        };
         let p = &self.params;
-        match pass.sample_mode(self.mode) {
-            _ if !pointwise => None,
+        let drawn = match pass.sample_mode(self.mode) {
             SampleMode::Mean => Some(self.masked(p.weight_mu.clone(), p.bias_mu.clone())),
             SampleMode::Fixed(seed) => {
                 let own = &mut StdRng::seed_from_u64(seed);
                 pass.with_own_rng(own, |p| self.sampled_weights(p))
             }
             SampleMode::Sample => self.sampled_weights(pass),
-        }
+        }?;
+        Some(drawn.map(|(weight, b)| ConvWeights {
+            weight,
+            bias: Some(b),
+            stride,
+            padding,
+        }))
     }
 
     fn masked(&self, w: Tensor, b: Tensor) -> Result<(Tensor, Tensor)> {

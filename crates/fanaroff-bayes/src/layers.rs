@@ -5,7 +5,9 @@ use crate::core::{Core, Kind};
 use crate::error::{Error, Result, config};
 use crate::params::{VariationalParams, WeightNoise};
 use fanaroff_nn::kl::KlTerms;
-use fanaroff_nn::{Conv2dConfig, LinearConfig, Mask, Module, Pass, SampleMode, Variational, join};
+use fanaroff_nn::{
+    Conv2dConfig, ConvWeights, LinearConfig, Mask, Module, Pass, SampleMode, Variational, join,
+};
 use fanaroff_tensor::Tensor;
 use rand::{Rng, RngCore};
 use std::any::Any;
@@ -142,6 +144,12 @@ macro_rules! layer_common {
             ) -> Option<fanaroff_nn::Result<(Tensor, Option<Tensor>)>> {
                 let w = self.core.pass_weights(pass)?;
                 Some(w.map(|(w, b)| (w, Some(b))).map_err(to_nn))
+            }
+            fn conv_weights(
+                &self,
+                pass: &mut Pass<'_>,
+            ) -> Option<fanaroff_nn::Result<ConvWeights>> {
+                Some(self.core.conv_pass_weights(pass)?.map_err(to_nn))
             }
         }
     };

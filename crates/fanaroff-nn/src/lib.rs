@@ -79,8 +79,8 @@ pub use layers::{
 pub use loss::{Reduction, cross_entropy, gaussian_nll_loss, mse_loss, nll_loss};
 pub use mask::Mask;
 pub use module::{
-    Module, ModuleExt, SampleMode, in_training_mode, is_stochastic, join, set_sample_mode, walk,
-    walk_mut,
+    ConvWeights, Module, ModuleExt, SampleMode, in_training_mode, is_stochastic, join,
+    set_sample_mode, walk, walk_mut,
 };
 pub use optim::{
     Adam, AdamConfig, CosineLr, LrScheduler, Optimizer, ReduceOnPlateau, Sgd, SgdConfig, StepLr,

@@ -155,6 +155,19 @@ pub trait Module: Send + Sync {
     /// use [`ModuleExt::set_sample_mode`] for a whole model.
     fn set_own_sample_mode(&mut self, _mode: SampleMode) {}
 
+    /// For a layer whose forward pass is one `x.conv2d(w, b, stride,
+    /// padding)` for the whole batch: that call's weights for one pass,
+    /// drawn exactly as [`forward`](Module::forward) would draw them, with
+    /// the same side effects (a variational layer records its KL), and its
+    /// geometry. [`Sequential`](crate::Sequential) calls this instead of
+    /// `forward` when the layer is followed by a [`ReluMaxPool2d`](crate::ReluMaxPool2d),
+    /// to run both as one op ([`Tensor::conv2d_relu_max_pool2d`]). `None`,
+    /// the default, when the layer has no such weights for this pass; the
+    /// caller then calls `forward`.
+    fn conv_weights(&self, _pass: &mut Pass<'_>) -> Option<Result<ConvWeights>> {
+        None
+    }
+
     /// This module as [`Any`], so that code holding a `dyn Module` can reach
     /// a concrete model mutably.
     fn as_any_mut(&mut self) -> Option<&mut dyn Any> {
@@ -193,6 +206,21 @@ pub trait Module: Send + Sync {
     fn as_any(&self) -> Option<&dyn Any> {
         None
     }
+}
+
+/// One pass's weights of a convolution layer and its geometry
+/// ([`Module::conv_weights`]): the layer computes
+/// `x.conv2d(&weight, bias.as_ref(), (stride, stride), (padding, padding))`.
+#[derive(Debug, Clone)]
+pub struct ConvWeights {
+    /// `[O, C, kh, kw]`, masks applied.
+    pub weight: Tensor,
+    /// `[O]`.
+    pub bias: Option<Tensor>,
+    /// Step in both directions.
+    pub stride: usize,
+    /// Zero padding on each side, in both directions.
+    pub padding: usize,
 }
 
 /// Joins a prefix and a name with a dot (no dot for an empty prefix).
@@ -411,6 +439,9 @@ impl<M: Module + ?Sized> Module for Box<M> {
     }
     fn pointwise_weights(&self, pass: &mut Pass<'_>) -> Option<Result<(Tensor, Option<Tensor>)>> {
         (**self).pointwise_weights(pass)
+    }
+    fn conv_weights(&self, pass: &mut Pass<'_>) -> Option<Result<ConvWeights>> {
+        (**self).conv_weights(pass)
     }
     fn as_variational(&self) -> Option<&dyn Variational> {
         (**self).as_variational()

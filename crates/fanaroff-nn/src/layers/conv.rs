@@ -4,7 +4,7 @@ use crate::error::{Result, config};
 use crate::init;
 use crate::layers::linear::weight_bias_visitors;
 use crate::mask::Mask;
-use crate::module::{Module, join};
+use crate::module::{ConvWeights, Module, join};
 use crate::pass::Pass;
 use fanaroff_tensor::Tensor;
 use rand::Rng;
@@ -166,6 +166,15 @@ impl Module for Conv2d {
             let w = self.mask.apply(&self.weight)?;
             Ok((w, self.bias.clone()))
         })
+    }
+    fn conv_weights(&self, _pass: &mut Pass<'_>) -> Option<Result<ConvWeights>> {
+        let weight = self.mask.apply(&self.weight);
+        Some(weight.map(|weight| ConvWeights {
+            weight,
+            bias: self.bias.clone(),
+            stride: self.stride,
+            padding: self.padding,
+        }))
     }
     weight_bias_visitors!();
 }

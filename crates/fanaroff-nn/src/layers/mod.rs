@@ -2,6 +2,7 @@
 
 mod batchnorm;
 mod conv;
+mod fuse;
 mod linear;
 mod sequential;
 mod simple;

@@ -80,14 +80,33 @@ impl Sequential {
     }
 
     /// Runs the layers up to (not including) index `end`: features from an
-    /// intermediate layer, e.g. the penultimate one.
+    /// intermediate layer, e.g. the penultimate one. A convolution followed
+    /// by a [`ReluMaxPool2d`](crate::ReluMaxPool2d), both before `end`,
+    /// runs as one op (the same values and gradients; see
+    /// [`Module::conv_weights`]).
     ///
     /// # Errors
     /// As the layers' forward passes.
     pub fn forward_until(&self, x: &Tensor, end: usize, pass: &mut Pass<'_>) -> Result<Tensor> {
+        let layers = &self.layers[..end.min(self.layers.len())];
         let mut h = x.clone();
-        for (_, l) in self.layers.iter().take(end) {
-            h = l.forward(&h, pass)?;
+        let mut i = 0;
+        while i < layers.len() {
+            let l = layers[i].1.as_ref();
+            let fused = match layers.get(i + 1) {
+                Some((_, next)) => super::fuse::conv_relu_pool(l, next.as_ref(), &h, pass),
+                None => None,
+            };
+            h = match fused {
+                Some(y) => {
+                    i += 2;
+                    y?
+                }
+                None => {
+                    i += 1;
+                    l.forward(&h, pass)?
+                }
+            };
             // the previous activation is dropped: free what no backward reads
             h.release_unread_inputs();
         }

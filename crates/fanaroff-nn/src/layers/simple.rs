@@ -83,6 +83,11 @@ impl Module for ReluMaxPool2d {
         let (k, s) = (self.pool.kernel, self.pool.stride);
         Ok(x.relu_max_pool2d((k, k), (s, s))?)
     }
+    /// So that [`Sequential`](crate::Sequential) can fuse it with the
+    /// convolution before it.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// Flattens `[N, ...]` into `[N, prod(...)]`.

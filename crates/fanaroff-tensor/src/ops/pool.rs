@@ -3,7 +3,7 @@
 //! No padding; windows that would run past the edge are dropped (PyTorch's
 //! default floor mode), so `Ho = (H - k) / s + 1`.
 
-use super::pool_simd::{max_row_2x2, scatter_row_2x2};
+use super::pool_simd::{Pre, max_row_2x2, scatter_row_2x2};
 use crate::error::{Result, invalid_arg, invalid_shape};
 use crate::gemm::{Kernel, active};
 use crate::graph::Backward;
@@ -11,8 +11,11 @@ use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
+/// One plane's pooling: `h` input rows, `w` floats from one row to the
+/// next (the input width, or more for a wide buffer whose rows carry extra
+/// columns), windows `kh x kw` at steps `sh, sw`, `ho x wo` outputs.
 #[derive(Clone, Copy)]
-struct PoolGeom {
+pub(super) struct PoolGeom {
     h: usize,
     w: usize,
     kh: usize,
@@ -21,6 +24,38 @@ struct PoolGeom {
     sw: usize,
     ho: usize,
     wo: usize,
+}
+
+impl PoolGeom {
+    /// The pooling of planes of `h x w` values whose rows are `stride`
+    /// floats apart (`stride >= w`), or `None` when a window does not fit.
+    pub(super) fn over_rows(
+        [h, w, stride]: [usize; 3],
+        kernel: (usize, usize),
+        step: (usize, usize),
+    ) -> Option<PoolGeom> {
+        let ok = kernel.0 > 0 && kernel.1 > 0 && step.0 > 0 && step.1 > 0;
+        (ok && kernel.0 <= h && kernel.1 <= w && stride >= w).then(|| PoolGeom {
+            h,
+            w: stride,
+            kh: kernel.0,
+            kw: kernel.1,
+            sh: step.0,
+            sw: step.1,
+            ho: (h - kernel.0) / step.0 + 1,
+            wo: (w - kernel.1) / step.1 + 1,
+        })
+    }
+
+    /// Outputs per plane.
+    pub(super) fn hw_out(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// Output rows and columns.
+    pub(super) fn out_dims(&self) -> (usize, usize) {
+        (self.ho, self.wo)
+    }
 }
 
 fn geometry(
@@ -98,21 +133,33 @@ impl Backward for MaxPoolOp {
         dx.par_chunks_mut(hw_in)
             .zip(gs.par_chunks(hw_out).zip(self.argmax.par_chunks(hw_out)))
             .zip(ys.par_chunks(hw_out))
-            .for_each(|((d, (gp, ap)), yp)| {
-                if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
-                    scatter_2x2(&g, d, [gp, yp], ap, relu, kernel);
-                } else {
-                    // the gradient passes where the (fused) ReLU's output is positive
-                    let pass = |k: usize| if !relu || yp[k] > 0.0 { gp[k] } else { 0.0 };
-                    d.fill(0.0);
-                    for (k, &i) in ap.iter().enumerate() {
-                        d[i as usize] += pass(k);
-                    }
-                }
-            });
+            .for_each(|((d, (gp, ap)), yp)| scatter_plane(&g, d, [gp, yp], ap, relu, kernel));
         vec![Some(
             ArrayD::from_shape_vec(IxDyn(&self.in_shape), dx).expect("input shape"),
         )]
+    }
+}
+
+/// Input gradient of one plane of max pooling (all `h w` values of `d`
+/// written): the output gradient `gp` goes to each window's recorded
+/// maximum `ap`, where the fused ReLU's output `yp` is positive (`relu`).
+pub(super) fn scatter_plane(
+    g: &PoolGeom,
+    d: &mut [f32],
+    [gp, yp]: [&[f32]; 2],
+    ap: &[u32],
+    relu: bool,
+    kernel: Kernel,
+) {
+    if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
+        scatter_2x2(g, d, [gp, yp], ap, relu, kernel);
+    } else {
+        // the gradient passes where the (fused) ReLU's output is positive
+        let pass = |k: usize| if !relu || yp[k] > 0.0 { gp[k] } else { 0.0 };
+        d.fill(0.0);
+        for (k, &i) in ap.iter().enumerate() {
+            d[i as usize] += pass(k);
+        }
     }
 }
 
@@ -159,23 +206,18 @@ fn beats(b: f32, a: f32) -> bool {
     b > a || (b.is_nan() && !a.is_nan())
 }
 
-/// `max(x, 0)` exactly as [`Tensor::relu`] computes it (NaN becomes 0).
-#[inline(always)]
-fn relu(x: f32) -> f32 {
-    x.max(0.0)
-}
-
-/// Maximum of `relu(x)` (`relu_first`, the fused ReLU + max pooling) or
-/// of `x`, and its flat position, for each window of one plane.
-fn max_plane(
+/// Maximum of `pre(x)` (with a ReLU: the fused ReLU + max pooling; with a
+/// bias: a convolution's output before its bias), and its flat position in
+/// the plane, for each window of one plane.
+pub(super) fn max_plane(
     g: &PoolGeom,
     xp: &[f32],
     yp: &mut [f32],
     ap: &mut [u32],
-    relu_first: bool,
+    pre: Pre,
     kernel: Kernel,
 ) {
-    let f = |x: f32| if relu_first { relu(x) } else { x };
+    let f = |x: f32| pre.apply(x);
     if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
         // The common 2x2/2 case: vector rows, then selects instead of a window loop.
         let w = g.w;
@@ -185,7 +227,7 @@ fn max_plane(
             let r1 = &xp[base + w..base + w + 2 * g.wo];
             let ys = &mut yp[oy * g.wo..(oy + 1) * g.wo];
             let is = &mut ap[oy * g.wo..(oy + 1) * g.wo];
-            let done = max_row_2x2(kernel, r0, r1, ys, is, base, w, relu_first);
+            let done = max_row_2x2(kernel, r0, r1, ys, is, base, w, pre);
             for ox in done..g.wo {
                 let (a, b) = (f(r0[2 * ox]), f(r0[2 * ox + 1]));
                 let (c, d) = (f(r1[2 * ox]), f(r1[2 * ox + 1]));
@@ -347,7 +389,7 @@ impl Tensor {
         y.par_chunks_mut(hw_out)
             .zip(argmax.par_chunks_mut(hw_out))
             .zip(xs.par_chunks(hw_in))
-            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, relu_first, kernel));
+            .for_each(|((yp, ap), xp)| max_plane(&g, xp, yp, ap, Pre::relu(relu_first), kernel));
         let mut shape = self.shape().to_vec();
         shape[2] = g.ho;
         shape[3] = g.wo;

@@ -14,10 +14,39 @@
 
 use crate::gemm::Kernel;
 
+/// What each input value goes through before the window maximum:
+/// `x + bias` (when there is one), then `max(., 0)` (when `relu`). The
+/// bias lets a convolution hand its output to the pooling before adding
+/// its bias (`conv2d_relu_max_pool2d`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Pre {
+    pub bias: Option<f32>,
+    pub relu: bool,
+}
+
+impl Pre {
+    /// A ReLU only, or nothing.
+    pub fn relu(relu: bool) -> Self {
+        Pre { bias: None, relu }
+    }
+
+    /// `x` after the bias and the ReLU, exactly as the separate ops compute
+    /// it (`x + b`, then `max(x, 0)`, which turns NaN into 0).
+    #[inline(always)]
+    pub fn apply(self, x: f32) -> f32 {
+        let x = match self.bias {
+            Some(b) => x + b,
+            None => x,
+        };
+        if self.relu { x.max(0.0) } else { x }
+    }
+}
+
 /// Window maxima (values and flat positions in the plane) of the first
 /// `8 * (ys.len() / 8)` outputs of one output row; `r0` and `r1` are the
-/// two input rows starting at flat position `base`, `w` the input width.
-/// Returns how many outputs it wrote (0 without a vector kernel).
+/// two input rows starting at flat position `base`, `w` the distance
+/// between input rows. Returns how many outputs it wrote (0 without a
+/// vector kernel).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn max_row_2x2(
     kernel: Kernel,
@@ -27,7 +56,7 @@ pub(super) fn max_row_2x2(
     is: &mut [u32],
     base: usize,
     w: usize,
-    relu: bool,
+    pre: Pre,
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     if kernel != Kernel::Scalar && base + 2 * w < i32::MAX as usize {
@@ -43,12 +72,12 @@ pub(super) fn max_row_2x2(
                 is.as_mut_ptr(),
                 n,
                 [base, w],
-                relu,
+                pre,
             )
         };
         return n;
     }
-    let _ = (kernel, r0, r1, ys, is, base, w, relu);
+    let _ = (kernel, r0, r1, ys, is, base, w, pre);
     0
 }
 
@@ -95,6 +124,7 @@ pub(super) fn scatter_row_2x2(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::Pre;
     use std::arch::x86_64::*;
 
     /// Even and odd elements of 16 consecutive floats, in order.
@@ -161,17 +191,22 @@ mod avx2 {
         is: *mut u32,
         n: usize,
         [base, w]: [usize; 2],
-        relu: bool,
+        pre: Pre,
     ) {
         unsafe {
             let zero = _mm256_setzero_ps();
+            let bias = _mm256_set1_ps(pre.bias.unwrap_or(0.0));
             let (i0, i1) = (_mm256_setzero_si256(), _mm256_set1_epi32(1));
             let (iw, iw1) = (_mm256_set1_epi32(w as i32), _mm256_set1_epi32(w as i32 + 1));
             let mut ox = 0;
             while ox < n {
                 let (mut a, mut b) = deinterleave(r0.add(2 * ox));
                 let (mut c, mut d) = deinterleave(r1.add(2 * ox));
-                if relu {
+                if pre.bias.is_some() {
+                    (a, b) = (_mm256_add_ps(a, bias), _mm256_add_ps(b, bias));
+                    (c, d) = (_mm256_add_ps(c, bias), _mm256_add_ps(d, bias));
+                }
+                if pre.relu {
                     (a, b) = (_mm256_max_ps(a, zero), _mm256_max_ps(b, zero));
                     (c, d) = (_mm256_max_ps(c, zero), _mm256_max_ps(d, zero));
                 }

@@ -24,7 +24,7 @@ fn round_cols(n: usize) -> usize {
 
 /// Where a zero-padded image lives in a buffer of `len` floats, with the
 /// shifted-row offsets of one kernel.
-struct Layout {
+pub(super) struct Layout {
     hp: usize,
     wp: usize,
     ph: usize,
@@ -32,7 +32,7 @@ struct Layout {
     /// Wide GEMM columns: `(hp - kh + 1) wp` rounded up by [`round_cols`].
     cols: usize,
     /// Floats per padded image.
-    len: usize,
+    pub(super) len: usize,
     /// `offsets[(c kh + ki) kw + kj] = c hp wp + ki wp + kj`.
     offsets: Vec<usize>,
 }
@@ -67,10 +67,16 @@ impl Layout {
     /// Copies one `[C, H, W]` image into the interior of a zeroed padded
     /// buffer `dst`; the border stays zero.
     fn fill(&self, dst: &mut [f32], img: &[f32], h: usize, w: usize) {
-        for (ci, plane) in img.chunks(h * w).enumerate() {
-            for (y, row) in plane.chunks(w).enumerate() {
+        self.fill_from(dst, img, Wide::compact(h, w));
+    }
+
+    /// As [`fill`](Self::fill), from planes and rows laid out as `src`
+    /// says (`src.rows x src.cols` values each).
+    fn fill_from(&self, dst: &mut [f32], img: &[f32], src: Wide) {
+        for (ci, plane) in img.chunks(src.ld).enumerate() {
+            for (y, row) in plane.chunks(src.wp).take(src.rows).enumerate() {
                 let at = ci * self.hp * self.wp + (y + self.ph) * self.wp + self.pw;
-                dst[at..at + w].copy_from_slice(row);
+                dst[at..at + src.cols].copy_from_slice(&row[..src.cols]);
             }
         }
     }
@@ -79,7 +85,7 @@ impl Layout {
 /// The padded copies of every image of a batch, made by the forward pass
 /// and kept for the weight gradient so that it does not pad the same input
 /// again. Handed back to the buffer pool when dropped.
-pub(super) struct KeptInput(Vec<f32>);
+pub(super) struct KeptInput(pub(super) Vec<f32>);
 
 impl Drop for KeptInput {
     fn drop(&mut self) {
@@ -87,13 +93,26 @@ impl Drop for KeptInput {
     }
 }
 
-/// Shape of a wide `[planes, rows, wp]` buffer whose planes are `ld` apart.
+/// Shape of a wide `[planes, rows, wp]` buffer whose planes are `ld` apart
+/// and whose rows hold `cols` values each.
 #[derive(Clone, Copy)]
-struct Wide {
-    ld: usize,
-    wp: usize,
-    rows: usize,
-    cols: usize,
+pub(super) struct Wide {
+    pub(super) ld: usize,
+    pub(super) wp: usize,
+    pub(super) rows: usize,
+    pub(super) cols: usize,
+}
+
+impl Wide {
+    /// A plain `[planes, rows, cols]` layout.
+    fn compact(rows: usize, cols: usize) -> Self {
+        Wide {
+            ld: rows * cols,
+            wp: cols,
+            rows,
+            cols,
+        }
+    }
 }
 
 /// `out[o][y][x] = wide[o ld + y wp + x] (+ bias[o])` for `x < cols`.
@@ -130,13 +149,13 @@ fn widen(src: &[f32], s: Wide, wide: &mut [f32]) {
 }
 
 /// A scratch buffer from the pool, handed back when dropped.
-struct Scratch(Vec<f32>);
+pub(super) struct Scratch(pub(super) Vec<f32>);
 
 impl Scratch {
     fn dirty(len: usize) -> Self {
         Scratch(crate::pool::take_dirty(len))
     }
-    fn zeroed(len: usize) -> Self {
+    pub(super) fn zeroed(len: usize) -> Self {
         Scratch(crate::pool::take_zeroed(len))
     }
 }
@@ -149,7 +168,7 @@ impl Drop for Scratch {
 
 /// The padded-input layout and the shape of the wide output rows it
 /// produces (`[O, Ho, Wp]`, planes `cols` apart).
-fn padded_input(g: &Geometry) -> (Layout, Wide) {
+pub(super) fn padded_input(g: &Geometry) -> (Layout, Wide) {
     let pad = Layout::new(g.c, g.h, g.w, g.ph, g.pw, g.kh, g.kw);
     let shape = Wide {
         ld: pad.cols,
@@ -171,18 +190,38 @@ pub(super) fn forward(
     out: &mut [f32],
     keep: bool,
 ) -> Option<KeptInput> {
-    let (chw, ohw, cl) = (g.chw(), g.ohw(), chunk_len(g.n));
-    let (pad, shape) = padded_input(g);
+    let (ohw, shape) = (g.ohw(), padded_input(g).1);
+    let chunks = out.chunks_mut(chunk_len(g.n) * ohw).collect();
+    forward_wide(g, x, w, keep, chunks, |yc, i, wide| {
+        compact(wide, shape, bias, &mut yc[i * ohw..(i + 1) * ohw]);
+    })
+}
+
+/// The convolution without its bias, one image at a time into a wide
+/// `[O, Ho, Wp]` scratch buffer (planes [`padded_input`]`.1.ld` apart),
+/// handed to `sink(chunk's state, image in chunk, wide)`. `chunks` holds
+/// one state per chunk of [`chunk_len`] images (the caller's slices of its
+/// outputs); chunks run in parallel. `keep` as in [`forward`].
+pub(super) fn forward_wide<C: Send>(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    keep: bool,
+    chunks: Vec<C>,
+    sink: impl Fn(&mut C, usize, &[f32]) + Sync,
+) -> Option<KeptInput> {
+    let (chw, cl) = (g.chw(), chunk_len(g.n));
+    let pad = padded_input(g).0;
     let slots_per_chunk = if keep { cl } else { 1 };
     let mut slots = crate::pool::take_zeroed(g.n.div_ceil(cl) * slots_per_chunk * pad.len);
-    out.par_chunks_mut(cl * ohw)
+    chunks
+        .into_par_iter()
         .zip(x.par_chunks(cl * chw))
         .zip(slots.par_chunks_mut(slots_per_chunk * pad.len))
-        .for_each(|((yc, xc), sc)| {
+        .for_each(|((mut state, xc), sc)| {
             let n = pad.cols;
             let mut wide = Scratch::dirty(g.o * n);
-            let images = yc.chunks_mut(ohw).zip(xc.chunks(chw));
-            for (i, (yi, xi)) in images.enumerate() {
+            for (i, xi) in xc.chunks(chw).enumerate() {
                 let slot = &mut sc[(i % slots_per_chunk) * pad.len..][..pad.len];
                 pad.fill(slot, xi, g.h, g.w);
                 gemm_nn(
@@ -198,7 +237,7 @@ pub(super) fn forward(
                     n,
                     false,
                 );
-                compact(&wide.0, shape, bias, yi);
+                sink(&mut state, i, &wide.0);
             }
         });
     if keep {
@@ -212,7 +251,7 @@ pub(super) fn forward(
 
 /// The kernel flipped in both axes with input and output channels swapped:
 /// `[C, O, kh, kw]`, the weight of the input gradient's convolution.
-fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
+pub(super) fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
     let mut wflip = vec![0.0f32; g.c * g.o * g.kh * g.kw];
     for o in 0..g.o {
         for c in 0..g.c {
@@ -231,56 +270,90 @@ fn flip_kernel(g: &Geometry, w: &[f32]) -> Vec<f32> {
 /// image, reading the forward pass's padded copies when it kept them
 /// (`kept` starts at the chunk's first image).
 fn weight_grad_chunk(g: &Geometry, xc: &[f32], dyc: &[f32], kept: Option<&[f32]>) -> Vec<f32> {
-    let (chw, ohw, ckk) = (g.chw(), g.ohw(), g.ckk());
-    let mut dw = vec![0.0f32; g.o * ckk];
+    let (chw, ohw) = (g.chw(), g.ohw());
+    let mut dw = vec![0.0f32; g.o * g.ckk()];
     let (pad, shape) = padded_input(g);
-    let n = pad.cols;
     let mut own = Scratch::zeroed(if kept.is_some() { 0 } else { pad.len });
-    let mut dy_wide = Scratch::zeroed(g.o * n);
+    let mut dy_wide = Scratch::zeroed(g.o * pad.cols);
     for (i, (xi, dyi)) in xc.chunks(chw).zip(dyc.chunks(ohw)).enumerate() {
-        let b: &[f32] = match kept {
-            Some(k) => &k[i * pad.len..(i + 1) * pad.len],
-            None => {
-                pad.fill(&mut own.0, xi, g.h, g.w);
-                &own.0
-            }
-        };
         widen(dyi, shape, &mut dy_wide.0);
-        gemm_nt(
-            g.o,
-            ckk,
-            n,
-            &dy_wide.0,
-            n,
-            b,
-            &pad.offsets,
-            &mut dw,
-            ckk,
-            true,
-        );
+        let input = padded_image(g, &pad, xi, kept.map(|k| &k[i * pad.len..]), &mut own);
+        weight_grad_image(g, &pad, input, &dy_wide.0, &mut dw);
     }
     dw
 }
 
-/// One chunk's input gradient: the convolution of the output gradient,
-/// padded by `k - 1 - p`, with the flipped kernel.
-fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
-    let (chw, ohw) = (g.chw(), g.ohw());
-    let okk = g.o * g.kh * g.kw;
-    let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
-    let dy_pad = Layout::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
-    let mut dy_buf = Scratch::zeroed(dy_pad.len);
-    let n = dy_pad.cols;
-    let shape = Wide {
-        ld: n,
-        wp: dy_pad.wp,
-        rows: g.h,
-        cols: g.w,
-    };
-    let mut dx_wide = Scratch::dirty(g.c * n);
-    for (dyi, dxi) in dyc.chunks(ohw).zip(dxc.chunks_mut(chw)) {
-        dy_pad.fill(&mut dy_buf.0, dyi, g.ho, g.wo);
-        let (b, rows) = (&dy_buf.0, &dy_pad.offsets);
+/// One image's padded input: the kept copy when there is one (starting at
+/// the image), else `xi` padded into `own`.
+pub(super) fn padded_image<'a>(
+    g: &Geometry,
+    pad: &Layout,
+    xi: &[f32],
+    kept: Option<&'a [f32]>,
+    own: &'a mut Scratch,
+) -> &'a [f32] {
+    match kept {
+        Some(k) => &k[..pad.len],
+        None => {
+            pad.fill(&mut own.0, xi, g.h, g.w);
+            &own.0
+        }
+    }
+}
+
+/// `dw += dy_wide (shifted rows of the padded image)^T` for one image.
+pub(super) fn weight_grad_image(
+    g: &Geometry,
+    pad: &Layout,
+    input: &[f32],
+    dy_wide: &[f32],
+    dw: &mut [f32],
+) {
+    let (n, ckk) = (pad.cols, g.ckk());
+    gemm_nt(g.o, ckk, n, dy_wide, n, input, &pad.offsets, dw, ckk, true);
+}
+
+/// Scratch for one chunk's input gradient: the output gradient padded by
+/// `k - 1 - p` and the flipped kernel's wide output.
+pub(super) struct InputGrad {
+    dy_pad: Layout,
+    dy_buf: Scratch,
+    dx_wide: Scratch,
+    shape: Wide,
+}
+
+impl InputGrad {
+    pub(super) fn new(g: &Geometry) -> Self {
+        let (qh, qw) = (g.kh - 1 - g.ph, g.kw - 1 - g.pw);
+        let dy_pad = Layout::new(g.o, g.ho, g.wo, qh, qw, g.kh, g.kw);
+        let shape = Wide {
+            ld: dy_pad.cols,
+            wp: dy_pad.wp,
+            rows: g.h,
+            cols: g.w,
+        };
+        InputGrad {
+            dy_buf: Scratch::zeroed(dy_pad.len),
+            dx_wide: Scratch::dirty(g.c * dy_pad.cols),
+            dy_pad,
+            shape,
+        }
+    }
+
+    /// One image's input gradient `dxi`: the convolution of its output
+    /// gradient `dyi` (laid out as `src` says) with the flipped kernel.
+    pub(super) fn image(
+        &mut self,
+        g: &Geometry,
+        wflip: &[f32],
+        dyi: &[f32],
+        src: Wide,
+        dxi: &mut [f32],
+    ) {
+        let okk = g.o * g.kh * g.kw;
+        let n = self.dy_pad.cols;
+        self.dy_pad.fill_from(&mut self.dy_buf.0, dyi, src);
+        let (b, rows) = (&self.dy_buf.0, &self.dy_pad.offsets);
         gemm_nn(
             g.c,
             n,
@@ -290,11 +363,21 @@ fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
             1,
             b,
             rows,
-            &mut dx_wide.0,
+            &mut self.dx_wide.0,
             n,
             false,
         );
-        compact(&dx_wide.0, shape, None, dxi);
+        compact(&self.dx_wide.0, self.shape, None, dxi);
+    }
+}
+
+/// One chunk's input gradient: the convolution of the output gradient,
+/// padded by `k - 1 - p`, with the flipped kernel.
+fn input_grad_chunk(g: &Geometry, wflip: &[f32], dyc: &[f32], dxc: &mut [f32]) {
+    let (chw, ohw) = (g.chw(), g.ohw());
+    let mut scratch = InputGrad::new(g);
+    for (dyi, dxi) in dyc.chunks(ohw).zip(dxc.chunks_mut(chw)) {
+        scratch.image(g, wflip, dyi, Wide::compact(g.ho, g.wo), dxi);
     }
 }
 

@@ -14,10 +14,15 @@
 //!   transposed kernel.
 //! * [`explicit`] (everything else): im2col + GEMM, col2im for the input
 //!   gradient.
+//!
+//! [`relu_pool`] runs the implicit strategy with the bias, a ReLU and max
+//! pooling fused onto its output (`Tensor::conv2d_relu_max_pool2d`, every
+//! LeNet block).
 
 mod explicit;
 mod implicit;
 mod pointwise;
+mod relu_pool;
 
 use crate::error::{Error, Result, invalid_arg, invalid_shape};
 use crate::graph::Backward;
@@ -139,8 +144,45 @@ fn sum_lanes(v: &[f32]) -> f64 {
             *l += x;
         }
     }
-    lanes.iter().map(|&l| l as f64).sum::<f64>()
-        + it.remainder().iter().map(|&x| x as f64).sum::<f64>()
+    finish_lanes(&lanes, it.remainder())
+}
+
+/// The lanes' total in f64 plus the values left over, each summed in order.
+fn finish_lanes(lanes: &[f32; 8], rest: &[f32]) -> f64 {
+    lanes.iter().map(|&l| l as f64).sum::<f64>() + rest.iter().map(|&x| x as f64).sum::<f64>()
+}
+
+/// [`sum_lanes`] of the `rows x cols` plane whose rows start `stride`
+/// floats apart in `v`: each value goes to the lane it would have in the
+/// compacted plane, so the sum is bit for bit the same. Each row runs on
+/// the lanes rotated to its first value's lane, so that it vectorises too.
+fn sum_lanes_rows(v: &[f32], rows: usize, cols: usize, stride: usize) -> f64 {
+    let main = rows * cols / 8 * 8;
+    let mut lanes = [0.0f32; 8];
+    let (mut rest, mut n_rest) = ([0.0f32; 8], 0);
+    for (y, row) in v.chunks(stride).take(rows).enumerate() {
+        let (k0, row) = (y * cols, &row[..cols]);
+        let take = main.saturating_sub(k0).min(cols);
+        let r = k0 % 8;
+        let mut acc: [f32; 8] = std::array::from_fn(|t| lanes[(r + t) % 8]);
+        let mut it = row[..take].chunks_exact(8);
+        for c in &mut it {
+            for (a, x) in acc.iter_mut().zip(c) {
+                *a += x;
+            }
+        }
+        for (a, x) in acc.iter_mut().zip(it.remainder()) {
+            *a += x;
+        }
+        for (t, a) in acc.into_iter().enumerate() {
+            lanes[(r + t) % 8] = a;
+        }
+        for &x in &row[take..] {
+            rest[n_rest] = x;
+            n_rest += 1;
+        }
+    }
+    finish_lanes(&lanes, &rest[..n_rest])
 }
 
 /// Bias gradient: the output gradient summed over images and positions,
