@@ -21,52 +21,31 @@ struct Case {
     bias: bool,
 }
 
-const CASES: [Case; 5] = [
-    // a LeNet block (5x5, padding 1) with an odd output (19 -> 9 windows)
-    Case {
-        x: [3, 2, 21, 23],
-        o: 5,
-        k: 5,
-        pad: 1,
-        pool: (2, 2),
-        bias: true,
-    },
-    // 20 windows per row: AVX2 rows of 8 and a scalar tail
-    Case {
-        x: [2, 3, 9, 40],
-        o: 4,
-        k: 3,
-        pad: 1,
-        pool: (2, 2),
-        bias: true,
-    },
-    // overlapping windows take the portable scatter
-    Case {
-        x: [2, 2, 11, 12],
-        o: 3,
-        k: 3,
-        pad: 1,
-        pool: (3, 2),
-        bias: true,
-    },
-    Case {
-        x: [4, 1, 12, 14],
-        o: 6,
-        k: 5,
-        pad: 0,
-        pool: (2, 2),
-        bias: false,
-    },
-    // one image, one channel
-    Case {
-        x: [1, 1, 8, 8],
-        o: 2,
-        k: 3,
-        pad: 2,
-        pool: (2, 2),
-        bias: true,
-    },
+/// `(x, o, k, pad, pool, bias)`:
+/// - a LeNet block (5x5, padding 1) with an odd output (19 -> 9 windows);
+/// - 20 windows per row: AVX2 rows of 8 and a scalar tail;
+/// - overlapping windows, which take the portable scatter;
+/// - no padding, no bias;
+/// - one image, one channel, padding 2.
+type Row = ([usize; 4], usize, usize, usize, (usize, usize), bool);
+const ROWS: [Row; 5] = [
+    ([3, 2, 21, 23], 5, 5, 1, (2, 2), true),
+    ([2, 3, 9, 40], 4, 3, 1, (2, 2), true),
+    ([2, 2, 11, 12], 3, 3, 1, (3, 2), true),
+    ([4, 1, 12, 14], 6, 5, 0, (2, 2), false),
+    ([1, 1, 8, 8], 2, 3, 2, (2, 2), true),
 ];
+
+fn cases() -> impl Iterator<Item = Case> {
+    ROWS.into_iter().map(|(x, o, k, pad, pool, bias)| Case {
+        x,
+        o,
+        k,
+        pad,
+        pool,
+        bias,
+    })
+}
 
 /// Values on a grid of quarters, so that window maxima tie often.
 fn quarters(shape: &[usize], r: &mut StdRng) -> Tensor {
@@ -114,7 +93,7 @@ fn fused_block_equals_the_two_ops_bit_for_bit() {
             .build()
             .unwrap();
         for kernel in Kernel::supported() {
-            for c in CASES {
+            for c in cases() {
                 for need_x in [true, false] {
                     let [fused, two] = [true, false]
                         .map(|f| pool.install(|| with_kernel(kernel, || run(c, f, need_x))));
@@ -148,7 +127,7 @@ fn fused_block_gradients_pass_the_check_on_every_kernel() {
     for kernel in Kernel::supported() {
         // the same data on every instruction set
         let mut r = StdRng::seed_from_u64(11);
-        for c in CASES {
+        for c in cases() {
             let draw = |s: &[usize], r: &mut StdRng| {
                 ArrayD::from_shape_fn(IxDyn(s), |_| r.random_range(-1.0f32..1.0))
             };
