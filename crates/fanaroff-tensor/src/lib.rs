@@ -46,7 +46,7 @@ pub mod pool;
 mod tensor;
 
 pub use error::{Error, Result};
-pub use gemm::{Kernel, with_kernel};
+pub use gemm::{Kernel, forced_pool, with_kernel};
 pub use graph::{Backward, Gradients, NoGradGuard, is_grad_enabled, no_grad};
 pub use ndarray;
 pub use ops::broadcast_shape;

@@ -4,7 +4,7 @@
 //! finite-difference check.
 
 use fanaroff_tensor::gradcheck::{GradCheck, check_gradients};
-use fanaroff_tensor::{Kernel, Tensor, with_kernel};
+use fanaroff_tensor::{Kernel, Tensor, forced_pool, with_kernel};
 use ndarray::{ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -88,15 +88,13 @@ fn run(c: Case, fused: bool, need_x: bool) -> Vec<Vec<u32>> {
 #[test]
 fn fused_block_equals_the_two_ops_bit_for_bit() {
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
         for kernel in Kernel::supported() {
+            // every worker forced: the unfused ops pick their kernel on the
+            // worker that runs each chunk
+            let pool = forced_pool(kernel, threads).unwrap();
             for c in cases() {
                 for need_x in [true, false] {
-                    let [fused, two] = [true, false]
-                        .map(|f| pool.install(|| with_kernel(kernel, || run(c, f, need_x))));
+                    let [fused, two] = [true, false].map(|f| pool.install(|| run(c, f, need_x)));
                     let ctx = format!("{kernel:?}, {threads} threads, {c:?}, need_x {need_x}");
                     assert!(fused[0].iter().any(|&v| v != 0), "{ctx}: all zero");
                     for (i, name) in ["output", "dx", "dw", "db"].iter().enumerate() {

@@ -78,6 +78,9 @@ thread_local! {
 
 /// Runs `f` with the GEMM kernels *of this thread* forced to `kernel`
 /// (tests of every path; the caller checks [`Kernel::supported`]).
+///
+/// Work that `f` hands to other rayon threads does not see the override:
+/// run it in a [`forced_pool`] to force every thread.
 pub fn with_kernel<T>(kernel: Kernel, f: impl FnOnce() -> T) -> T {
     struct Restore(Option<Kernel>);
     impl Drop for Restore {
@@ -87,6 +90,38 @@ pub fn with_kernel<T>(kernel: Kernel, f: impl FnOnce() -> T) -> T {
     }
     let _restore = Restore(FORCED.with(|c| c.replace(Some(kernel))));
     f()
+}
+
+/// A rayon pool of `threads` workers that each run with `kernel` forced,
+/// so that work split across threads takes one instruction set throughout
+/// (tests of every path on several threads).
+///
+/// # Errors
+/// Those of [`rayon::ThreadPoolBuilder::build`], such as failing to spawn.
+///
+/// # Example
+/// ```
+/// use fanaroff_tensor::{Kernel, Tensor, forced_pool};
+/// let pool = forced_pool(Kernel::Scalar, 2).unwrap();
+/// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+/// let y = pool.install(|| a.matmul(&a)).unwrap();
+/// assert_eq!(y.to_vec(), vec![7.0, 10.0, 15.0, 22.0]);
+/// ```
+pub fn forced_pool(
+    kernel: Kernel,
+    threads: usize,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .spawn_handler(move |worker| {
+            let mut b = std::thread::Builder::new();
+            if let Some(size) = worker.stack_size() {
+                b = b.stack_size(size);
+            }
+            b.spawn(move || with_kernel(kernel, || worker.run()))?;
+            Ok(())
+        })
+        .build()
 }
 
 /// The kernel to use now: the forced one, else the detected one.
@@ -752,6 +787,10 @@ mod tests {
         // the override is scoped to the closure
         with_kernel(Kernel::Scalar, || assert_eq!(active(), Kernel::Scalar));
         assert_eq!(active(), Kernel::detected());
+        // a forced pool forces every worker, not only the installing one
+        let pool = forced_pool(Kernel::Scalar, 2).unwrap();
+        let seen: Vec<Kernel> = pool.broadcast(|_| active());
+        assert_eq!(seen, vec![Kernel::Scalar; 2]);
     }
 
     /// Rows of B in runs of consecutive offsets, as a `kh x kw` kernel reads
