@@ -5,6 +5,7 @@ of PyTorch's SGEMM rate".
 
     python3 scripts/gemm_ceiling.py --threads 2 --out r.json
     python3 scripts/gemm_ceiling.py --summarise r1.json r2.json ...
+    python3 scripts/gemm_ceiling.py --summarise r1.json r2.json --ours o1.json o2.json
 
 Takes the layer shapes and FLOP counts from the reference bench
 (`../shared/bench/torch_bbb_reference.py`, `flop_table`): per training image,
@@ -108,7 +109,7 @@ def cpu_name():
 FORMS = ("per_image", "per_image_1t_x_threads", "per_batch")
 
 
-def summarise(files):
+def summarise(files, ours=None):
     """Median and range over runs of each form's fraction of the 4096^3 rate."""
     runs = [json.load(open(f)) for f in files]
     peaks = [r["sgemm4096_gflops"] for r in runs]
@@ -122,6 +123,25 @@ def summarise(files):
         f = [r[key]["fraction_of_sgemm4096"] for r in runs]
         print("| %s | %.1f | %.0f %% | %.0f-%.0f %% |" % (
             key, statistics.median(g), 100 * statistics.median(f), 100 * min(f), 100 * max(f)))
+    if ours:
+        against_ours(runs, [json.load(open(f)) for f in ours])
+
+
+def against_ours(runs, ours):
+    """Per round: fanaroff's epoch GFLOP/s (`15_bench_vs_reference` JSON,
+    run just before the round's ceiling) over the ceiling and over the
+    4096^3 rate; medians and ranges over rounds."""
+    if len(ours) != len(runs):
+        sys.exit("--ours needs one file per ceiling file, in the same order")
+    print("\n| epoch | GFLOP/s (median) | over the ceiling (`per_image_1t_x_threads`) | over the 4096^3 rate |")
+    print("|---|---|---|---|")
+    for key in ("epoch_bbb", "epoch_det"):
+        g = [o["achieved_gflops"][key] for o in ours]
+        c = [x / r["per_image_1t_x_threads"]["gflops"] for x, r in zip(g, runs)]
+        p = [x / r["sgemm4096_gflops"] for x, r in zip(g, runs)]
+        print("| %s | %.1f | %.0f %% (%.0f-%.0f) | %.0f %% (%.0f-%.0f) |" % (
+            key, statistics.median(g), 100 * statistics.median(c), 100 * min(c), 100 * max(c),
+            100 * statistics.median(p), 100 * min(p), 100 * max(p)))
 
 
 def main():
@@ -131,9 +151,11 @@ def main():
     ap.add_argument("--out", help="JSON file for the results")
     ap.add_argument("--summarise", nargs="+", metavar="JSON",
                     help="print the medians over earlier runs' JSON files instead")
+    ap.add_argument("--ours", nargs="+", metavar="JSON",
+                    help="with --summarise: fanaroff's 15_bench_vs_reference JSON of each round")
     args = ap.parse_args()
     if args.summarise:
-        summarise(args.summarise)
+        summarise(args.summarise, args.ours)
         return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
